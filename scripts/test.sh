@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# THE test command (`npm test`): every gate, cheapest and most decisive first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+start=$(date +%s)
+
+step typecheck
+npx tsc -p tsconfig.json
+
+step lint
+npx eslint --max-warnings 0 .
+
+step format
+npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
+
+step supply chain
+npm run -s check:supply-chain
+
+step unit tests
+npx vitest run --project unit
+
+step services
+eval "$(bash scripts/services.sh)"
+export REDIS_URL DATABASE_URL
+export REQUIRE_SERVICES=1
+
+step integration tests
+npx vitest run --project integration
+
+step build
+npm run -s build
+
+step package checks
+npx publint --strict
+npx attw --pack . --profile esm-only
+
+printf '\nall gates passed in %ss\n' "$(( $(date +%s) - start ))"

@@ -1,0 +1,75 @@
+/**
+ * majra: typed, bounded messaging and concurrency primitives for Node.js.
+ *
+ * The root entry exports the core and every in-memory primitive; backends live behind
+ * their own subpaths (`majra/redis`, `majra/postgres`, `majra/sqlite`, `majra/ws`,
+ * `majra/prometheus`) so importing majra never loads a driver.
+ *
+ * @example
+ * ```ts
+ * import { Namespace } from 'majra';
+ * const tenant = new Namespace('acme');
+ * tenant.topic('orders/created'); // 'acme/orders/created'
+ * ```
+ *
+ * @module
+ */
+export {
+  MajraError,
+  InvalidArgumentError,
+  ClosedError,
+  TimeoutError,
+  AbortedError,
+  CapacityExceededError,
+  NotFoundError,
+  InvalidStateError,
+  BackendError,
+  ProtocolError,
+  CryptoError,
+  isMajraError,
+  toError,
+  ERROR_CODES,
+  systemClock,
+  abortError,
+  throwIfAborted,
+  deferred,
+  waitFor,
+  sleep,
+  encodeJson,
+  decodeJson,
+  jsonCodec,
+  DEFAULT_MAX_BYTES,
+  Target,
+  createEnvelope,
+  encodeEnvelope,
+  decodeEnvelope,
+  envelopeFromJson,
+  Namespace,
+  MAX_NAMESPACE_PREFIX_LENGTH,
+  noopMetrics,
+  defineMetric,
+  Lifecycle,
+  RingBuffer,
+  MAX_RING_CAPACITY,
+} from './core/index.js';
+export type {
+  MajraErrorOptions,
+  MajraErrorCode,
+  MajraErrorClassName,
+  CodeOf,
+  Clock,
+  TimerHandle,
+  Deferred,
+  WaitOptions,
+  TimedWaitOptions,
+  WaitForOptions,
+  Codec,
+  JsonCodecOptions,
+  JsonValue,
+  Envelope,
+  CreateEnvelopeOptions,
+  MetricsSink,
+  MetricDefinition,
+  MetricLabels,
+  Closeable,
+} from './core/index.js';
