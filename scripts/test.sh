@@ -21,16 +21,18 @@ npm run -s check:supply-chain
 step unit tests
 npx vitest run --project unit
 
+# Built before the integration project: e2e tests import the package by name
+# (through the exports map into dist/) and run the built CLI.
+step build
+npm run -s build
+
 step services
 eval "$(bash scripts/services.sh)"
 export REDIS_URL DATABASE_URL
 export REQUIRE_SERVICES=1
 
-step integration tests
+step integration and e2e tests
 npx vitest run --project integration
-
-step build
-npm run -s build
 
 step package checks
 npx publint --strict
