@@ -21,7 +21,12 @@ import {
   type OverflowPolicy,
   type Receiver,
 } from './receiver.js';
-import { Subscription, warnOnError, type PubSubErrorHandler } from './subscription.js';
+import {
+  pubsubClosed,
+  Subscription,
+  warnOnError,
+  type PubSubErrorHandler,
+} from './subscription.js';
 
 /** Options of a {@link DirectChannel} or `HashedChannel`. */
 export interface ChannelOptions {
@@ -72,12 +77,13 @@ export class DirectChannel<T> implements Closeable {
   readonly capacity: number;
   readonly #overflow: OverflowPolicy;
   readonly #life = new Lifecycle('DirectChannel');
-  readonly #fanout = new Fanout<T>();
+  readonly #fanout = new Fanout<T, T>();
   readonly #tally: Tally = { delivered: 0, dropped: 0, lagged: 0 };
   readonly #metrics: MetricsSink | undefined;
   readonly #labels: MetricLabels = hubLabels('direct');
   readonly #onError: PubSubErrorHandler;
   #seq = 0;
+  readonly #release = (sub: Subscription<T, T>): void => this.#remove(sub);
   #published = 0;
 
   /** @throws InvalidArgumentError for a capacity outside 1..2^24 or a bad option. */
@@ -92,7 +98,7 @@ export class DirectChannel<T> implements Closeable {
 
   /** A receiver of every value published from now on. */
   subscribe(options: ChannelSubscribeOptions = {}): Receiver<T> {
-    this.#life.assertOpen('subscribe');
+    if (this.#life.isClosed) throw pubsubClosed('DirectChannel', 'subscribe');
     const receiver = new ReceiverQueue<T>({
       capacity: options.capacity ?? this.capacity,
       overflow: options.overflow ?? this.#overflow,
@@ -106,11 +112,11 @@ export class DirectChannel<T> implements Closeable {
 
   /** Calls `handler` synchronously with every value; returns the unsubscribe function. */
   on(handler: (value: T) => void): () => void {
-    this.#life.assertOpen('subscribe');
+    if (this.#life.isClosed) throw pubsubClosed('DirectChannel', 'subscribe');
     isFunction('handler', handler);
     const sub = new Subscription<T, T>(++this.#seq, handler, undefined, undefined, 0);
     this.#add(sub);
-    return () => this.#remove(sub);
+    return sub.unsubscribe.bind(sub);
   }
 
   /**
@@ -120,7 +126,7 @@ export class DirectChannel<T> implements Closeable {
    *   (`ERR_PUBSUB_FULL`) when a `'block'` receiver is full (nothing is delivered).
    */
   publish(value: T): number {
-    if (this.#life.isClosed) this.#life.assertOpen('publish');
+    if (this.#life.isClosed) throw pubsubClosed('DirectChannel', 'publish');
     const fanout = this.#fanout;
     if (fanout.blocking > 0 && fanout.firstFull() !== undefined) {
       throw new CapacityExceededError("publish: a 'block' subscriber is full; use publishAsync", {
@@ -134,7 +140,7 @@ export class DirectChannel<T> implements Closeable {
   async publishAsync(value: T, options: WaitOptions = {}): Promise<number> {
     for (;;) {
       throwIfAborted(options.signal, 'publishAsync');
-      if (this.#life.isClosed) this.#life.assertOpen('publish');
+      if (this.#life.isClosed) throw pubsubClosed('DirectChannel', 'publish');
       const full = this.#fanout.firstFull();
       if (full === undefined) return this.#deliver(value);
       await full.receiver?.waitForSpace(options);
@@ -181,10 +187,10 @@ export class DirectChannel<T> implements Closeable {
     const metrics = this.#metrics;
     if (metrics === undefined) {
       this.#published++;
-      return this.#fanout.deliver(value, this.#seq, tally, this.#onError);
+      return this.#fanout.deliver(value, value, '', this.#seq, tally, this.#onError);
     }
     const { dropped, lagged } = tally;
-    const delivered = this.#fanout.deliver(value, this.#seq, tally, this.#onError);
+    const delivered = this.#fanout.deliver(value, value, '', this.#seq, tally, this.#onError);
     this.#published++;
     metrics.increment(PUBSUB_PUBLISHED, 1, this.#labels);
     if (delivered > 0) metrics.increment(PUBSUB_DELIVERED, delivered, this.#labels);
@@ -196,6 +202,7 @@ export class DirectChannel<T> implements Closeable {
   }
 
   #add(sub: Subscription<T, T>): void {
+    sub.release = this.#release;
     this.#fanout.add(sub);
     this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#fanout.size, this.#labels);
   }

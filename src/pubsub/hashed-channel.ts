@@ -23,7 +23,12 @@ import {
   type OverflowPolicy,
   type Receiver,
 } from './receiver.js';
-import { Subscription, warnOnError, type PubSubErrorHandler } from './subscription.js';
+import {
+  pubsubClosed,
+  Subscription,
+  warnOnError,
+  type PubSubErrorHandler,
+} from './subscription.js';
 import { validateTopic } from './topic.js';
 
 const FNV_OFFSET = 0xcbf29ce484222325n;
@@ -86,6 +91,7 @@ export interface HashedChannelOptions extends ChannelOptions {
 }
 
 type Key = string | TopicHash;
+type Sub<T> = Subscription<HashedMessage<T>, T>;
 
 /**
  * Exact-topic routing without wildcards: one `Map` lookup by topic string per publish,
@@ -104,7 +110,7 @@ export class HashedChannel<T> implements Closeable {
   readonly capacity: number;
   readonly #overflow: OverflowPolicy;
   readonly #life = new Lifecycle('HashedChannel');
-  readonly #topics = new Map<string, Fanout<HashedMessage<T>>>();
+  readonly #topics = new Map<string, Fanout<HashedMessage<T>, T>>();
   readonly #tally: Tally = { delivered: 0, dropped: 0, lagged: 0 };
   readonly #clock: Clock;
   readonly #origin: number;
@@ -129,7 +135,7 @@ export class HashedChannel<T> implements Closeable {
 
   /** A receiver of `topic`. */
   subscribe(topic: Key, options: ChannelSubscribeOptions = {}): Receiver<HashedMessage<T>> {
-    this.#life.assertOpen('subscribe');
+    if (this.#life.isClosed) throw pubsubClosed('HashedChannel', 'subscribe');
     const name = topicOf(topic);
     const receiver = new ReceiverQueue<HashedMessage<T>>({
       capacity: options.capacity ?? this.capacity,
@@ -137,23 +143,17 @@ export class HashedChannel<T> implements Closeable {
       onLag: options.onLag,
       onCancel: () => this.#remove(name, sub),
     });
-    const sub = new Subscription(++this.#seq, undefined, receiver, undefined, 0);
+    const sub: Sub<T> = new Subscription(++this.#seq, undefined, receiver, undefined, 0);
     this.#add(name, sub);
     return receiver;
   }
 
-  /** Calls `handler` synchronously for each message of `topic`; returns the unsubscribe function. */
-  on(topic: Key, handler: (message: HashedMessage<T>) => void): () => void {
-    this.#life.assertOpen('subscribe');
+  /** Calls `handler(payload, topic)` synchronously inside each publish to `topic`; returns the unsubscribe function. */
+  on(topic: Key, handler: (payload: T, topic: string) => void): () => void {
+    if (this.#life.isClosed) throw pubsubClosed('HashedChannel', 'subscribe');
     const name = topicOf(topic);
     isFunction('handler', handler);
-    const sub = new Subscription<HashedMessage<T>, HashedMessage<T>>(
-      ++this.#seq,
-      handler,
-      undefined,
-      undefined,
-      0,
-    );
+    const sub: Sub<T> = new Subscription(++this.#seq, handler, undefined, undefined, 0);
     this.#add(name, sub);
     return () => this.#remove(name, sub);
   }
@@ -167,7 +167,7 @@ export class HashedChannel<T> implements Closeable {
    *   `'block'` receiver (nothing is delivered).
    */
   publish(topic: Key, payload: T): number {
-    if (this.#life.isClosed) this.#life.assertOpen('publish');
+    if (this.#life.isClosed) throw pubsubClosed('HashedChannel', 'publish');
     const name = typeof topic === 'string' ? topic : topic.topic;
     const fanout = this.#topics.get(name);
     if (fanout === undefined) {
@@ -240,15 +240,19 @@ export class HashedChannel<T> implements Closeable {
     return this.close();
   }
 
-  #deliver(fanout: Fanout<HashedMessage<T>>, topic: string, payload: T): number {
-    const message: HashedMessage<T> = {
-      topic,
-      timestampNs: Math.round((this.#clock.monotonic() - this.#origin) * 1e6),
-      payload,
-    };
+  #deliver(fanout: Fanout<HashedMessage<T>, T>, topic: string, payload: T): number {
+    // Handlers run now and get (payload, topic); the clock is read only for receivers.
+    const message: HashedMessage<T> | undefined =
+      fanout.receivers === 0
+        ? undefined
+        : {
+            topic,
+            timestampNs: Math.round((this.#clock.monotonic() - this.#origin) * 1e6),
+            payload,
+          };
     const tally = this.#tally;
     const { dropped, lagged } = tally;
-    const delivered = fanout.deliver(message, this.#seq, tally, this.#onError);
+    const delivered = fanout.deliver(message, payload, topic, this.#seq, tally, this.#onError);
     this.#published++;
     const metrics = this.#metrics;
     if (metrics !== undefined) {
@@ -264,10 +268,10 @@ export class HashedChannel<T> implements Closeable {
     return delivered;
   }
 
-  #add(topic: string, sub: Subscription<HashedMessage<T>, HashedMessage<T>>): void {
+  #add(topic: string, sub: Sub<T>): void {
     let fanout = this.#topics.get(topic);
     if (fanout === undefined) {
-      fanout = new Fanout<HashedMessage<T>>();
+      fanout = new Fanout<HashedMessage<T>, T>();
       this.#topics.set(topic, fanout);
     }
     fanout.add(sub);
@@ -275,7 +279,7 @@ export class HashedChannel<T> implements Closeable {
     this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subscriptions, this.#labels);
   }
 
-  #remove(topic: string, sub: Subscription<HashedMessage<T>, HashedMessage<T>>): void {
+  #remove(topic: string, sub: Sub<T>): void {
     const fanout = this.#topics.get(topic);
     if (fanout === undefined || !fanout.remove(sub)) return;
     if (fanout.size === 0) this.#topics.delete(topic);

@@ -13,7 +13,7 @@ export interface HubCore<T> {
   ): Receiver<TypedMessage<T>>;
   onWith(
     pattern: string,
-    handler: (message: TypedMessage<T>) => void,
+    handler: (payload: T, topic: string) => void,
     options: HandlerOptions<T>,
     strip: number,
   ): () => void;
@@ -55,10 +55,10 @@ export class HubScope<T> {
     return this.#hub.subscribeWith(this.#pattern(pattern), options, this.#strip);
   }
 
-  /** Calls `handler` for each matching tenant message; returns the unsubscribe function. */
+  /** Calls `handler(payload, topic)` for each matching tenant message (topic without the prefix); returns the unsubscribe function. */
   on(
     pattern: string,
-    handler: (message: TypedMessage<T>) => void,
+    handler: (payload: T, topic: string) => void,
     options: HandlerOptions<T> = {},
   ): () => void {
     return this.#hub.onWith(this.#pattern(pattern), handler, options, this.#strip);

@@ -37,6 +37,8 @@ const NO_MATCHES: readonly never[] = Object.freeze([]);
 /** Pattern → entry index with exact lookup, a wildcard trie and a bounded match cache. */
 export class TopicIndex<E extends IndexEntry> {
   readonly #exact = new Map<string, E>();
+  /** The exact patterns (read-only view for the publish hot path). */
+  readonly exactMap: ReadonlyMap<string, E> = this.#exact;
   readonly #wildcards = new Map<string, E>();
   readonly #root = new TrieNode<E>();
   readonly #cache = new Map<string, readonly E[]>();
