@@ -94,6 +94,34 @@ export const ERROR_CODES = {
       'A namespace prefix is empty, too long, or contains `/`, `:`, a wildcard or a control character.',
   },
   // --- pubsub -----------------------------------------------------------------------
+  ERR_PUBSUB_INVALID_TOPIC: {
+    errorClass: 'InvalidArgumentError',
+    description:
+      'A published topic is empty, deeper than 32 levels, too long, or contains `+`, `*`, `#` or NUL.',
+  },
+  ERR_PUBSUB_INVALID_PATTERN: {
+    errorClass: 'InvalidArgumentError',
+    description:
+      'A subscription pattern is empty, deeper than 32 levels, has a partial-level wildcard or a `#` that is not last.',
+  },
+  ERR_PUBSUB_CLOSED: {
+    errorClass: 'ClosedError',
+    description: 'The pub/sub hub or channel was closed; it accepts no publish or subscribe.',
+  },
+  ERR_PUBSUB_RECEIVER_CLOSED: {
+    errorClass: 'ClosedError',
+    description:
+      'The receiver was closed (by its consumer, or its producer ended and it is drained).',
+  },
+  ERR_PUBSUB_SUBSCRIPTION_LIMIT: {
+    errorClass: 'CapacityExceededError',
+    description: 'The hub already holds `maxSubscriptions` subscriptions.',
+  },
+  ERR_PUBSUB_FULL: {
+    errorClass: 'CapacityExceededError',
+    description:
+      "A subscriber with the 'block' overflow policy is full; synchronous publish refuses (use publishAsync).",
+  },
   // --- queue ------------------------------------------------------------------------
   // --- workflow ---------------------------------------------------------------------
   // --- relay / transport / fleet ----------------------------------------------------

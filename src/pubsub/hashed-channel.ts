@@ -1,0 +1,293 @@
+import type { WaitOptions } from '../core/abort.js';
+import { throwIfAborted } from '../core/abort.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { CapacityExceededError } from '../core/errors.js';
+import { Lifecycle, type Closeable } from '../core/lifecycle.js';
+import { noopMetrics, type MetricLabels, type MetricsSink } from '../core/metrics.js';
+import { MAX_RING_CAPACITY } from '../core/ring-buffer.js';
+import { isFunction, positiveInteger } from '../core/validate.js';
+import type { ChannelOptions, ChannelStats, ChannelSubscribeOptions } from './direct-channel.js';
+import { Fanout, type Tally } from './fanout.js';
+import {
+  hubLabels,
+  PUBSUB_DELIVERED,
+  PUBSUB_DROPPED,
+  PUBSUB_LAGGED,
+  PUBSUB_PUBLISHED,
+  PUBSUB_SUBSCRIPTIONS,
+} from './metrics.js';
+import {
+  DEFAULT_RECEIVER_CAPACITY,
+  overflowPolicy,
+  ReceiverQueue,
+  type OverflowPolicy,
+  type Receiver,
+} from './receiver.js';
+import {
+  pubsubClosed,
+  Subscription,
+  warnOnError,
+  type PubSubErrorHandler,
+} from './subscription.js';
+import { validateTopic } from './topic.js';
+
+const FNV_OFFSET = 0xcbf29ce484222325n;
+const FNV_PRIME = 0x100000001b3n;
+const MASK_64 = 0xffffffffffffffffn;
+
+/**
+ * A topic key for {@link HashedChannel}. Routing uses the topic string itself, so two
+ * different topics can never share a channel; `value` (FNV-1a 64 of the UTF-16 code
+ * units) exists only for parity with the reference and is computed on first read.
+ */
+export class TopicHash {
+  /** The topic. */
+  readonly topic: string;
+  #value: bigint | undefined;
+
+  private constructor(topic: string) {
+    this.topic = topic;
+  }
+
+  /**
+   * The key of a topic.
+   *
+   * @throws InvalidArgumentError (`ERR_PUBSUB_INVALID_TOPIC`).
+   */
+  static of(topic: string): TopicHash {
+    return new TopicHash(validateTopic(topic));
+  }
+
+  /** A 64-bit hash of the topic (informational; never used for routing). */
+  get value(): bigint {
+    if (this.#value === undefined) {
+      let h = FNV_OFFSET;
+      for (let i = 0; i < this.topic.length; i++) {
+        h = ((h ^ BigInt(this.topic.charCodeAt(i))) * FNV_PRIME) & MASK_64;
+      }
+      this.#value = h;
+    }
+    return this.#value;
+  }
+
+  /** True for the same topic. */
+  equals(other: TopicHash): boolean {
+    return other.topic === this.topic;
+  }
+}
+
+/** A message of a {@link HashedChannel}. */
+export interface HashedMessage<T> {
+  readonly topic: string;
+  /** Monotonic nanoseconds since the channel was created (from the clock's `monotonic`). */
+  readonly timestampNs: number;
+  readonly payload: T;
+}
+
+/** Options of a {@link HashedChannel}. */
+export interface HashedChannelOptions extends ChannelOptions {
+  /** Source of `timestampNs`. */
+  readonly clock?: Clock | undefined;
+}
+
+type Key = string | TopicHash;
+type Sub<T> = Subscription<HashedMessage<T>, T>;
+
+/**
+ * Exact-topic routing without wildcards: one `Map` lookup by topic string per publish,
+ * each message timestamped. A topic's entry disappears with its last subscriber.
+ *
+ * @example
+ * ```ts
+ * const ch = new HashedChannel<string>(128);
+ * using rx = ch.subscribe('jobs/done');
+ * ch.publish('jobs/done', 'job-1'); // 1
+ * (await rx.recv()).payload;        // 'job-1'
+ * ```
+ */
+export class HashedChannel<T> implements Closeable {
+  /** Default receiver capacity. */
+  readonly capacity: number;
+  readonly #overflow: OverflowPolicy;
+  readonly #life = new Lifecycle('HashedChannel');
+  readonly #topics = new Map<string, Fanout<HashedMessage<T>, T>>();
+  readonly #tally: Tally = { delivered: 0, dropped: 0, lagged: 0 };
+  readonly #clock: Clock;
+  readonly #origin: number;
+  readonly #metrics: MetricsSink | undefined;
+  readonly #labels: MetricLabels = hubLabels('hashed');
+  readonly #onError: PubSubErrorHandler;
+  #seq = 0;
+  #published = 0;
+  #subscriptions = 0;
+
+  /** @throws InvalidArgumentError for a capacity outside 1..2^24 or a bad option. */
+  constructor(capacity: number = DEFAULT_RECEIVER_CAPACITY, options: HashedChannelOptions = {}) {
+    this.capacity = positiveInteger('capacity', capacity, MAX_RING_CAPACITY);
+    this.#overflow = overflowPolicy('overflow', options.overflow);
+    if (options.onError !== undefined) isFunction('onError', options.onError);
+    this.#onError = options.onError ?? warnOnError;
+    this.#clock = options.clock ?? systemClock;
+    this.#origin = this.#clock.monotonic();
+    const metrics = options.metrics ?? noopMetrics;
+    this.#metrics = metrics === noopMetrics ? undefined : metrics;
+  }
+
+  /** A receiver of `topic`. */
+  subscribe(topic: Key, options: ChannelSubscribeOptions = {}): Receiver<HashedMessage<T>> {
+    if (this.#life.isClosed) throw pubsubClosed('HashedChannel', 'subscribe');
+    const name = topicOf(topic);
+    const receiver = new ReceiverQueue<HashedMessage<T>>({
+      capacity: options.capacity ?? this.capacity,
+      overflow: options.overflow ?? this.#overflow,
+      onLag: options.onLag,
+      onCancel: () => this.#remove(name, sub),
+    });
+    const sub: Sub<T> = new Subscription(++this.#seq, undefined, receiver, undefined, 0);
+    this.#add(name, sub);
+    return receiver;
+  }
+
+  /** Calls `handler(payload, topic)` synchronously inside each publish to `topic`; returns the unsubscribe function. */
+  on(topic: Key, handler: (payload: T, topic: string) => void): () => void {
+    if (this.#life.isClosed) throw pubsubClosed('HashedChannel', 'subscribe');
+    const name = topicOf(topic);
+    isFunction('handler', handler);
+    const sub: Sub<T> = new Subscription(++this.#seq, handler, undefined, undefined, 0);
+    this.#add(name, sub);
+    return () => this.#remove(name, sub);
+  }
+
+  /**
+   * Publishes to the subscribers of `topic`; returns how many accepted (0 for a topic
+   * nobody subscribed).
+   *
+   * @throws InvalidArgumentError (`ERR_PUBSUB_INVALID_TOPIC`), ClosedError
+   *   (`ERR_PUBSUB_CLOSED`), CapacityExceededError (`ERR_PUBSUB_FULL`) for a full
+   *   `'block'` receiver (nothing is delivered).
+   */
+  publish(topic: Key, payload: T): number {
+    if (this.#life.isClosed) throw pubsubClosed('HashedChannel', 'publish');
+    const name = typeof topic === 'string' ? topic : topic.topic;
+    const fanout = this.#topics.get(name);
+    if (fanout === undefined) {
+      validateTopic(name);
+      this.#published++;
+      this.#metrics?.increment(PUBSUB_PUBLISHED, 1, this.#labels);
+      return 0;
+    }
+    if (fanout.blocking > 0 && fanout.firstFull() !== undefined) {
+      throw new CapacityExceededError("publish: a 'block' subscriber is full; use publishAsync", {
+        code: 'ERR_PUBSUB_FULL',
+      });
+    }
+    return this.#deliver(fanout, name, payload);
+  }
+
+  /** Publishes once every `'block'` receiver of the topic has room (abortable). */
+  async publishAsync(topic: Key, payload: T, options: WaitOptions = {}): Promise<number> {
+    for (;;) {
+      throwIfAborted(options.signal, 'publishAsync');
+      const fanout = this.#topics.get(typeof topic === 'string' ? topic : topic.topic);
+      const full = fanout?.firstFull();
+      if (full === undefined) return this.publish(topic, payload);
+      await full.receiver?.waitForSpace(options);
+    }
+  }
+
+  /** Ends every subscription of `topic` (receivers drain, then end); returns how many. */
+  unsubscribe(topic: Key): number {
+    const name = topicOf(topic);
+    const fanout = this.#topics.get(name);
+    if (fanout === undefined) return 0;
+    const subs = [...fanout.subs];
+    for (const sub of subs) this.#remove(name, sub);
+    return subs.length;
+  }
+
+  /** Topics with at least one subscription. */
+  get topicCount(): number {
+    return this.#topics.size;
+  }
+
+  /** Messages published since creation (including to topics nobody subscribed). */
+  get messagesPublished(): number {
+    return this.#published;
+  }
+
+  /** Counters since creation. */
+  stats(): ChannelStats {
+    return { published: this.#published, ...this.#tally, subscriptions: this.#subscriptions };
+  }
+
+  get isClosed(): boolean {
+    return this.#life.isClosed;
+  }
+
+  get closed(): Promise<void> {
+    return this.#life.closed;
+  }
+
+  /** Ends every receiver (they drain, then end), drops handlers, refuses further use. */
+  close(): Promise<void> {
+    this.#life.closeSync(() => {
+      for (const name of [...this.#topics.keys()]) this.unsubscribe(name);
+    });
+    return this.#life.closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #deliver(fanout: Fanout<HashedMessage<T>, T>, topic: string, payload: T): number {
+    // Handlers run now and get (payload, topic); the clock is read only for receivers.
+    const message: HashedMessage<T> | undefined =
+      fanout.receivers === 0
+        ? undefined
+        : {
+            topic,
+            timestampNs: Math.round((this.#clock.monotonic() - this.#origin) * 1e6),
+            payload,
+          };
+    const tally = this.#tally;
+    const { dropped, lagged } = tally;
+    const delivered = fanout.deliver(message, payload, topic, this.#seq, tally, this.#onError);
+    this.#published++;
+    const metrics = this.#metrics;
+    if (metrics !== undefined) {
+      metrics.increment(PUBSUB_PUBLISHED, 1, this.#labels);
+      if (delivered > 0) metrics.increment(PUBSUB_DELIVERED, delivered, this.#labels);
+      if (tally.dropped > dropped) {
+        metrics.increment(PUBSUB_DROPPED, tally.dropped - dropped, this.#labels);
+      }
+      if (tally.lagged > lagged) {
+        metrics.increment(PUBSUB_LAGGED, tally.lagged - lagged, this.#labels);
+      }
+    }
+    return delivered;
+  }
+
+  #add(topic: string, sub: Sub<T>): void {
+    let fanout = this.#topics.get(topic);
+    if (fanout === undefined) {
+      fanout = new Fanout<HashedMessage<T>, T>();
+      this.#topics.set(topic, fanout);
+    }
+    fanout.add(sub);
+    this.#subscriptions++;
+    this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subscriptions, this.#labels);
+  }
+
+  #remove(topic: string, sub: Sub<T>): void {
+    const fanout = this.#topics.get(topic);
+    if (fanout === undefined || !fanout.remove(sub)) return;
+    if (fanout.size === 0) this.#topics.delete(topic);
+    this.#subscriptions--;
+    this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subscriptions, this.#labels);
+  }
+}
+
+function topicOf(topic: Key): string {
+  return typeof topic === 'string' ? validateTopic(topic) : topic.topic;
+}
