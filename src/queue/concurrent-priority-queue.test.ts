@@ -72,7 +72,7 @@ describe('ConcurrentPriorityQueue', () => {
     const waiting = q.dequeueWait();
     await q.close();
     await expect(waiting).rejects.toMatchObject({ code: 'ERR_CLOSED' });
-    expect(() => q.enqueue(createQueueItem(Priority.Low, 1))).toThrowError(
+    expect(() => q.enqueue(createQueueItem(Priority.Low, 1))).toThrow(
       expect.objectContaining({ code: 'ERR_CLOSED' }) as Error,
     );
     await expect(q.dequeueWait()).rejects.toMatchObject({ code: 'ERR_CLOSED' });

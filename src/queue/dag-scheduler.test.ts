@@ -66,10 +66,10 @@ describe('DagScheduler', () => {
   });
 
   it('rejects malformed graphs with a typed error', () => {
-    expect(() => topologicalSort({ edges: { a: 'b' as unknown as string[] } })).toThrowError(
+    expect(() => topologicalSort({ edges: { a: 'b' as unknown as string[] } })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }) as Error,
     );
-    expect(() => topologicalSort(null as never)).toThrowError(
+    expect(() => topologicalSort(null as never)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }) as Error,
     );
   });

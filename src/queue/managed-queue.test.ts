@@ -334,7 +334,7 @@ describe('ManagedQueue events and metrics', () => {
     const q = new ManagedQueue<number>({ maxSubscribers: 2 });
     q.events();
     q.onEvent(() => undefined);
-    expect(() => q.events()).toThrowError(
+    expect(() => q.events()).toThrow(
       expect.objectContaining({ code: 'ERR_CAPACITY_EXCEEDED' }) as Error,
     );
   });

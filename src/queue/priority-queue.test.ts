@@ -44,7 +44,7 @@ describe('PriorityQueue', () => {
   it('refuses an invalid priority and stays unchanged (scenario 21)', () => {
     const q = new PriorityQueue<number>();
     for (const bad of [7, -1, 1.5, Number.NaN]) {
-      expect(() => q.enqueue({ id: 'x', priority: bad as Priority, payload: 1 })).toThrowError(
+      expect(() => q.enqueue({ id: 'x', priority: bad as Priority, payload: 1 })).toThrow(
         expect.objectContaining({ code: 'ERR_QUEUE_INVALID_PRIORITY' }) as Error,
       );
     }

@@ -16,7 +16,7 @@ describe('resources', () => {
   });
 
   it.each([-1, 1.5, Number.NaN, Infinity, '1'])('refuses %s in a request', (bad) => {
-    expect(() => parseResourceReq({ gpuCount: bad, vramMb: 0 })).toThrowError(
+    expect(() => parseResourceReq({ gpuCount: bad, vramMb: 0 })).toThrow(
       expect.objectContaining({ code: 'ERR_QUEUE_INVALID_RESOURCES' }) as Error,
     );
   });
@@ -53,7 +53,7 @@ describe('ResourceLedger', () => {
   });
 
   it('validates its capacity', () => {
-    expect(() => new ResourceLedger({ gpuCount: -1, vramMb: 0 })).toThrowError(
+    expect(() => new ResourceLedger({ gpuCount: -1, vramMb: 0 })).toThrow(
       expect.objectContaining({ code: 'ERR_QUEUE_INVALID_RESOURCES' }) as Error,
     );
   });
