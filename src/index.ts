@@ -73,3 +73,43 @@ export type {
   MetricLabels,
   Closeable,
 } from './core/index.js';
+
+// --- queue ----------------------------------------------------------------------------
+export {
+  Priority,
+  PRIORITY_NAMES,
+  isPriority,
+  parsePriority,
+  priorityName,
+  PriorityQueue,
+  createQueueItem,
+  ConcurrentPriorityQueue,
+  DagScheduler,
+  topologicalSort,
+  ResourceLedger,
+  UNLIMITED_POOL,
+  poolSatisfies,
+  ManagedQueue,
+  MemoryQueueStore,
+  JOB_STATES,
+  isTerminal,
+} from './queue/index.js';
+export type {
+  PriorityName,
+  QueueItem,
+  Dag,
+  ManagedQueueOptions,
+  RestoreOptions,
+  EnqueueOptions,
+  QueueEventStream,
+  QueueEventStreamOptions,
+  QueueEventListener,
+  JobState,
+  ResourceReq,
+  ResourcePool,
+  StoredJob,
+  JobTransition,
+  QueueStore,
+  QueueEvent,
+  ManagedJob,
+} from './queue/index.js';

@@ -123,6 +123,48 @@ export const ERROR_CODES = {
       "A subscriber with the 'block' overflow policy is full; synchronous publish refuses (use publishAsync).",
   },
   // --- queue ------------------------------------------------------------------------
+  ERR_QUEUE_INVALID_PRIORITY: {
+    errorClass: 'InvalidArgumentError',
+    description: 'A priority is not one of the five tiers (an integer 0..4 or a tier name).',
+  },
+  ERR_QUEUE_INVALID_RESOURCES: {
+    errorClass: 'InvalidArgumentError',
+    description:
+      'A resource request or pool has a negative, NaN or non-integer GPU count or VRAM size.',
+  },
+  ERR_QUEUE_DAG_CYCLE: {
+    errorClass: 'InvalidArgumentError',
+    description:
+      'A dependency graph contains a cycle; `details.members` lists the unresolved nodes.',
+  },
+  ERR_QUEUE_JOB_NOT_FOUND: {
+    errorClass: 'NotFoundError',
+    description: 'No job with that id exists in the queue (never enqueued, or already evicted).',
+  },
+  ERR_QUEUE_INVALID_TRANSITION: {
+    errorClass: 'InvalidStateError',
+    description:
+      'A job state change that the lifecycle does not allow (e.g. completing a queued job).',
+  },
+  ERR_QUEUE_FULL: {
+    errorClass: 'CapacityExceededError',
+    description: 'Enqueue refused: the queue already holds `maxQueued` queued jobs.',
+  },
+  ERR_QUEUE_STORE_FAILED: {
+    errorClass: 'BackendError',
+    description:
+      'The QueueStore failed; the operation was rejected and in-memory state is unchanged.',
+  },
+  ERR_QUEUE_STORE_CONFLICT: {
+    errorClass: 'InvalidStateError',
+    description:
+      'The QueueStore row is not in the expected state (duplicate id, missing row, or changed by another writer).',
+  },
+  ERR_QUEUE_STORE_CORRUPT: {
+    errorClass: 'BackendError',
+    description:
+      'A row loaded from the QueueStore has an unknown state, priority or malformed field.',
+  },
   // --- workflow ---------------------------------------------------------------------
   // --- relay / transport / fleet ----------------------------------------------------
   // --- heartbeat / ratelimit / barrier ----------------------------------------------
