@@ -12,8 +12,8 @@ export interface RateLimitDecision {
   /** True when the request was admitted and its cost consumed. */
   readonly allowed: boolean;
   /**
-   * Whole units still available to this key right after the decision (0 when rejected
-   * or exhausted). Never negative.
+   * Whole units still available to this key right after the decision (a rejected check
+   * consumes nothing, so this can be > 0 when the cost was larger). Never negative.
    */
   readonly remaining: number;
   /**
