@@ -1,5 +1,10 @@
 import { positiveInteger, positiveNumber } from '../core/validate.js';
-import { MemoryLimiter, assertCost, assertKey, type MemoryLimiterOptions } from './memory-limiter.js';
+import {
+  MemoryLimiter,
+  assertCost,
+  assertKey,
+  type MemoryLimiterOptions,
+} from './memory-limiter.js';
 import type { RateLimitDecision, TokenBucketOptions } from './types.js';
 
 /** Options of {@link RateLimiter}. */
