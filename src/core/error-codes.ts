@@ -168,6 +168,46 @@ export const ERROR_CODES = {
   // --- workflow ---------------------------------------------------------------------
   // --- relay / transport / fleet ----------------------------------------------------
   // --- heartbeat / ratelimit / barrier ----------------------------------------------
+  ERR_HEARTBEAT_CAPACITY: {
+    errorClass: 'CapacityExceededError',
+    description: 'Registering a new node would exceed the tracker\'s `maxNodes`.',
+  },
+  ERR_HEARTBEAT_INVALID_TELEMETRY: {
+    errorClass: 'InvalidArgumentError',
+    description: 'GPU telemetry has a negative, non-finite or out-of-range field.',
+  },
+  ERR_RATELIMIT_INVALID_KEY: {
+    errorClass: 'InvalidArgumentError',
+    description: 'A rate-limit key is not a non-empty string of at most 1024 characters.',
+  },
+  ERR_RATELIMIT_INVALID_COST: {
+    errorClass: 'InvalidArgumentError',
+    description: 'A cost is not a finite number > 0, or exceeds the limiter\'s burst / max requests.',
+  },
+  ERR_BARRIER_NOT_FOUND: {
+    errorClass: 'NotFoundError',
+    description: 'No barrier with that name exists (never created, completed or removed).',
+  },
+  ERR_BARRIER_UNKNOWN_PARTICIPANT: {
+    errorClass: 'NotFoundError',
+    description: 'The participant is not declared by (or was force-released from) the barrier.',
+  },
+  ERR_BARRIER_DUPLICATE_ARRIVAL: {
+    errorClass: 'InvalidStateError',
+    description: 'The participant already arrived at this barrier, which has not released yet.',
+  },
+  ERR_BARRIER_REPLACED: {
+    errorClass: 'InvalidStateError',
+    description: 'A waiter\'s barrier was re-created under the same name before it released.',
+  },
+  ERR_BARRIER_REMOVED: {
+    errorClass: 'InvalidStateError',
+    description: 'A waiter\'s barrier was completed or removed before it released.',
+  },
+  ERR_BARRIER_CAPACITY: {
+    errorClass: 'CapacityExceededError',
+    description: 'Creating a barrier would exceed `maxBarriers` or `maxParticipants`.',
+  },
   // --- ipc --------------------------------------------------------------------------
   // --- redis ------------------------------------------------------------------------
   // --- postgres / sqlite ------------------------------------------------------------
