@@ -73,3 +73,19 @@ export type {
   MetricLabels,
   Closeable,
 } from './core/index.js';
+
+// --- ipc ----------------------------------------------------------------------------
+export {
+  FRAME_HEADER_BYTES,
+  DEFAULT_MAX_FRAME_BYTES,
+  MAX_FRAME_BYTES_LIMIT,
+  FrameDecoder,
+  encodeFrame,
+  encodeFrameHeader,
+  encodeJsonFrame,
+  encodeJsonBody,
+  decodeJsonBody,
+  frameTooLargeError,
+  validateMaxFrameBytes,
+} from './ipc/index.js';
+export type { FrameDecoderOptions } from './ipc/index.js';
