@@ -6,7 +6,7 @@
  * `version(1)=1 ‖ type(1)=1 ‖ role(1) ‖ salt(32) ‖ HMAC-SHA256(K_hello, first 35 bytes)(32)`.
  *
  * Record (DATA, REKEY, REKEY_ACK): `version(1)=1 ‖ type(1) ‖ counter(8, BE) ‖
- * AES-256-GCM(K_dir, nonce = 0x00000000 ‖ counter(8, BE), aad = first 10 bytes)`.
+ * AES-256-GCM(K_dir, nonce = u32be(senderRole) ‖ counter(8, BE), aad = first 10 bytes)`.
  *
  * @internal
  * @module
@@ -114,17 +114,23 @@ export function deriveDirectionKeys(
   return keys;
 }
 
-/** The 96-bit nonce for `counter`: 4 zero bytes then the counter as u64 big-endian. */
-export function nonceFor(counter: number): Buffer {
+/**
+ * The 96-bit nonce: the sender's role byte as u32 big-endian (1 dialer, 2 acceptor),
+ * then the counter as u64 big-endian. The keys already differ per direction; the role
+ * prefix keeps the two directions' nonces distinct even under one key.
+ */
+export function nonceFor(senderRole: IpcRole, counter: number): Buffer {
   const nonce = Buffer.alloc(NONCE_BYTES);
+  nonce.writeUInt32BE(ROLE_BYTE[senderRole], 0);
   nonce.writeUInt32BE(Math.floor(counter / TWO_32), 4);
   nonce.writeUInt32BE(counter >>> 0, 8);
   return nonce;
 }
 
-/** Seals one record. */
+/** Seals one record under `key` for `senderRole` at `counter`. */
 export function sealRecord(
   key: Uint8Array,
+  senderRole: IpcRole,
   type: number,
   counter: number,
   plaintext: Uint8Array,
@@ -134,7 +140,7 @@ export function sealRecord(
   header[1] = type;
   header.writeUInt32BE(Math.floor(counter / TWO_32), 2);
   header.writeUInt32BE(counter >>> 0, 6);
-  const sealed = sealAesGcm(key, nonceFor(counter), plaintext, header);
+  const sealed = sealAesGcm(key, nonceFor(senderRole, counter), plaintext, header);
   return Buffer.concat([header, sealed], RECORD_HEADER_BYTES + sealed.length);
 }
 
@@ -149,9 +155,7 @@ export function parseRecordHeader(body: Uint8Array): RecordHeader {
   if (body.length < RECORD_OVERHEAD_BYTES) {
     throw new ProtocolError(
       `encrypted frame of ${body.length} bytes is shorter than ${RECORD_OVERHEAD_BYTES}`,
-      {
-        code: 'ERR_IPC_BAD_FRAME',
-      },
+      { code: 'ERR_IPC_BAD_FRAME' },
     );
   }
   if (body[0] !== PROTOCOL_VERSION) {
@@ -169,12 +173,105 @@ export function parseRecordHeader(body: Uint8Array): RecordHeader {
   return { type, counter: view.readUInt32BE(2) * TWO_32 + view.readUInt32BE(6) };
 }
 
-/** Authenticates and decrypts a record whose header was parsed. */
-export function openRecord(key: Uint8Array, header: RecordHeader, body: Uint8Array): Buffer {
-  return openAesGcm(
-    key,
-    nonceFor(header.counter),
-    body.subarray(RECORD_HEADER_BYTES),
-    body.subarray(0, RECORD_HEADER_BYTES),
-  );
+/** One direction's key and counter on the sending side. */
+export class RecordSealer {
+  #key: Buffer;
+  #counter = 0;
+  readonly #role: IpcRole;
+
+  /** Takes ownership of `key` (zeroed by {@link RecordSealer.destroy}). */
+  constructor(key: Buffer, senderRole: IpcRole) {
+    this.#key = key;
+    this.#role = senderRole;
+  }
+
+  /** Records sealed so far: the next counter. */
+  get counter(): number {
+    return this.#counter;
+  }
+
+  /** Seals at the next counter (taken synchronously) and advances it. */
+  seal(type: number, plaintext: Uint8Array): Buffer {
+    const frame = sealRecord(this.#key, this.#role, type, this.#counter, plaintext);
+    this.#counter++;
+    return frame;
+  }
+
+  /** Zeroes the key; the sealer must not be used afterwards. */
+  destroy(): void {
+    this.#key.fill(0);
+  }
+
+  /** @internal For the key-zeroing test. */
+  get keyBytes(): Buffer {
+    return this.#key;
+  }
+}
+
+/** A decrypted record. */
+export interface OpenedRecord {
+  readonly type: number;
+  readonly plaintext: Buffer;
+}
+
+/**
+ * One direction's key and expected counter on the receiving side. `open` accepts only
+ * the exact next counter, then authenticates; on any error nothing is returned and the
+ * counter does not move (callers close the channel).
+ */
+export class RecordOpener {
+  readonly #key: Buffer;
+  #counter = 0;
+  readonly #role: IpcRole;
+  readonly #maxDataRecords: number;
+
+  /** Takes ownership of `key`. `maxDataRecords` is the per-key DATA limit. */
+  constructor(key: Buffer, senderRole: IpcRole, maxDataRecords: number) {
+    this.#key = key;
+    this.#role = senderRole;
+    this.#maxDataRecords = maxDataRecords;
+  }
+
+  /** Records opened so far: the next expected counter. */
+  get counter(): number {
+    return this.#counter;
+  }
+
+  /** Checks, authenticates and decrypts the next record. */
+  open(body: Uint8Array): OpenedRecord {
+    const header = parseRecordHeader(body);
+    if (header.counter !== this.#counter) {
+      throw new CryptoError(
+        `encrypted frame counter ${header.counter}, expected ${this.#counter} (replayed, reordered or dropped frame)`,
+        {
+          code: 'ERR_IPC_UNEXPECTED_COUNTER',
+          details: { expected: this.#counter, got: header.counter },
+        },
+      );
+    }
+    if (header.type === FRAME_TYPE.data && header.counter >= this.#maxDataRecords) {
+      throw new CryptoError(`peer exceeded ${this.#maxDataRecords} messages under one key`, {
+        code: 'ERR_IPC_NONCE_EXHAUSTED',
+        details: { maxMessagesPerKey: this.#maxDataRecords },
+      });
+    }
+    const plaintext = openAesGcm(
+      this.#key,
+      nonceFor(this.#role, header.counter),
+      body.subarray(RECORD_HEADER_BYTES),
+      body.subarray(0, RECORD_HEADER_BYTES),
+    );
+    this.#counter++;
+    return { type: header.type, plaintext };
+  }
+
+  /** Zeroes the key. */
+  destroy(): void {
+    this.#key.fill(0);
+  }
+
+  /** @internal For the key-zeroing test. */
+  get keyBytes(): Buffer {
+    return this.#key;
+  }
 }

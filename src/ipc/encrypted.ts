@@ -28,10 +28,9 @@ import {
   SALT_BYTES,
   deriveDirectionKeys,
   encodeHello,
-  openRecord,
   parseHello,
-  parseRecordHeader,
-  sealRecord,
+  RecordOpener,
+  RecordSealer,
   type IpcRole,
 } from './encrypted-protocol.js';
 import { decodeJsonBody, encodeJsonBody, frameTooLargeError } from './framing.js';
@@ -105,6 +104,14 @@ interface PendingRekey {
 
 const ENCRYPTED = { layer: 'encrypted' } as const;
 
+/** Live key buffers per connection, for the test proving they are zeroed on close. */
+const KEY_MATERIAL = new WeakMap<EncryptedIpcConnection, () => Buffer[]>();
+
+/** @internal The connection's current key buffers (pre-shared copy, send, receive). */
+export function keyMaterialOf(connection: EncryptedIpcConnection): Buffer[] {
+  return KEY_MATERIAL.get(connection)?.() ?? [];
+}
+
 /** Validates a pre-shared key: a Uint8Array of exactly 32 bytes. Returns a private copy. */
 export function validateKey(key: unknown): Buffer {
   if (!(key instanceof Uint8Array) || key.length !== KEY_BYTES) {
@@ -150,10 +157,8 @@ export class EncryptedIpcConnection
   readonly #metrics: MetricsSink;
   readonly #life = new Lifecycle('EncryptedIpcConnection');
   #epoch = 0;
-  #sendKey: Buffer;
-  #recvKey: Buffer;
-  #sendCounter = 0;
-  #recvCounter = 0;
+  #sealer: RecordSealer;
+  #opener: RecordOpener;
   #warned = false;
   #terminal: Error | undefined;
   // Read side: decrypted messages not yet returned, and the one in-flight inner read.
@@ -183,11 +188,20 @@ export class EncryptedIpcConnection
     this.#maxReadAhead = options.maxReadAhead;
     this.#metrics = options.metrics;
     this.#maxPlaintext = inner.maxFrameBytes - RECORD_OVERHEAD_BYTES;
-    const keys = deriveDirectionKeys(psk, dialerSalt, acceptorSalt, 0);
+    [this.#sealer, this.#opener] = this.#keysFor(dialerSalt, acceptorSalt, 0);
+    KEY_MATERIAL.set(this, () => [this.#psk, this.#sealer.keyBytes, this.#opener.keyBytes]);
+  }
+
+  #keysFor(dialerSalt: Buffer, acceptorSalt: Buffer, epoch: number): [RecordSealer, RecordOpener] {
+    const keys = deriveDirectionKeys(this.#psk, dialerSalt, acceptorSalt, epoch);
     dialerSalt.fill(0);
     acceptorSalt.fill(0);
-    this.#sendKey = role === 'dialer' ? keys.dialerToAcceptor : keys.acceptorToDialer;
-    this.#recvKey = role === 'dialer' ? keys.acceptorToDialer : keys.dialerToAcceptor;
+    const peer: IpcRole = this.#role === 'dialer' ? 'acceptor' : 'dialer';
+    const [send, recv] =
+      this.#role === 'dialer'
+        ? [keys.dialerToAcceptor, keys.acceptorToDialer]
+        : [keys.acceptorToDialer, keys.dialerToAcceptor];
+    return [new RecordSealer(send, this.#role), new RecordOpener(recv, peer, this.#hardLimit)];
   }
 
   /**
@@ -285,12 +299,12 @@ export class EncryptedIpcConnection
 
   /** Frames sent under the current send key (the next counter). */
   get messagesSent(): number {
-    return this.#sendCounter;
+    return this.#sealer.counter;
   }
 
   /** True once the current send key reached the warning threshold. */
   get needsRekey(): boolean {
-    return this.#sendCounter >= this.#warnAt;
+    return this.#sealer.counter >= this.#warnAt;
   }
 
   /** Largest plaintext one message may carry: `maxFrameBytes - 26`. */
@@ -357,13 +371,13 @@ export class EncryptedIpcConnection
   }
 
   #sendData(bytes: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
-    if (this.#sendCounter >= this.#hardLimit) {
+    if (this.#sealer.counter >= this.#hardLimit) {
       return this.#reject(
         new CryptoError(
-          `${this.#sendCounter} messages were sent under this key (limit ${this.#hardLimit}); call rekey()`,
+          `${this.#sealer.counter} messages were sent under this key (limit ${this.#hardLimit}); call rekey()`,
           {
             code: 'ERR_IPC_NONCE_EXHAUSTED',
-            details: { messagesSent: this.#sendCounter, maxMessagesPerKey: this.#hardLimit },
+            details: { messagesSent: this.#sealer.counter, maxMessagesPerKey: this.#hardLimit },
           },
         ),
       );
@@ -376,13 +390,12 @@ export class EncryptedIpcConnection
 
   /** Seals with the current send key and counter (taken synchronously). */
   #seal(type: number, plaintext: Uint8Array): Buffer {
-    const frame = sealRecord(this.#sendKey, type, this.#sendCounter, plaintext);
-    this.#sendCounter++;
-    if (!this.#warned && this.#sendCounter >= this.#warnAt) {
+    const frame = this.#sealer.seal(type, plaintext);
+    if (!this.#warned && this.#sealer.counter >= this.#warnAt) {
       this.#warned = true;
       this.#metrics.increment(IPC_NONCE_WARNINGS);
       const warning: NonceWarning = {
-        messagesSent: this.#sendCounter,
+        messagesSent: this.#sealer.counter,
         warnAfterMessages: this.#warnAt,
         maxMessagesPerKey: this.#hardLimit,
         epoch: this.#epoch,
@@ -443,15 +456,9 @@ export class EncryptedIpcConnection
 
   #switchEpoch(dialerSalt: Buffer, acceptorSalt: Buffer): void {
     this.#epoch++;
-    const keys = deriveDirectionKeys(this.#psk, dialerSalt, acceptorSalt, this.#epoch);
-    dialerSalt.fill(0);
-    acceptorSalt.fill(0);
-    this.#sendKey.fill(0);
-    this.#recvKey.fill(0);
-    this.#sendKey = this.#role === 'dialer' ? keys.dialerToAcceptor : keys.acceptorToDialer;
-    this.#recvKey = this.#role === 'dialer' ? keys.acceptorToDialer : keys.dialerToAcceptor;
-    this.#sendCounter = 0;
-    this.#recvCounter = 0;
+    this.#sealer.destroy();
+    this.#opener.destroy();
+    [this.#sealer, this.#opener] = this.#keysFor(dialerSalt, acceptorSalt, this.#epoch);
     this.#warned = false;
     this.#metrics.increment(IPC_REKEYS);
     const pending = this.#rekey;
@@ -518,25 +525,8 @@ export class EncryptedIpcConnection
   }
 
   #process(body: Buffer): void {
-    const header = parseRecordHeader(body);
-    if (header.counter !== this.#recvCounter) {
-      throw new CryptoError(
-        `encrypted frame counter ${header.counter}, expected ${this.#recvCounter} (replayed, reordered or dropped frame)`,
-        {
-          code: 'ERR_IPC_UNEXPECTED_COUNTER',
-          details: { expected: this.#recvCounter, got: header.counter },
-        },
-      );
-    }
-    if (header.type === FRAME_TYPE.data && header.counter >= this.#hardLimit) {
-      throw new CryptoError(`peer exceeded ${this.#hardLimit} messages under one key`, {
-        code: 'ERR_IPC_NONCE_EXHAUSTED',
-        details: { maxMessagesPerKey: this.#hardLimit },
-      });
-    }
-    const plaintext = openRecord(this.#recvKey, header, body);
-    this.#recvCounter++;
-    if (header.type === FRAME_TYPE.data) {
+    const { type, plaintext } = this.#opener.open(body);
+    if (type === FRAME_TYPE.data) {
       this.#metrics.increment(IPC_FRAMES_RECEIVED, 1, ENCRYPTED);
       this.#metrics.increment(IPC_BYTES_RECEIVED, plaintext.length, ENCRYPTED);
       this.#readAhead.push(plaintext);
@@ -551,7 +541,7 @@ export class EncryptedIpcConnection
         },
       );
     }
-    if (header.type === FRAME_TYPE.rekey) {
+    if (type === FRAME_TYPE.rekey) {
       // Both sides asked at once: the dialer's request wins, the acceptor answers it.
       if (this.#rekey !== undefined && this.#role === 'dialer') return;
       const mySalt = randomBytes(SALT_BYTES);
@@ -649,8 +639,8 @@ export class EncryptedIpcConnection
   }
 
   #zeroKeys(): void {
-    this.#sendKey.fill(0);
-    this.#recvKey.fill(0);
+    this.#sealer.destroy();
+    this.#opener.destroy();
     this.#psk.fill(0);
   }
 
