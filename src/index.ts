@@ -113,3 +113,18 @@ export type {
   QueueEvent,
   ManagedJob,
 } from './queue/index.js';
+// --- ipc ----------------------------------------------------------------------------
+export {
+  FRAME_HEADER_BYTES,
+  DEFAULT_MAX_FRAME_BYTES,
+  MAX_FRAME_BYTES_LIMIT,
+  FrameDecoder,
+  encodeFrame,
+  encodeFrameHeader,
+  encodeJsonFrame,
+  encodeJsonBody,
+  decodeJsonBody,
+  frameTooLargeError,
+  validateMaxFrameBytes,
+} from './ipc/index.js';
+export type { FrameDecoderOptions } from './ipc/index.js';

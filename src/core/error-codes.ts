@@ -209,6 +209,70 @@ export const ERROR_CODES = {
     description: 'Creating a barrier would exceed `maxBarriers` or `maxParticipants`.',
   },
   // --- ipc --------------------------------------------------------------------------
+  ERR_IPC_FRAME_TOO_LARGE: {
+    errorClass: 'CapacityExceededError',
+    description:
+      'A frame body is larger than maxFrameBytes: refused before any byte is written, or before the body is buffered (the connection is then closed).',
+  },
+  ERR_IPC_FRAME_TRUNCATED: {
+    errorClass: 'ProtocolError',
+    description: 'The stream ended in the middle of a frame (partial header or body).',
+  },
+  ERR_IPC_DECODER_FAILED: {
+    errorClass: 'InvalidStateError',
+    description: 'A frame decoder was fed after it failed or ended; the stream cannot be trusted.',
+  },
+  ERR_IPC_CONNECTION_CLOSED: {
+    errorClass: 'ClosedError',
+    description: 'The peer closed the connection cleanly, between two frames.',
+  },
+  ERR_IPC_IO: {
+    errorClass: 'BackendError',
+    description:
+      'A socket operation failed (ENOENT, ECONNREFUSED, ECONNRESET...); `cause` holds the system error.',
+  },
+  ERR_IPC_PATH_TOO_LONG: {
+    errorClass: 'InvalidArgumentError',
+    description: 'A Unix socket path is longer than the operating system allows.',
+  },
+  ERR_IPC_PATH_NOT_SOCKET: {
+    errorClass: 'InvalidStateError',
+    description: 'The listen path exists and is not a socket; it is never removed.',
+  },
+  ERR_IPC_ADDRESS_IN_USE: {
+    errorClass: 'InvalidStateError',
+    description: 'Another live server is listening on the path.',
+  },
+  ERR_IPC_INVALID_KEY: {
+    errorClass: 'InvalidArgumentError',
+    description: 'A pre-shared key is not a Uint8Array of exactly 32 bytes.',
+  },
+  ERR_IPC_HANDSHAKE_FAILED: {
+    errorClass: 'CryptoError',
+    description:
+      'The encrypted-channel hello was malformed, failed authentication (wrong key) or the peer left mid-handshake.',
+  },
+  ERR_IPC_AUTH_FAILED: {
+    errorClass: 'CryptoError',
+    description: 'An encrypted frame failed AES-GCM authentication (wrong key or tampered bytes).',
+  },
+  ERR_IPC_UNEXPECTED_COUNTER: {
+    errorClass: 'CryptoError',
+    description:
+      'An encrypted frame carried a counter other than the next expected one (replay, reorder or drop).',
+  },
+  ERR_IPC_BAD_FRAME: {
+    errorClass: 'ProtocolError',
+    description: 'An encrypted frame is too short, or has an unknown version or type.',
+  },
+  ERR_IPC_NONCE_EXHAUSTED: {
+    errorClass: 'CryptoError',
+    description: 'The per-key message limit was reached; call rekey() before sending more.',
+  },
+  ERR_IPC_REKEY_FAILED: {
+    errorClass: 'ProtocolError',
+    description: 'A rekey message was malformed or arrived when none could be accepted.',
+  },
   // --- redis ------------------------------------------------------------------------
   // --- postgres / sqlite ------------------------------------------------------------
   // --- ws / prometheus / cli --------------------------------------------------------
