@@ -170,7 +170,7 @@ export const ERROR_CODES = {
   // --- heartbeat / ratelimit / barrier ----------------------------------------------
   ERR_HEARTBEAT_CAPACITY: {
     errorClass: 'CapacityExceededError',
-    description: 'Registering a new node would exceed the tracker\'s `maxNodes`.',
+    description: "Registering a new node would exceed the tracker's `maxNodes`.",
   },
   ERR_HEARTBEAT_INVALID_TELEMETRY: {
     errorClass: 'InvalidArgumentError',
@@ -182,7 +182,8 @@ export const ERROR_CODES = {
   },
   ERR_RATELIMIT_INVALID_COST: {
     errorClass: 'InvalidArgumentError',
-    description: 'A cost is not a finite number > 0, or exceeds the limiter\'s burst / max requests.',
+    description:
+      "A cost is not a finite number > 0, or exceeds the limiter's burst / max requests.",
   },
   ERR_BARRIER_NOT_FOUND: {
     errorClass: 'NotFoundError',
@@ -198,11 +199,11 @@ export const ERROR_CODES = {
   },
   ERR_BARRIER_REPLACED: {
     errorClass: 'InvalidStateError',
-    description: 'A waiter\'s barrier was re-created under the same name before it released.',
+    description: "A waiter's barrier was re-created under the same name before it released.",
   },
   ERR_BARRIER_REMOVED: {
     errorClass: 'InvalidStateError',
-    description: 'A waiter\'s barrier was completed or removed before it released.',
+    description: "A waiter's barrier was completed or removed before it released.",
   },
   ERR_BARRIER_CAPACITY: {
     errorClass: 'CapacityExceededError',

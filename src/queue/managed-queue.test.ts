@@ -282,7 +282,7 @@ describe('ManagedQueue events and metrics', () => {
     for (let i = 0; i < 4; i++) fromStream.push((await stream.next()).value as QueueEvent);
     expect(fromStream).toEqual(seen);
     stop();
-    await stream.return();
+    await stream.return?.();
     const q2 = new ManagedQueue<number>();
     const events: QueueEvent[] = [];
     q2.onEvent((e) => events.push(e));
