@@ -277,6 +277,26 @@ export const ERROR_CODES = {
   // --- redis ------------------------------------------------------------------------
   // --- postgres / sqlite ------------------------------------------------------------
   // --- ws / prometheus / cli --------------------------------------------------------
+  ERR_WS_BAD_FRAME: {
+    errorClass: 'ProtocolError',
+    description: 'A WebSocket client sent a frame that is not a UTF-8 JSON object of protocol v1.',
+  },
+  ERR_WS_UNKNOWN_OP: {
+    errorClass: 'ProtocolError',
+    description: 'A WebSocket client sent an operation the bridge does not know.',
+  },
+  ERR_WS_TOO_MANY_SUBSCRIPTIONS: {
+    errorClass: 'CapacityExceededError',
+    description: 'A WebSocket client exceeded maxSubscriptionsPerClient.',
+  },
+  ERR_WS_PUBLISH_FORBIDDEN: {
+    errorClass: 'InvalidStateError',
+    description: 'A WebSocket client tried to publish where the server does not allow it.',
+  },
+  ERR_WS_NOT_SUBSCRIBED: {
+    errorClass: 'NotFoundError',
+    description: 'A WebSocket client unsubscribed from a pattern it had not subscribed to.',
+  },
 } as const satisfies Record<string, CodeEntry>;
 
 /** Any stable error code. */
