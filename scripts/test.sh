@@ -31,6 +31,9 @@ eval "$(bash scripts/services.sh)"
 export REDIS_URL DATABASE_URL
 export REQUIRE_SERVICES=1
 
+step benchmarks still run
+npx tsx bench/run.ts --quick
+
 step integration and e2e tests
 npx vitest run --project integration
 
