@@ -208,7 +208,7 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     validatePattern(pattern);
     const entry = this.#index.get(pattern);
     if (entry === undefined) return 0;
-    const subs = entry.subs;
+    const subs = [...entry.subs];
     for (const sub of subs) this.#close(sub);
     return subs.length;
   }
@@ -258,6 +258,7 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
       patterns: this.#index.size,
       replayTopics: this.#replay?.size ?? 0,
       cachedTopics: this.#index.cacheSize,
+      indexNodes: this.#index.nodeCount,
     };
   }
 
@@ -273,8 +274,9 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   close(): Promise<void> {
     this.#isClosed = true;
     this.#life.closeSync(() => {
-      for (const entry of [...this.#index.entries()])
-        for (const sub of entry.subs) this.#close(sub);
+      for (const entry of [...this.#index.entries()]) {
+        for (const sub of [...entry.subs]) this.#close(sub);
+      }
       this.#replay?.clear();
       this.#index.clearCache();
     });
