@@ -476,6 +476,8 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
    */
   #offer(sub: Sub<T>, topic: string, payload: T, message: TypedMessage<T> | undefined): boolean {
     const strip = sub.strip;
+    // `<prefix>/#` also matches the bare `<prefix>` topic, which is not a tenant topic.
+    if (strip !== 0 && topic.length < strip) return false;
     const seen = strip === 0 ? topic : topic.slice(strip);
     if (sub.filter !== undefined) {
       try {
