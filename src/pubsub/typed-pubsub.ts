@@ -83,6 +83,8 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   readonly #index: TopicIndex<Entry<T>>;
   readonly #exact: ReadonlyMap<string, Entry<T>>;
   #isClosed = false;
+  /** Open, no wildcard pattern, no 'block' receiver, no replay, no metrics sink. */
+  #simple = false;
   readonly #replay: ReplayStore<TypedMessage<T>> | undefined;
   readonly #capacity: number;
   readonly #overflow: OverflowPolicy;
@@ -172,8 +174,12 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
    *   `'block'` receiver is full; then nothing is delivered.
    */
   publish(topic: string, payload: T): number {
-    if (this.#isClosed) throw pubsubClosed('TypedPubSub', 'publish');
     const exact = this.#exact.get(topic);
+    // Fast path: only exact handler subscriptions can match, nothing to record or check.
+    if (this.#simple && exact !== undefined && exact.receivers === 0) {
+      return this.#deliverToHandlers(topic, payload, exact);
+    }
+    if (this.#isClosed) throw pubsubClosed('TypedPubSub', 'publish');
     const wild = this.#wildcards(topic, exact);
     if (this.#blocking > 0) {
       const full = this.#firstFull(exact, wild);
@@ -273,6 +279,7 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   /** Ends every subscription (receivers drain, then end) and refuses further use. */
   close(): Promise<void> {
     this.#isClosed = true;
+    this.#simple = false;
     this.#life.closeSync(() => {
       for (const entry of [...this.#index.entries()]) {
         for (const sub of [...entry.subs]) this.#close(sub);
@@ -348,6 +355,42 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     return index.matchWildcards(topic, exact === undefined);
   }
 
+  #updateSimple(): void {
+    this.#simple =
+      !this.#isClosed &&
+      this.#index.wildcardCount === 0 &&
+      this.#blocking === 0 &&
+      this.#replay === undefined &&
+      this.#metrics === undefined;
+  }
+
+  /** The fast path's delivery: `exact` has no receiver, there is no wildcard pattern. */
+  #deliverToHandlers(topic: string, payload: T, exact: Entry<T>): number {
+    const subs = exact.subs;
+    const limit = this.#seq;
+    let delivered = 0;
+    this.#depth++;
+    try {
+      for (let i = 0; i < subs.length; i++) {
+        const sub = subs[i] as Sub<T>;
+        if (sub.seq > limit) continue;
+        if (sub.plain) {
+          try {
+            (sub.handler as (payload: T, topic: string) => void)(payload, topic);
+          } catch (error) {
+            reportError(this.#onError, error);
+          }
+          delivered++;
+        } else if (this.#offer(sub, topic, payload, undefined)) delivered++;
+      }
+    } finally {
+      this.#depth--;
+    }
+    this.#published++;
+    this.#delivered += delivered;
+    return delivered;
+  }
+
   #checkLimit(): void {
     if (this.#subscriptions >= this.#maxSubscriptions) {
       throw new CapacityExceededError(
@@ -372,6 +415,7 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     sub.release = this.#release;
     this.#subscriptions++;
     if (sub.blocking) this.#blocking++;
+    this.#updateSimple();
     this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subscriptions, this.#labels);
     if (this.#replay !== undefined && replay !== false) {
       for (const m of this.#replay.matching(pattern)) this.#offer(sub, m.topic, m.payload, m);
@@ -394,6 +438,7 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     }
     this.#subscriptions--;
     if (sub.blocking) this.#blocking--;
+    this.#updateSimple();
     sub.receiver?.end();
     this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subscriptions, this.#labels);
   }
