@@ -94,7 +94,6 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   readonly #labels: MetricLabels;
   readonly #onError: PubSubErrorHandler;
   #seq = 0;
-  #depth = 0;
   readonly #release = (sub: Sub<T>): void => this.#close(sub);
   #subscriptions = 0;
   #blocking = 0;
@@ -366,28 +365,37 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
 
   /** The fast path's delivery: `exact` has no receiver, there is no wildcard pattern. */
   #deliverToHandlers(topic: string, payload: T, exact: Entry<T>): number {
-    const subs = exact.subs;
-    const limit = this.#seq;
-    let delivered = 0;
-    this.#depth++;
-    try {
-      for (let i = 0; i < subs.length; i++) {
-        const sub = subs[i] as Sub<T>;
-        if (sub.seq > limit) continue;
-        if (sub.plain) {
-          try {
-            (sub.handler as (payload: T, topic: string) => void)(payload, topic);
-          } catch (error) {
-            reportError(this.#onError, error);
-          }
-          delivered++;
-        } else if (this.#offer(sub, topic, payload, undefined)) delivered++;
-      }
-    } finally {
-      this.#depth--;
-    }
+    const delivered = this.#run(exact.subs, topic, payload, undefined, this.#seq);
     this.#published++;
     this.#delivered += delivered;
+    return delivered;
+  }
+
+  /**
+   * Offers a publish to one pattern's subscriptions. Those created during this publish
+   * (`seq > limit`) and closed ones (`seq` = Infinity) are skipped; removal replaces the
+   * array, so the loop is never disturbed by re-entrant subscribe/unsubscribe.
+   */
+  #run(
+    subs: readonly Sub<T>[],
+    topic: string,
+    payload: T,
+    message: TypedMessage<T> | undefined,
+    limit: number,
+  ): number {
+    let delivered = 0;
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i] as Sub<T>;
+      if (sub.seq > limit) continue;
+      if (sub.plain) {
+        try {
+          (sub.handler as (payload: T, topic: string) => void)(payload, topic);
+        } catch (error) {
+          reportError(this.#onError, error);
+        }
+        delivered++;
+      } else if (this.#offer(sub, topic, payload, message)) delivered++;
+    }
     return delivered;
   }
 
@@ -427,12 +435,8 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     sub.seq = Infinity;
     const entry = sub.entry;
     if (entry !== undefined) {
-      if (this.#depth > 0) {
-        // Copy on write: a publish in progress keeps iterating its own array.
-        entry.subs = entry.subs.filter((s) => s !== sub);
-      } else {
-        entry.subs.splice(entry.subs.indexOf(sub), 1);
-      }
+      // Copy on write: a publish in progress keeps iterating its own array.
+      entry.subs = entry.subs.filter((s) => s !== sub);
       if (sub.receiver !== undefined) entry.receivers--;
       if (entry.subs.length === 0) this.#index.delete(entry.pattern);
     }
@@ -466,44 +470,11 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
       message = { topic, payload, timestamp: this.#clock.now() };
       this.#replay?.record(topic, message);
     }
-    // Subscriptions made during this publish (seq > limit) and closed ones (seq =
-    // Infinity) are skipped, so re-entrant subscribe/unsubscribe is well defined.
     const limit = this.#seq;
     let delivered = 0;
-    this.#depth++;
-    try {
-      if (exact !== undefined) {
-        const subs = exact.subs;
-        for (let i = 0; i < subs.length; i++) {
-          const sub = subs[i] as Sub<T>;
-          if (sub.seq > limit) continue;
-          if (sub.plain) {
-            try {
-              (sub.handler as (payload: T, topic: string) => void)(payload, topic);
-            } catch (error) {
-              reportError(this.#onError, error);
-            }
-            delivered++;
-          } else if (this.#offer(sub, topic, payload, message)) delivered++;
-        }
-      }
-      for (let w = 0; w < wild.length; w++) {
-        const subs = (wild[w] as Entry<T>).subs;
-        for (let i = 0; i < subs.length; i++) {
-          const sub = subs[i] as Sub<T>;
-          if (sub.seq > limit) continue;
-          if (sub.plain) {
-            try {
-              (sub.handler as (payload: T, topic: string) => void)(payload, topic);
-            } catch (error) {
-              reportError(this.#onError, error);
-            }
-            delivered++;
-          } else if (this.#offer(sub, topic, payload, message)) delivered++;
-        }
-      }
-    } finally {
-      this.#depth--;
+    if (exact !== undefined) delivered = this.#run(exact.subs, topic, payload, message, limit);
+    for (let w = 0; w < wild.length; w++) {
+      delivered += this.#run((wild[w] as Entry<T>).subs, topic, payload, message, limit);
     }
     this.#published++;
     this.#delivered += delivered;
