@@ -211,6 +211,15 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     for (let i = 0; i < count; i++) e.on(`topic/${i}`, handler);
     return e;
   }, gc);
+  const memEe2Handles = heapFor(() => {
+    // With `objectify`, `on()` returns a listener handle with `off()`: one object per
+    // subscription, like majra's unsubscribe function.
+    const e = new eventemitter2.EventEmitter2();
+    e.setMaxListeners(0);
+    const handles: unknown[] = [];
+    for (let i = 0; i < count; i++) handles.push(e.on(`topic/${i}`, handler, { objectify: true }));
+    return [e, handles];
+  }, gc);
   const memMq = heapFor(() => {
     const e = mqemitter();
     for (let i = 0; i < count; i++) e.on(`topic/${i}`, mqHandler);
@@ -224,6 +233,13 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       peer: { name: 'eventemitter2', value: memEe2 },
       targetRatio: 1,
       target: "<= eventemitter2's",
+      lowerIsBetter: true,
+    },
+    {
+      name: `Heap for ${count} topic subscriptions`,
+      unit: 'MB',
+      majra: memMajra,
+      peer: { name: 'eventemitter2 (objectify: a handle per subscription)', value: memEe2Handles },
       lowerIsBetter: true,
     },
     {

@@ -1,14 +1,13 @@
 import type { WaitOptions } from '../core/abort.js';
 import { throwIfAborted } from '../core/abort.js';
-import { systemClock, type Clock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { CapacityExceededError, InvalidArgumentError } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
-import { noopMetrics, type MetricLabels, type MetricsSink } from '../core/metrics.js';
+import type { MetricLabels, MetricsSink } from '../core/metrics.js';
 import type { Namespace } from '../core/namespace.js';
-import { MAX_RING_CAPACITY } from '../core/ring-buffer.js';
-import { isFunction, nonNegativeInteger, positiveInteger } from '../core/validate.js';
+import { isFunction } from '../core/validate.js';
+import { resolveHubOptions, type TypedPubSubOptions } from './hub-options.js';
 import {
-  hubLabels,
   PUBSUB_DELIVERED,
   PUBSUB_DROPPED,
   PUBSUB_LAGGED,
@@ -16,48 +15,14 @@ import {
   PUBSUB_SUBSCRIPTIONS,
   type PubSubHubKind,
 } from './metrics.js';
-import {
-  DEFAULT_RECEIVER_CAPACITY,
-  overflowPolicy,
-  ReceiverQueue,
-  type OverflowPolicy,
-  type Receiver,
-} from './receiver.js';
+import { ReceiverQueue, type OverflowPolicy, type Receiver } from './receiver.js';
 import { ReplayStore } from './replay-store.js';
-import {
-  PatternEntry,
-  pubsubClosed,
-  reportError,
-  Subscription,
-  warnOnError,
-} from './subscription.js';
+import { PatternEntry, pubsubClosed, reportError, Subscription } from './subscription.js';
 import type { PubSubErrorHandler } from './subscription.js';
-import { DEFAULT_MATCH_CACHE_SIZE, TopicIndex } from './topic-index.js';
+import { TopicIndex } from './topic-index.js';
 import { validatePattern, validateTopic } from './topic.js';
 import { HubScope, type HubCore } from './hub-scope.js';
 import type { HandlerOptions, PubSubStats, SubscribeOptions, TypedMessage } from './types.js';
-
-/** Options of {@link TypedPubSub} (and of the JSON `PubSub`). */
-export interface TypedPubSubOptions {
-  /** Default capacity of each receiver; 1..2^24, default 256. */
-  readonly capacity?: number | undefined;
-  /** Default overflow policy of receivers; default `'drop-oldest'`. */
-  readonly overflow?: OverflowPolicy | undefined;
-  /** Messages kept per concrete topic for late subscribers; 0 (default) disables replay. */
-  readonly replayCapacity?: number | undefined;
-  /** Topics with a replay buffer; the least recently published is evicted. Default 1024. */
-  readonly maxReplayTopics?: number | undefined;
-  /** Subscriptions (receivers + handlers) the hub accepts; default unlimited. */
-  readonly maxSubscriptions?: number | undefined;
-  /** Topics whose wildcard matches are cached; 0 disables the cache. Default 1024. */
-  readonly maxCachedTopics?: number | undefined;
-  /** Source of message timestamps. */
-  readonly clock?: Clock | undefined;
-  /** Where published/delivered/dropped/lagged/subscriptions are reported. */
-  readonly metrics?: MetricsSink | undefined;
-  /** Receives errors thrown by handlers and filters; default: a process warning. */
-  readonly onError?: PubSubErrorHandler | undefined;
-}
 
 const NONE: readonly never[] = Object.freeze([]);
 type Sub<T> = Subscription<TypedMessage<T>, T>;
@@ -71,13 +36,15 @@ type Entry<T> = PatternEntry<TypedMessage<T>, T>;
  * @example
  * ```ts
  * const hub = new TypedPubSub<{ id: number }>({ replayCapacity: 10 });
- * const off = hub.on('orders/+', (m) => console.log(m.topic, m.payload.id));
+ * const off = hub.on('orders/+', (order, topic) => console.log(topic, order.id));
  * using rx = hub.subscribe('orders/#', { capacity: 100 });
  * hub.publish('orders/created', { id: 1 });
  * (await rx.recv()).payload.id; // 1
  * off();
  * ```
  */
+export type { TypedPubSubOptions };
+
 export class TypedPubSub<T> implements Closeable, HubCore<T> {
   readonly #life = new Lifecycle('pubsub');
   readonly #index: TopicIndex<Entry<T>>;
@@ -107,29 +74,18 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
    * @throws InvalidArgumentError for an invalid option.
    */
   constructor(options: TypedPubSubOptions = {}, kind: PubSubHubKind = 'typed') {
-    this.#capacity = positiveInteger(
-      'capacity',
-      options.capacity ?? DEFAULT_RECEIVER_CAPACITY,
-      MAX_RING_CAPACITY,
-    );
-    this.#overflow = overflowPolicy('overflow', options.overflow);
-    const replay = nonNegativeInteger('replayCapacity', options.replayCapacity ?? 0, 65_536);
-    const maxReplayTopics = positiveInteger('maxReplayTopics', options.maxReplayTopics ?? 1024);
-    this.#replay = replay > 0 ? new ReplayStore(replay, maxReplayTopics) : undefined;
-    this.#maxSubscriptions = positiveInteger(
-      'maxSubscriptions',
-      options.maxSubscriptions ?? Number.MAX_SAFE_INTEGER,
-    );
-    this.#index = new TopicIndex(
-      nonNegativeInteger('maxCachedTopics', options.maxCachedTopics ?? DEFAULT_MATCH_CACHE_SIZE),
-    );
+    const o = resolveHubOptions(options, kind);
+    this.#capacity = o.capacity;
+    this.#overflow = o.overflow;
+    this.#replay =
+      o.replayCapacity > 0 ? new ReplayStore(o.replayCapacity, o.maxReplayTopics) : undefined;
+    this.#maxSubscriptions = o.maxSubscriptions;
+    this.#index = new TopicIndex(o.maxCachedTopics);
     this.#exact = this.#index.exactMap;
-    this.#clock = options.clock ?? systemClock;
-    if (options.onError !== undefined) isFunction('onError', options.onError);
-    this.#onError = options.onError ?? warnOnError;
-    const metrics = options.metrics ?? noopMetrics;
-    this.#metrics = metrics === noopMetrics ? undefined : metrics;
-    this.#labels = hubLabels(kind);
+    this.#clock = o.clock;
+    this.#onError = o.onError;
+    this.#metrics = o.metrics;
+    this.#labels = o.labels;
   }
 
   /** Subscribes a receiver to `pattern`; replayed messages (if any) are already buffered. */
