@@ -223,10 +223,12 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     };
   }
 
+  /** True once `close()` was called. */
   get isClosed(): boolean {
     return this.#life.isClosed;
   }
 
+  /** Resolves once closed; never rejects. */
   get closed(): Promise<void> {
     return this.#life.closed;
   }
@@ -245,6 +247,7 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     return this.#life.closed;
   }
 
+  /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
