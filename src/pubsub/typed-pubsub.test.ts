@@ -427,3 +427,39 @@ describe('TypedPubSub churn', () => {
     expect(hub.patternCount).toBe(0);
   });
 });
+
+describe('TypedPubSub receivers', () => {
+  it('recv honours its AbortSignal; `using` ends the subscription', async () => {
+    const hub = new TypedPubSub<number>();
+    {
+      using rx = hub.subscribe('a');
+      const ac = new AbortController();
+      const waiting = rx.recv({ signal: ac.signal });
+      ac.abort();
+      await expect(waiting).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+      hub.publish('a', 1);
+      await expect(rx.recv()).resolves.toMatchObject({ payload: 1 });
+      expect(hub.subscriptionCount).toBe(1);
+    }
+    expect(hub.subscriptionCount).toBe(0);
+    expect(hub.patternCount).toBe(0);
+  });
+
+  it('a waiting for-await consumer gets messages published later', async () => {
+    const hub = new TypedPubSub<string>();
+    const rx = hub.subscribe('jobs/+');
+    const consumed = (async () => {
+      const seen: string[] = [];
+      for await (const m of rx) {
+        seen.push(`${m.topic}=${m.payload}`);
+        if (seen.length === 2) break;
+      }
+      return seen;
+    })();
+    await Promise.resolve();
+    hub.publish('jobs/a', 'x');
+    hub.publish('jobs/b', 'y');
+    await expect(consumed).resolves.toEqual(['jobs/a=x', 'jobs/b=y']);
+    expect(hub.subscriptionCount).toBe(0);
+  });
+});
