@@ -162,10 +162,12 @@ export class DirectChannel<T> implements Closeable {
     return { published: this.#published, ...this.#tally, subscriptions: this.#fanout.size };
   }
 
+  /** True once `close()` was called. */
   get isClosed(): boolean {
     return this.#life.isClosed;
   }
 
+  /** Resolves once closed; never rejects. */
   get closed(): Promise<void> {
     return this.#life.closed;
   }
@@ -178,6 +180,7 @@ export class DirectChannel<T> implements Closeable {
     return this.#life.closed;
   }
 
+  /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

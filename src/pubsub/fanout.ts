@@ -20,7 +20,6 @@ export class Fanout<M, P> {
   blocking = 0;
   /** Receiver subscriptions (a publish builds a message only when > 0). */
   receivers = 0;
-  #depth = 0;
 
   get size(): number {
     return this.subs.length;
@@ -37,8 +36,8 @@ export class Fanout<M, P> {
   remove(sub: Subscription<M, P>): boolean {
     if (sub.isClosed) return false;
     sub.seq = Infinity;
-    if (this.#depth > 0) this.subs = this.subs.filter((s) => s !== sub);
-    else this.subs.splice(this.subs.indexOf(sub), 1);
+    // Copy on write: a publish in progress keeps iterating its own array.
+    this.subs = this.subs.filter((s) => s !== sub);
     if (sub.blocking) this.blocking--;
     if (sub.receiver !== undefined) this.receivers--;
     sub.receiver?.end();
@@ -67,30 +66,25 @@ export class Fanout<M, P> {
   ): number {
     const subs = this.subs;
     let delivered = 0;
-    this.#depth++;
-    try {
-      for (let i = 0; i < subs.length; i++) {
-        const sub = subs[i] as Subscription<M, P>;
-        if (sub.seq > limit) continue;
-        const handler = sub.handler;
-        if (handler !== undefined) {
-          try {
-            handler(payload, topic);
-          } catch (error) {
-            reportError(onError, error);
-          }
-          delivered++;
-          continue;
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i] as Subscription<M, P>;
+      if (sub.seq > limit) continue;
+      const handler = sub.handler;
+      if (handler !== undefined) {
+        try {
+          handler(payload, topic);
+        } catch (error) {
+          reportError(onError, error);
         }
-        const result = (sub.receiver as ReceiverQueue<M>).push(message as M);
-        if (result === 'delivered') delivered++;
-        else if (result === 'lagged') {
-          delivered++;
-          tally.lagged++;
-        } else if (result !== 'closed') tally.dropped++;
+        delivered++;
+        continue;
       }
-    } finally {
-      this.#depth--;
+      const result = (sub.receiver as ReceiverQueue<M>).push(message as M);
+      if (result === 'delivered') delivered++;
+      else if (result === 'lagged') {
+        delivered++;
+        tally.lagged++;
+      } else if (result !== 'closed') tally.dropped++;
     }
     tally.delivered += delivered;
     return delivered;

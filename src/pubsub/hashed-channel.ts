@@ -220,10 +220,12 @@ export class HashedChannel<T> implements Closeable {
     return { published: this.#published, ...this.#tally, subscriptions: this.#subscriptions };
   }
 
+  /** True once `close()` was called. */
   get isClosed(): boolean {
     return this.#life.isClosed;
   }
 
+  /** Resolves once closed; never rejects. */
   get closed(): Promise<void> {
     return this.#life.closed;
   }
@@ -236,6 +238,7 @@ export class HashedChannel<T> implements Closeable {
     return this.#life.closed;
   }
 
+  /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

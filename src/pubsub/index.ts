@@ -10,7 +10,7 @@
  * ```ts
  * import { TypedPubSub } from 'majra/pubsub';
  * const hub = new TypedPubSub<{ celsius: number }>();
- * const off = hub.on('sensors/+/temp', (m) => console.log(m.topic, m.payload.celsius));
+ * const off = hub.on('sensors/+/temp', (reading, topic) => console.log(topic, reading.celsius));
  * using rx = hub.subscribe('sensors/#', { capacity: 1000, overflow: 'drop-oldest' });
  * hub.publish('sensors/kitchen/temp', { celsius: 21 });
  * for await (const m of rx) { console.log(m.payload); break; }

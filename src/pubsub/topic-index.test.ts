@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { patternArb, referenceMatch, topicArb } from '../../test/support/topic-reference.js';
 import { TopicIndex } from './topic-index.js';
-import { isWildcardPattern } from './topic.js';
 
 interface Entry {
   readonly pattern: string;
@@ -113,6 +112,5 @@ describe('TopicIndex', () => {
     expect(index.wildcardCount).toBe(0);
     expect(index.nodeCount).toBe(1);
     expect(index.cacheSize).toBe(0);
-    expect(isWildcardPattern('a')).toBe(false);
   });
 });

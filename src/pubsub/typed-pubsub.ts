@@ -1,14 +1,13 @@
 import type { WaitOptions } from '../core/abort.js';
 import { throwIfAborted } from '../core/abort.js';
-import { systemClock, type Clock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { CapacityExceededError, InvalidArgumentError } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
-import { noopMetrics, type MetricLabels, type MetricsSink } from '../core/metrics.js';
+import type { MetricLabels, MetricsSink } from '../core/metrics.js';
 import type { Namespace } from '../core/namespace.js';
-import { MAX_RING_CAPACITY } from '../core/ring-buffer.js';
-import { isFunction, nonNegativeInteger, positiveInteger } from '../core/validate.js';
+import { isFunction } from '../core/validate.js';
+import { resolveHubOptions, type TypedPubSubOptions } from './hub-options.js';
 import {
-  hubLabels,
   PUBSUB_DELIVERED,
   PUBSUB_DROPPED,
   PUBSUB_LAGGED,
@@ -16,48 +15,14 @@ import {
   PUBSUB_SUBSCRIPTIONS,
   type PubSubHubKind,
 } from './metrics.js';
-import {
-  DEFAULT_RECEIVER_CAPACITY,
-  overflowPolicy,
-  ReceiverQueue,
-  type OverflowPolicy,
-  type Receiver,
-} from './receiver.js';
+import { ReceiverQueue, type OverflowPolicy, type Receiver } from './receiver.js';
 import { ReplayStore } from './replay-store.js';
-import {
-  PatternEntry,
-  pubsubClosed,
-  reportError,
-  Subscription,
-  warnOnError,
-} from './subscription.js';
+import { PatternEntry, pubsubClosed, reportError, Subscription } from './subscription.js';
 import type { PubSubErrorHandler } from './subscription.js';
-import { DEFAULT_MATCH_CACHE_SIZE, TopicIndex } from './topic-index.js';
+import { TopicIndex } from './topic-index.js';
 import { validatePattern, validateTopic } from './topic.js';
 import { HubScope, type HubCore } from './hub-scope.js';
 import type { HandlerOptions, PubSubStats, SubscribeOptions, TypedMessage } from './types.js';
-
-/** Options of {@link TypedPubSub} (and of the JSON `PubSub`). */
-export interface TypedPubSubOptions {
-  /** Default capacity of each receiver; 1..2^24, default 256. */
-  readonly capacity?: number | undefined;
-  /** Default overflow policy of receivers; default `'drop-oldest'`. */
-  readonly overflow?: OverflowPolicy | undefined;
-  /** Messages kept per concrete topic for late subscribers; 0 (default) disables replay. */
-  readonly replayCapacity?: number | undefined;
-  /** Topics with a replay buffer; the least recently published is evicted. Default 1024. */
-  readonly maxReplayTopics?: number | undefined;
-  /** Subscriptions (receivers + handlers) the hub accepts; default unlimited. */
-  readonly maxSubscriptions?: number | undefined;
-  /** Topics whose wildcard matches are cached; 0 disables the cache. Default 1024. */
-  readonly maxCachedTopics?: number | undefined;
-  /** Source of message timestamps. */
-  readonly clock?: Clock | undefined;
-  /** Where published/delivered/dropped/lagged/subscriptions are reported. */
-  readonly metrics?: MetricsSink | undefined;
-  /** Receives errors thrown by handlers and filters; default: a process warning. */
-  readonly onError?: PubSubErrorHandler | undefined;
-}
 
 const NONE: readonly never[] = Object.freeze([]);
 type Sub<T> = Subscription<TypedMessage<T>, T>;
@@ -71,18 +36,22 @@ type Entry<T> = PatternEntry<TypedMessage<T>, T>;
  * @example
  * ```ts
  * const hub = new TypedPubSub<{ id: number }>({ replayCapacity: 10 });
- * const off = hub.on('orders/+', (m) => console.log(m.topic, m.payload.id));
+ * const off = hub.on('orders/+', (order, topic) => console.log(topic, order.id));
  * using rx = hub.subscribe('orders/#', { capacity: 100 });
  * hub.publish('orders/created', { id: 1 });
  * (await rx.recv()).payload.id; // 1
  * off();
  * ```
  */
+export type { TypedPubSubOptions };
+
 export class TypedPubSub<T> implements Closeable, HubCore<T> {
   readonly #life = new Lifecycle('pubsub');
   readonly #index: TopicIndex<Entry<T>>;
   readonly #exact: ReadonlyMap<string, Entry<T>>;
   #isClosed = false;
+  /** Open, no wildcard pattern, no 'block' receiver, no replay, no metrics sink. */
+  #simple = false;
   readonly #replay: ReplayStore<TypedMessage<T>> | undefined;
   readonly #capacity: number;
   readonly #overflow: OverflowPolicy;
@@ -92,7 +61,6 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   readonly #labels: MetricLabels;
   readonly #onError: PubSubErrorHandler;
   #seq = 0;
-  #depth = 0;
   readonly #release = (sub: Sub<T>): void => this.#close(sub);
   #subscriptions = 0;
   #blocking = 0;
@@ -106,29 +74,18 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
    * @throws InvalidArgumentError for an invalid option.
    */
   constructor(options: TypedPubSubOptions = {}, kind: PubSubHubKind = 'typed') {
-    this.#capacity = positiveInteger(
-      'capacity',
-      options.capacity ?? DEFAULT_RECEIVER_CAPACITY,
-      MAX_RING_CAPACITY,
-    );
-    this.#overflow = overflowPolicy('overflow', options.overflow);
-    const replay = nonNegativeInteger('replayCapacity', options.replayCapacity ?? 0, 65_536);
-    const maxReplayTopics = positiveInteger('maxReplayTopics', options.maxReplayTopics ?? 1024);
-    this.#replay = replay > 0 ? new ReplayStore(replay, maxReplayTopics) : undefined;
-    this.#maxSubscriptions = positiveInteger(
-      'maxSubscriptions',
-      options.maxSubscriptions ?? Number.MAX_SAFE_INTEGER,
-    );
-    this.#index = new TopicIndex(
-      nonNegativeInteger('maxCachedTopics', options.maxCachedTopics ?? DEFAULT_MATCH_CACHE_SIZE),
-    );
+    const o = resolveHubOptions(options, kind);
+    this.#capacity = o.capacity;
+    this.#overflow = o.overflow;
+    this.#replay =
+      o.replayCapacity > 0 ? new ReplayStore(o.replayCapacity, o.maxReplayTopics) : undefined;
+    this.#maxSubscriptions = o.maxSubscriptions;
+    this.#index = new TopicIndex(o.maxCachedTopics);
     this.#exact = this.#index.exactMap;
-    this.#clock = options.clock ?? systemClock;
-    if (options.onError !== undefined) isFunction('onError', options.onError);
-    this.#onError = options.onError ?? warnOnError;
-    const metrics = options.metrics ?? noopMetrics;
-    this.#metrics = metrics === noopMetrics ? undefined : metrics;
-    this.#labels = hubLabels(kind);
+    this.#clock = o.clock;
+    this.#onError = o.onError;
+    this.#metrics = o.metrics;
+    this.#labels = o.labels;
   }
 
   /** Subscribes a receiver to `pattern`; replayed messages (if any) are already buffered. */
@@ -172,8 +129,12 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
    *   `'block'` receiver is full; then nothing is delivered.
    */
   publish(topic: string, payload: T): number {
-    if (this.#isClosed) throw pubsubClosed('TypedPubSub', 'publish');
     const exact = this.#exact.get(topic);
+    // Fast path: only exact handler subscriptions can match, nothing to record or check.
+    if (this.#simple && exact !== undefined && exact.receivers === 0) {
+      return this.#deliverToHandlers(topic, payload, exact);
+    }
+    if (this.#isClosed) throw pubsubClosed('TypedPubSub', 'publish');
     const wild = this.#wildcards(topic, exact);
     if (this.#blocking > 0) {
       const full = this.#firstFull(exact, wild);
@@ -208,7 +169,7 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     validatePattern(pattern);
     const entry = this.#index.get(pattern);
     if (entry === undefined) return 0;
-    const subs = entry.subs;
+    const subs = [...entry.subs];
     for (const sub of subs) this.#close(sub);
     return subs.length;
   }
@@ -258,13 +219,16 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
       patterns: this.#index.size,
       replayTopics: this.#replay?.size ?? 0,
       cachedTopics: this.#index.cacheSize,
+      indexNodes: this.#index.nodeCount,
     };
   }
 
+  /** True once `close()` was called. */
   get isClosed(): boolean {
     return this.#life.isClosed;
   }
 
+  /** Resolves once closed; never rejects. */
   get closed(): Promise<void> {
     return this.#life.closed;
   }
@@ -272,15 +236,18 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   /** Ends every subscription (receivers drain, then end) and refuses further use. */
   close(): Promise<void> {
     this.#isClosed = true;
+    this.#simple = false;
     this.#life.closeSync(() => {
-      for (const entry of [...this.#index.entries()])
-        for (const sub of entry.subs) this.#close(sub);
+      for (const entry of [...this.#index.entries()]) {
+        for (const sub of [...entry.subs]) this.#close(sub);
+      }
       this.#replay?.clear();
       this.#index.clearCache();
     });
     return this.#life.closed;
   }
 
+  /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
@@ -346,6 +313,51 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     return index.matchWildcards(topic, exact === undefined);
   }
 
+  #updateSimple(): void {
+    this.#simple =
+      !this.#isClosed &&
+      this.#index.wildcardCount === 0 &&
+      this.#blocking === 0 &&
+      this.#replay === undefined &&
+      this.#metrics === undefined;
+  }
+
+  /** The fast path's delivery: `exact` has no receiver, there is no wildcard pattern. */
+  #deliverToHandlers(topic: string, payload: T, exact: Entry<T>): number {
+    const delivered = this.#run(exact.subs, topic, payload, undefined, this.#seq);
+    this.#published++;
+    this.#delivered += delivered;
+    return delivered;
+  }
+
+  /**
+   * Offers a publish to one pattern's subscriptions. Those created during this publish
+   * (`seq > limit`) and closed ones (`seq` = Infinity) are skipped; removal replaces the
+   * array, so the loop is never disturbed by re-entrant subscribe/unsubscribe.
+   */
+  #run(
+    subs: readonly Sub<T>[],
+    topic: string,
+    payload: T,
+    message: TypedMessage<T> | undefined,
+    limit: number,
+  ): number {
+    let delivered = 0;
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i] as Sub<T>;
+      if (sub.seq > limit) continue;
+      if (sub.plain) {
+        try {
+          (sub.handler as (payload: T, topic: string) => void)(payload, topic);
+        } catch (error) {
+          reportError(this.#onError, error);
+        }
+        delivered++;
+      } else if (this.#offer(sub, topic, payload, message)) delivered++;
+    }
+    return delivered;
+  }
+
   #checkLimit(): void {
     if (this.#subscriptions >= this.#maxSubscriptions) {
       throw new CapacityExceededError(
@@ -370,6 +382,7 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     sub.release = this.#release;
     this.#subscriptions++;
     if (sub.blocking) this.#blocking++;
+    this.#updateSimple();
     this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subscriptions, this.#labels);
     if (this.#replay !== undefined && replay !== false) {
       for (const m of this.#replay.matching(pattern)) this.#offer(sub, m.topic, m.payload, m);
@@ -381,17 +394,14 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     sub.seq = Infinity;
     const entry = sub.entry;
     if (entry !== undefined) {
-      if (this.#depth > 0) {
-        // Copy on write: a publish in progress keeps iterating its own array.
-        entry.subs = entry.subs.filter((s) => s !== sub);
-      } else {
-        entry.subs.splice(entry.subs.indexOf(sub), 1);
-      }
+      // Copy on write: a publish in progress keeps iterating its own array.
+      entry.subs = entry.subs.filter((s) => s !== sub);
       if (sub.receiver !== undefined) entry.receivers--;
       if (entry.subs.length === 0) this.#index.delete(entry.pattern);
     }
     this.#subscriptions--;
     if (sub.blocking) this.#blocking--;
+    this.#updateSimple();
     sub.receiver?.end();
     this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subscriptions, this.#labels);
   }
@@ -419,44 +429,11 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
       message = { topic, payload, timestamp: this.#clock.now() };
       this.#replay?.record(topic, message);
     }
-    // Subscriptions made during this publish (seq > limit) and closed ones (seq =
-    // Infinity) are skipped, so re-entrant subscribe/unsubscribe is well defined.
     const limit = this.#seq;
     let delivered = 0;
-    this.#depth++;
-    try {
-      if (exact !== undefined) {
-        const subs = exact.subs;
-        for (let i = 0; i < subs.length; i++) {
-          const sub = subs[i] as Sub<T>;
-          if (sub.seq > limit) continue;
-          if (sub.plain) {
-            try {
-              (sub.handler as (payload: T, topic: string) => void)(payload, topic);
-            } catch (error) {
-              reportError(this.#onError, error);
-            }
-            delivered++;
-          } else if (this.#offer(sub, topic, payload, message)) delivered++;
-        }
-      }
-      for (let w = 0; w < wild.length; w++) {
-        const subs = (wild[w] as Entry<T>).subs;
-        for (let i = 0; i < subs.length; i++) {
-          const sub = subs[i] as Sub<T>;
-          if (sub.seq > limit) continue;
-          if (sub.plain) {
-            try {
-              (sub.handler as (payload: T, topic: string) => void)(payload, topic);
-            } catch (error) {
-              reportError(this.#onError, error);
-            }
-            delivered++;
-          } else if (this.#offer(sub, topic, payload, message)) delivered++;
-        }
-      }
-    } finally {
-      this.#depth--;
+    if (exact !== undefined) delivered = this.#run(exact.subs, topic, payload, message, limit);
+    for (let w = 0; w < wild.length; w++) {
+      delivered += this.#run((wild[w] as Entry<T>).subs, topic, payload, message, limit);
     }
     this.#published++;
     this.#delivered += delivered;
@@ -474,6 +451,8 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
    */
   #offer(sub: Sub<T>, topic: string, payload: T, message: TypedMessage<T> | undefined): boolean {
     const strip = sub.strip;
+    // `<prefix>/#` also matches the bare `<prefix>` topic, which is not a tenant topic.
+    if (strip !== 0 && topic.length < strip) return false;
     const seen = strip === 0 ? topic : topic.slice(strip);
     if (sub.filter !== undefined) {
       try {

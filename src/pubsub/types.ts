@@ -57,4 +57,6 @@ export interface PubSubStats {
   readonly replayTopics: number;
   /** Topics in the wildcard match cache. */
   readonly cachedTopics: number;
+  /** Nodes of the wildcard trie (1, the root, when no wildcard pattern is subscribed). */
+  readonly indexNodes: number;
 }
