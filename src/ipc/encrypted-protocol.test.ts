@@ -7,8 +7,10 @@ import {
   RECORD_OVERHEAD_BYTES,
   RecordOpener,
   RecordSealer,
+  deriveDirectionKeys,
   encodeHello,
   parseHello,
+  sealRecord,
 } from './encrypted-protocol.js';
 
 const KEY = Buffer.alloc(32, 7);
@@ -135,5 +137,38 @@ describe('hello', () => {
     );
     expect(() => parseHello(PSK, good, 'acceptor')).toThrow(/role/);
     expect(() => parseHello(Buffer.alloc(32, 1), good, 'dialer')).toThrow(/different key/);
+  });
+});
+
+describe('docs/ipc.md test vectors (also checked with an independent Python implementation)', () => {
+  const psk = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+  const sd = Buffer.alloc(32, 0x11);
+  const sa = Buffer.alloc(32, 0x22);
+
+  it('hello, key schedule and records match the published hex', () => {
+    expect(encodeHello(psk, 'dialer', sd).toString('hex')).toBe(
+      '0101011111111111111111111111111111111111111111111111111111111111111111' +
+        'b2e0f0731384b3338656100774bbd43fbc79f7762df898362c666f2f02c911c5',
+    );
+    const k0 = deriveDirectionKeys(psk, sd, sa, 0);
+    expect(k0.dialerToAcceptor.toString('hex')).toBe(
+      'f26820771288a4bdf3ffa37ca238f45fbe54f166a0c8af84c240305f697295ce',
+    );
+    expect(k0.acceptorToDialer.toString('hex')).toBe(
+      'dc5079b944e01df80194e5eec7a0f6baeca770888144c407a4053677d9d2a16d',
+    );
+    expect(deriveDirectionKeys(psk, sd, sa, 1).dialerToAcceptor.toString('hex')).toBe(
+      'b6f5d18b7e187acf44584113ef051b2a26f74ae11f2a69662af76c15f048eebf',
+    );
+    expect(
+      sealRecord(k0.dialerToAcceptor, 'dialer', 2, 0, Buffer.from('{"hello":"world"}')).toString(
+        'hex',
+      ),
+    ).toBe(
+      '01020000000000000000afe5ec389262dd7e6b32c15459484b34a60e86202f3db52d6c189096e7581d9cb8',
+    );
+    expect(
+      sealRecord(k0.acceptorToDialer, 'acceptor', 2, 1, Buffer.from('hi')).toString('hex'),
+    ).toBe('0102000000000000000124a25ed707c0cc8b88f388e577c019f717f1');
   });
 });
