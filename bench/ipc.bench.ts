@@ -161,7 +161,10 @@ export async function measureThroughput(name: string, n: number): Promise<number
 }
 
 /** Echo round trips; returns per-trip latencies in ms. */
-export async function roundTrips(kind: 'raw' | 'ipc' | 'aes' | 'encrypted', n: number): Promise<number[]> {
+export async function roundTrips(
+  kind: 'raw' | 'ipc' | 'aes' | 'encrypted',
+  n: number,
+): Promise<number[]> {
   const mode = { raw: 'raw-echo', ipc: 'ipc-echo', aes: 'aes-echo', encrypted: 'enc-echo' }[kind];
   const peer = await startPeer(mode, 0);
   const latencies: number[] = [];
