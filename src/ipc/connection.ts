@@ -355,6 +355,10 @@ export class IpcConnection implements Closeable, AsyncIterable<unknown> {
       return Promise.resolve(this.#shift());
     }
     if (this.#readError !== undefined) return Promise.reject(this.#readError);
+    if (options.signal === undefined) {
+      // No abort to clean up after: skip the generic wait machinery on this hot path.
+      return new Promise<Buffer>((resolve, reject) => this.#readers.push({ resolve, reject }));
+    }
     return waitFor<Buffer>(
       (resolve, reject) => {
         const reader = { resolve, reject };
