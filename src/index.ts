@@ -126,6 +126,23 @@ export {
   decodeJsonBody,
   frameTooLargeError,
   validateMaxFrameBytes,
+  IpcConnection,
+  IpcServer,
+  EncryptedIpcConnection,
+  NONCE_WARN_THRESHOLD,
+  NONCE_HARD_LIMIT,
+  MAX_SOCKET_PATH_BYTES,
+} from './ipc/index.js';
+export type {
+  FrameDecoderOptions,
+  IpcConnectionOptions,
+  ConnectIpcOptions,
+  IpcServerOptions,
+  EncryptedIpcOptions,
+  EncryptedIpcLimits,
+  EncryptedIpcEvents,
+  NonceWarning,
+  IpcRole,
 } from './ipc/index.js';
 export type { FrameDecoderOptions } from './ipc/index.js';
 

@@ -30,11 +30,30 @@ export function sealAesGcm(
   plaintext: Uint8Array,
   aad: Uint8Array = EMPTY,
 ): Buffer {
+  const out = Buffer.allocUnsafe(plaintext.length + TAG_BYTES);
+  sealAesGcmInto(key, nonce, plaintext, aad, out, 0);
+  return out;
+}
+
+/**
+ * Like {@link sealAesGcm}, writing `ciphertext ‖ tag` into `out` at `offset` (which must
+ * have room for `plaintext.length + 16` bytes). Returns the bytes written.
+ */
+export function sealAesGcmInto(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+  out: Buffer,
+  offset: number,
+): number {
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   if (aad.length > 0) cipher.setAAD(aad);
-  const head = cipher.update(plaintext);
-  const tail = cipher.final();
-  return Buffer.concat([head, tail, cipher.getAuthTag()], plaintext.length + TAG_BYTES);
+  let at = offset;
+  at += cipher.update(plaintext).copy(out, at);
+  at += cipher.final().copy(out, at);
+  at += cipher.getAuthTag().copy(out, at);
+  return at - offset;
 }
 
 /**

@@ -52,6 +52,12 @@ interface QueuedWrite {
   readonly reject: (error: Error) => void;
 }
 
+// Set by IpcConnection's static block (declared first: the block runs at class definition).
+let sendEncodedImpl:
+  | ((connection: IpcConnection, frame: Buffer, signal: AbortSignal | undefined) => Promise<void>)
+  | undefined;
+let takeQueuedImpl: ((connection: IpcConnection) => Buffer | undefined) | undefined;
+
 const PLAIN = { layer: 'plain' } as const;
 const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
@@ -224,11 +230,35 @@ export class IpcConnection implements Closeable, AsyncIterable<unknown> {
     } catch (error) {
       return this.#rejectSend(error);
     }
+    return this.#sendFrame(frame, options.signal);
+  }
+
+  /** Writes an already encoded frame, respecting backpressure and call order. */
+  #sendFrame(frame: Buffer, signal: AbortSignal | undefined): Promise<void> {
     if (!this.#needDrain && this.#writeQueue.length === 0) {
       if (this.#write(frame)) return Promise.resolve();
-      return this.#waitDrain(options.signal);
+      return this.#waitDrain(signal);
     }
-    return this.#enqueueWrite(frame, options.signal);
+    return this.#enqueueWrite(frame, signal);
+  }
+
+  static {
+    // Hot-path hooks for the encrypted layer (same module family, not public API).
+    sendEncodedImpl = (connection, frame, signal) => {
+      try {
+        connection.#life.assertOpen('send');
+        if (connection.#writeError !== undefined) throw connection.#writeError;
+      } catch (error) {
+        return connection.#rejectSend(error);
+      }
+      return connection.#sendFrame(frame, signal);
+    };
+    takeQueuedImpl = (connection) =>
+      connection.#queueHead < connection.#queue.length &&
+      connection.#readers.length === 0 &&
+      !connection.#life.isClosed
+        ? connection.#shift()
+        : undefined;
   }
 
   #rejectSend(error: unknown): Promise<never> {
@@ -325,6 +355,10 @@ export class IpcConnection implements Closeable, AsyncIterable<unknown> {
       return Promise.resolve(this.#shift());
     }
     if (this.#readError !== undefined) return Promise.reject(this.#readError);
+    if (options.signal === undefined) {
+      // No abort to clean up after: skip the generic wait machinery on this hot path.
+      return new Promise<Buffer>((resolve, reject) => this.#readers.push({ resolve, reject }));
+    }
     return waitFor<Buffer>(
       (resolve, reject) => {
         const reader = { resolve, reject };
@@ -488,6 +522,26 @@ export class IpcConnection implements Closeable, AsyncIterable<unknown> {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * @internal Writes a frame that already carries its 4-byte length prefix (the caller
+ * guarantees the body is within `maxFrameBytes`). Used by the encrypted layer to avoid
+ * one copy per frame.
+ */
+export function sendEncodedFrame(
+  connection: IpcConnection,
+  frame: Buffer,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (sendEncodedImpl === undefined) throw new Error('IpcConnection not initialised');
+  return sendEncodedImpl(connection, frame, signal);
+}
+
+/** @internal Takes a received frame synchronously when one is queued and nobody waits. */
+export function takeQueuedFrame(connection: IpcConnection): Buffer | undefined {
+  if (takeQueuedImpl === undefined) throw new Error('IpcConnection not initialised');
+  return takeQueuedImpl(connection);
+}
 
 function removeItem<T>(list: T[], item: T): void {
   const index = list.indexOf(item);

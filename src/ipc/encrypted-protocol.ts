@@ -12,13 +12,14 @@
  * @module
  */
 import { CryptoError, ProtocolError } from '../core/errors.js';
+import { FRAME_HEADER_BYTES } from './framing.js';
 import {
+  sealAesGcmInto,
   bytesEqual,
   hkdf32,
   hmacSha256,
   NONCE_BYTES,
   openAesGcm,
-  sealAesGcm,
   TAG_BYTES,
 } from './aead.js';
 
@@ -135,13 +136,38 @@ export function sealRecord(
   counter: number,
   plaintext: Uint8Array,
 ): Buffer {
-  const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
-  header[0] = PROTOCOL_VERSION;
-  header[1] = type;
-  header.writeUInt32BE(Math.floor(counter / TWO_32), 2);
-  header.writeUInt32BE(counter >>> 0, 6);
-  const sealed = sealAesGcm(key, nonceFor(senderRole, counter), plaintext, header);
-  return Buffer.concat([header, sealed], RECORD_HEADER_BYTES + sealed.length);
+  return sealRecordFramed(key, senderRole, type, counter, plaintext).subarray(FRAME_HEADER_BYTES);
+}
+
+/**
+ * Seals one record and returns it already framed for the IPC layer: the 4-byte length
+ * prefix, then the record. One allocation per frame.
+ */
+export function sealRecordFramed(
+  key: Uint8Array,
+  senderRole: IpcRole,
+  type: number,
+  counter: number,
+  plaintext: Uint8Array,
+): Buffer {
+  const recordBytes = RECORD_OVERHEAD_BYTES + plaintext.length;
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + recordBytes);
+  out.writeUInt32BE(recordBytes, 0);
+  const h = FRAME_HEADER_BYTES;
+  out[h] = PROTOCOL_VERSION;
+  out[h + 1] = type;
+  out.writeUInt32BE(Math.floor(counter / TWO_32), h + 2);
+  out.writeUInt32BE(counter >>> 0, h + 6);
+  const header = out.subarray(h, h + RECORD_HEADER_BYTES);
+  sealAesGcmInto(
+    key,
+    nonceFor(senderRole, counter),
+    plaintext,
+    header,
+    out,
+    h + RECORD_HEADER_BYTES,
+  );
+  return out;
 }
 
 /** A record header, parsed but not yet authenticated. */
@@ -192,7 +218,12 @@ export class RecordSealer {
 
   /** Seals at the next counter (taken synchronously) and advances it. */
   seal(type: number, plaintext: Uint8Array): Buffer {
-    const frame = sealRecord(this.#key, this.#role, type, this.#counter, plaintext);
+    return this.sealFramed(type, plaintext).subarray(FRAME_HEADER_BYTES);
+  }
+
+  /** Like {@link RecordSealer.seal}, with the IPC length prefix in front. */
+  sealFramed(type: number, plaintext: Uint8Array): Buffer {
+    const frame = sealRecordFramed(this.#key, this.#role, type, this.#counter, plaintext);
     this.#counter++;
     return frame;
   }

@@ -1,39 +1,42 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { throwIfAborted, waitFor, type WaitOptions } from '../core/abort.js';
-import { systemClock, type Clock } from '../core/clock.js';
 import {
   ClosedError,
   CryptoError,
-  InvalidArgumentError,
   MajraError,
   ProtocolError,
-  TimeoutError,
   isMajraError,
 } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
-import { noopMetrics, type MetricsSink } from '../core/metrics.js';
+import type { MetricsSink } from '../core/metrics.js';
+import { invalid, optionalSignal } from '../core/validate.js';
 import {
-  integerInRange,
-  invalid,
-  nonNegativeInteger,
-  optionalSignal,
-  positiveInteger,
-} from '../core/validate.js';
-import { KEY_BYTES } from './aead.js';
-import { IpcConnection, isCleanClose, type ConnectIpcOptions } from './connection.js';
+  IpcConnection,
+  isCleanClose,
+  sendEncodedFrame,
+  takeQueuedFrame,
+  type ConnectIpcOptions,
+} from './connection.js';
 import {
   FRAME_TYPE,
   RECORD_OVERHEAD_BYTES,
   SALT_BYTES,
   deriveDirectionKeys,
-  encodeHello,
-  parseHello,
   RecordOpener,
   RecordSealer,
   type IpcRole,
 } from './encrypted-protocol.js';
 import { decodeJsonBody, encodeJsonBody, frameTooLargeError } from './framing.js';
+import {
+  exchangeHellos,
+  resolveOptions,
+  validateKey,
+  type EncryptedIpcEvents,
+  type EncryptedIpcOptions,
+  type NonceWarning,
+  type ResolvedOptions,
+} from './encrypted-handshake.js';
 import {
   IPC_BYTES_RECEIVED,
   IPC_BYTES_SENT,
@@ -44,48 +47,6 @@ import {
   IPC_REKEYS,
   errorKind,
 } from './metrics.js';
-
-/** Default warning threshold: 2^31 messages under one direction key. */
-export const NONCE_WARN_THRESHOLD = 2 ** 31;
-/** Default hard limit: 2^32 data messages under one direction key. */
-export const NONCE_HARD_LIMIT = 2 ** 32;
-
-/** Per-key message limits (defaults 2^31 and 2^32); injectable so tests can prove them. */
-export interface EncryptedIpcLimits {
-  /** Emit `'warning'` once when this many frames were sent under the current key. */
-  readonly warnAfterMessages?: number;
-  /** Data messages allowed per direction key; the next send rejects `ERR_IPC_NONCE_EXHAUSTED`. */
-  readonly maxMessagesPerKey?: number;
-}
-
-/** Options of the encrypted channel. */
-export interface EncryptedIpcOptions extends WaitOptions {
-  /** Message limits per key. */
-  readonly limits?: EncryptedIpcLimits;
-  /** The hello exchange must finish within this time. @defaultValue 10000 */
-  readonly handshakeTimeoutMs?: number;
-  /** Decrypted messages read ahead while waiting for a rekey acknowledgement. @defaultValue 4 MiB */
-  readonly maxReadAheadBytes?: number;
-  /** Clock for the handshake timeout. */
-  readonly clock?: Clock;
-  /** Metrics sink. */
-  readonly metrics?: MetricsSink;
-}
-
-/** Payload of the `'warning'` event. */
-export interface NonceWarning {
-  /** Frames sent under the current send key. */
-  readonly messagesSent: number;
-  readonly warnAfterMessages: number;
-  readonly maxMessagesPerKey: number;
-  /** Key epoch (0 before the first rekey). */
-  readonly epoch: number;
-}
-
-/** Events of {@link EncryptedIpcConnection}. */
-export interface EncryptedIpcEvents {
-  warning: [NonceWarning];
-}
 
 interface QueuedSend {
   readonly bytes: Uint8Array;
@@ -102,6 +63,16 @@ interface PendingRekey {
   readonly reject: (error: Error) => void;
 }
 
+export {
+  NONCE_HARD_LIMIT,
+  NONCE_WARN_THRESHOLD,
+  validateKey,
+  type EncryptedIpcEvents,
+  type EncryptedIpcLimits,
+  type EncryptedIpcOptions,
+  type NonceWarning,
+} from './encrypted-handshake.js';
+
 const ENCRYPTED = { layer: 'encrypted' } as const;
 
 /** Live key buffers per connection, for the test proving they are zeroed on close. */
@@ -110,17 +81,6 @@ const KEY_MATERIAL = new WeakMap<EncryptedIpcConnection, () => Buffer[]>();
 /** @internal The connection's current key buffers (pre-shared copy, send, receive). */
 export function keyMaterialOf(connection: EncryptedIpcConnection): Buffer[] {
   return KEY_MATERIAL.get(connection)?.() ?? [];
-}
-
-/** Validates a pre-shared key: a Uint8Array of exactly 32 bytes. Returns a private copy. */
-export function validateKey(key: unknown): Buffer {
-  if (!(key instanceof Uint8Array) || key.length !== KEY_BYTES) {
-    throw new InvalidArgumentError(
-      `key: expected a Uint8Array of ${KEY_BYTES} bytes, got ${key instanceof Uint8Array ? `${key.length} bytes` : typeof key}`,
-      { code: 'ERR_IPC_INVALID_KEY' },
-    );
-  }
-  return Buffer.from(key);
 }
 
 /**
@@ -165,7 +125,7 @@ export class EncryptedIpcConnection
   #readAhead: Buffer[] = [];
   #readAheadBytes = 0;
   #reading: Promise<void> | undefined;
-  #changed = deferredVoid();
+  #changed: { promise: Promise<void>; resolve: () => void } | undefined;
   // Write side: sends wait here while a rekey we started is unacknowledged.
   #gated = false;
   readonly #sendQueue: QueuedSend[] = [];
@@ -221,30 +181,11 @@ export class EncryptedIpcConnection
     const psk = validateKey(key);
     const resolved = resolveOptions(options, inner);
     const signal = optionalSignal('signal', options.signal);
-    const timeoutMs = nonNegativeInteger(
-      'handshakeTimeoutMs',
-      options.handshakeTimeoutMs ?? 10_000,
-    );
-    const clock = options.clock ?? systemClock;
-    const controller = new AbortController();
-    const timer = clock.setTimer(timeoutMs, () =>
-      controller.abort(new TimeoutError(`handshake timed out after ${timeoutMs} ms`)),
-    );
-    const onAbort = (): void => controller.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const mySalt = randomBytes(SALT_BYTES);
     try {
-      throwIfAborted(signal, 'handshake');
-      const peerRole: IpcRole = role === 'dialer' ? 'acceptor' : 'dialer';
-      await inner.sendBytes(encodeHello(psk, role, mySalt), { signal: controller.signal });
-      const body = await inner.recvBytes({ signal: controller.signal });
-      const peerSalt = parseHello(psk, body, peerRole);
-      const [dialerSalt, acceptorSalt] =
-        role === 'dialer' ? [mySalt, peerSalt] : [peerSalt, mySalt];
+      const { dialerSalt, acceptorSalt } = await exchangeHellos(inner, psk, role, options);
       return new EncryptedIpcConnection(inner, role, psk, dialerSalt, acceptorSalt, resolved);
     } catch (error) {
       psk.fill(0);
-      mySalt.fill(0);
       await inner.destroy();
       const wrapped =
         isMajraError(error, 'ERR_IPC_HANDSHAKE_FAILED') ||
@@ -256,9 +197,6 @@ export class EncryptedIpcConnection
             });
       resolved.metrics.increment(IPC_ERRORS, 1, { kind: 'handshake_failed' });
       throw wrapped;
-    } finally {
-      timer.cancel();
-      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -385,12 +323,12 @@ export class EncryptedIpcConnection
     const frame = this.#seal(FRAME_TYPE.data, bytes);
     this.#metrics.increment(IPC_FRAMES_SENT, 1, ENCRYPTED);
     this.#metrics.increment(IPC_BYTES_SENT, bytes.length, ENCRYPTED);
-    return this.#inner.sendBytes(frame, signal === undefined ? {} : { signal });
+    return sendEncodedFrame(this.#inner, frame, signal);
   }
 
   /** Seals with the current send key and counter (taken synchronously). */
   #seal(type: number, plaintext: Uint8Array): Buffer {
-    const frame = this.#sealer.seal(type, plaintext);
+    const frame = this.#sealer.sealFramed(type, plaintext);
     if (!this.#warned && this.#sealer.counter >= this.#warnAt) {
       this.#warned = true;
       this.#metrics.increment(IPC_NONCE_WARNINGS);
@@ -407,7 +345,7 @@ export class EncryptedIpcConnection
 
   #sendControl(type: number, plaintext: Uint8Array): void {
     const frame = this.#seal(type, plaintext);
-    this.#inner.sendBytes(frame).catch((error: unknown) => this.#fail(error));
+    sendEncodedFrame(this.#inner, frame).catch((error: unknown) => this.#fail(error));
   }
 
   #openGate(): void {
@@ -447,8 +385,7 @@ export class EncryptedIpcConnection
   async #awaitRekey(pending: PendingRekey, signal: AbortSignal | undefined): Promise<void> {
     while (!pending.settled) {
       if (this.#terminal !== undefined) throw this.#terminal;
-      const step =
-        this.#readAheadBytes >= this.#maxReadAhead ? this.#changed.promise : this.#pump();
+      const step = this.#readAheadBytes >= this.#maxReadAhead ? this.#waitChange() : this.#pump();
       await raceSignal(Promise.race([step, pending.promise]), signal, 'rekey');
     }
     await pending.promise;
@@ -489,17 +426,46 @@ export class EncryptedIpcConnection
    * (and close the connection); a clean peer close with `ERR_IPC_CONNECTION_CLOSED`.
    * Aborting a `recv` loses no message.
    */
-  async recvBytes(options: WaitOptions = {}): Promise<Buffer> {
-    this.#assertOpen('recv');
-    const signal = optionalSignal('signal', options.signal);
-    throwIfAborted(signal, 'recv');
-    for (;;) {
-      const next = this.#readAhead.shift();
-      if (next !== undefined) {
-        this.#readAheadBytes -= next.length;
-        this.#notify();
-        return next;
+  recvBytes(options: WaitOptions = {}): Promise<Buffer> {
+    let signal: AbortSignal | undefined;
+    try {
+      this.#assertOpen('recv');
+      signal = optionalSignal('signal', options.signal);
+      throwIfAborted(signal, 'recv');
+    } catch (error) {
+      return this.#reject(error);
+    }
+    // Fast path: a message already decrypted, or a frame already queued below.
+    const ready = this.#takeReady();
+    if (ready !== undefined) return Promise.resolve(ready);
+    if (this.#reading === undefined && this.#terminal === undefined) {
+      const frame = takeQueuedFrame(this.#inner);
+      if (frame !== undefined) {
+        try {
+          this.#process(frame);
+        } catch (error) {
+          this.#fail(error);
+        }
+        const got = this.#takeReady();
+        if (got !== undefined) return Promise.resolve(got);
       }
+    }
+    return this.#recvSlow(signal);
+  }
+
+  #takeReady(): Buffer | undefined {
+    const next = this.#readAhead.shift();
+    if (next !== undefined) {
+      this.#readAheadBytes -= next.length;
+      this.#notify();
+    }
+    return next;
+  }
+
+  async #recvSlow(signal: AbortSignal | undefined): Promise<Buffer> {
+    for (;;) {
+      const next = this.#takeReady();
+      if (next !== undefined) return next;
       if (this.#terminal !== undefined) throw this.#terminal;
       await raceSignal(this.#pump(), signal, 'recv');
     }
@@ -597,8 +563,14 @@ export class EncryptedIpcConnection
 
   #notify(): void {
     const current = this.#changed;
-    this.#changed = deferredVoid();
+    if (current === undefined) return;
+    this.#changed = undefined;
     current.resolve();
+  }
+
+  #waitChange(): Promise<void> {
+    this.#changed ??= deferredVoid();
+    return this.#changed.promise;
   }
 
   #assertOpen(operation: string): void {
@@ -659,40 +631,6 @@ export class EncryptedIpcConnection
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-interface ResolvedOptions {
-  readonly warnAt: number;
-  readonly hardLimit: number;
-  readonly maxReadAhead: number;
-  readonly metrics: MetricsSink;
-}
-
-function resolveOptions(options: EncryptedIpcOptions, inner: IpcConnection): ResolvedOptions {
-  const hardLimit = integerInRange(
-    'limits.maxMessagesPerKey',
-    options.limits?.maxMessagesPerKey ?? NONCE_HARD_LIMIT,
-    1,
-    NONCE_HARD_LIMIT,
-  );
-  const warnAt = integerInRange(
-    'limits.warnAfterMessages',
-    options.limits?.warnAfterMessages ?? Math.min(NONCE_WARN_THRESHOLD, hardLimit),
-    1,
-    hardLimit,
-  );
-  if (inner.maxFrameBytes <= RECORD_OVERHEAD_BYTES) {
-    invalid('inner.maxFrameBytes', `more than ${RECORD_OVERHEAD_BYTES}`, inner.maxFrameBytes);
-  }
-  return {
-    warnAt,
-    hardLimit,
-    maxReadAhead: positiveInteger(
-      'maxReadAheadBytes',
-      options.maxReadAheadBytes ?? 4 * 1024 * 1024,
-    ),
-    metrics: options.metrics ?? noopMetrics,
-  };
 }
 
 function deferredVoid(): { promise: Promise<void>; resolve: () => void } {
