@@ -238,7 +238,7 @@ describe('ManagedQueue vs reference model', () => {
           await q.close();
         },
       ),
-      { numRuns: 250 },
+      { numRuns: 120 },
     );
   });
 });

@@ -163,6 +163,16 @@ export class ManagedQueue<T> implements Closeable {
     return this.#running;
   }
 
+  /** Callers parked in `dequeueWait`. */
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
+  /** Event listeners plus streams. */
+  get subscriberCount(): number {
+    return this.#hub.subscriberCount;
+  }
+
   /** The ledger of held resources, when the `capacity` option is set. */
   get ledger(): ResourceLedger | undefined {
     return this.#ledger;
