@@ -49,7 +49,7 @@ import {
 } from './resource-ledger.js';
 import { StoreRunner, type Step } from './store-runner.js';
 import { TierList } from './tier-list.js';
-import type { JobState, ManagedJob, QueueEvent, QueueStore, ResourcePool } from './types.js';
+import type { JobState, ManagedJob, QueueStore, ResourcePool } from './types.js';
 
 interface Waiter {
   resolve(): void;
@@ -88,7 +88,14 @@ export class ManagedQueue<T> implements Closeable {
   readonly #ledger: ResourceLedger | undefined;
   readonly #labels: MetricLabels;
   readonly #tierLabels: readonly MetricLabels[];
-  readonly #transitionLabels = new Map<string, MetricLabels>();
+  /** Label sets per (from, to), built on first use: at most 25. */
+  readonly #transitionLabels: Record<JobState, Partial<Record<JobState, MetricLabels>>> = {
+    queued: {},
+    running: {},
+    completed: {},
+    failed: {},
+    cancelled: {},
+  };
   readonly #life = new Lifecycle('ManagedQueue');
   readonly #hub: EventHub;
   readonly #runner: StoreRunner;
@@ -275,7 +282,9 @@ export class ManagedQueue<T> implements Closeable {
           this.#queued++;
           this.#metrics.increment(QUEUE_ENQUEUED, 1, this.#tierLabels[tier]);
           this.#gauges();
-          this.#emit({ type: 'enqueued', id: job.id, priority: tier });
+          if (this.#hub.hasSubscribers) {
+            this.#hub.emit({ type: 'enqueued', id: job.id, priority: tier });
+          }
           this.#notify();
           return job.id;
         },
@@ -319,8 +328,10 @@ export class ManagedQueue<T> implements Closeable {
           this.#ledger?.acquire(job.id, job.resources);
           this.#metrics.increment(QUEUE_DEQUEUED, 1, this.#tierLabels[job.priority]);
           this.#countTransition('queued', 'running');
-          this.#emit({ type: 'dequeued', id: job.id, priority: job.priority });
-          this.#emit({ type: 'stateChanged', id: job.id, from: 'queued', to: 'running' });
+          if (this.#hub.hasSubscribers) {
+            this.#hub.emit({ type: 'dequeued', id: job.id, priority: job.priority });
+            this.#hub.emit({ type: 'stateChanged', id: job.id, from: 'queued', to: 'running' });
+          }
           return snapshot(job);
         },
       };
@@ -408,7 +419,9 @@ export class ManagedQueue<T> implements Closeable {
             this.#finished.delete(job.id);
           }
           this.#metrics.increment(QUEUE_EVICTED, expired.length, this.#labels);
-          for (const id of ids) this.#emit({ type: 'evicted', id });
+          if (this.#hub.hasSubscribers) {
+            for (const id of ids) this.#hub.emit({ type: 'evicted', id });
+          }
           return expired.length;
         },
       };
@@ -483,9 +496,9 @@ export class ManagedQueue<T> implements Closeable {
   #terminalStep(job: Job<T>, to: 'completed' | 'failed' | 'cancelled'): Step<undefined> {
     const from = job.state;
     const finishedAt = this.#clock.now();
-    const change = transitionOf(job, to, job.attempts, job.startedAt, finishedAt);
     return {
-      write: (store) => store.transition(change),
+      write: (store) =>
+        store.transition(transitionOf(job, to, job.attempts, job.startedAt, finishedAt)),
       apply: () => {
         job.state = to;
         job.finishedAt = finishedAt;
@@ -499,7 +512,8 @@ export class ManagedQueue<T> implements Closeable {
           this.#ledger?.release(job.id);
         }
         this.#countTransition(from, to);
-        this.#emit({ type: 'stateChanged', id: job.id, from, to });
+        if (this.#hub.hasSubscribers)
+          this.#hub.emit({ type: 'stateChanged', id: job.id, from, to });
         if (from === 'running') this.#notify();
         if (to === 'cancelled' && from === 'running') {
           abortJob(job, new AbortedError(`job ${job.id} was cancelled`));
@@ -530,11 +544,11 @@ export class ManagedQueue<T> implements Closeable {
   }
 
   #countTransition(from: JobState, to: JobState): void {
-    const key = `${from}>${to}`;
-    let labels = this.#transitionLabels.get(key); // at most 25 entries
+    const byTo = this.#transitionLabels[from];
+    let labels = byTo[to];
     if (labels === undefined) {
       labels = Object.freeze({ queue: this.#name, from, to });
-      this.#transitionLabels.set(key, labels);
+      byTo[to] = labels;
     }
     this.#metrics.increment(QUEUE_TRANSITIONS, 1, labels);
     this.#gauges();
@@ -543,10 +557,6 @@ export class ManagedQueue<T> implements Closeable {
   #gauges(): void {
     this.#metrics.set(QUEUE_DEPTH, this.#queued, this.#labels);
     this.#metrics.set(QUEUE_RUNNING, this.#running, this.#labels);
-  }
-
-  #emit(event: QueueEvent): void {
-    if (this.#hub.hasSubscribers) this.#hub.emit(event);
   }
 
   #notify(): void {
