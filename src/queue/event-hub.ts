@@ -24,6 +24,8 @@ export interface QueueEventStream extends AsyncIterableIterator<QueueEvent> {
   readonly lagged: number;
   /** Events buffered and not yet read. */
   readonly buffered: number;
+  /** Unsubscribes and ends the stream; buffered events are discarded. */
+  return(): Promise<IteratorResult<QueueEvent>>;
 }
 
 class Stream implements QueueEventStream {

@@ -20,8 +20,34 @@ export interface Job<T> {
   finishedAt: number | undefined;
   /** Monotonic time of the terminal transition (TTL reference). */
   finishedMono: number;
+  /** True once dequeued in this process: the job then has a cancellation signal. */
+  hasRun: boolean;
+  /** Created on first read of the signal (AbortControllers are costly to make). */
   controller: AbortController | undefined;
-  signal: AbortSignal | undefined;
+  /** Set when the job was cancelled while running. */
+  abortReason: Error | undefined;
+  /** Tier links, set while queued. */
+  prev: Job<T> | undefined;
+  next: Job<T> | undefined;
+}
+
+/**
+ * The job's cancellation signal, created lazily: most workers never read it, and an
+ * AbortController per job would dominate the cost of a dequeue.
+ */
+export function signalOf(job: Job<unknown>): AbortSignal | undefined {
+  if (!job.hasRun) return undefined;
+  if (job.controller === undefined) {
+    job.controller = new AbortController();
+    if (job.abortReason !== undefined) job.controller.abort(job.abortReason);
+  }
+  return job.controller.signal;
+}
+
+/** Aborts the job's signal (now if it exists, else when it is first read). */
+export function abortJob(job: Job<unknown>, reason: Error): void {
+  job.abortReason = reason;
+  job.controller?.abort(reason);
 }
 
 /** The store transition that moves `job` from its current state to `to`. */
@@ -51,20 +77,40 @@ export function toStored(job: Job<unknown>, payload: string): StoredJob {
   };
 }
 
+/** A copy safe to hand out; `signal` is created on first read. */
+class JobSnapshot<T> implements ManagedJob<T> {
+  readonly id: string;
+  readonly priority: Priority;
+  readonly payload: T;
+  readonly resources: ResourceReq | undefined;
+  readonly state: JobState;
+  readonly attempts: number;
+  readonly enqueuedAt: number;
+  readonly startedAt: number | undefined;
+  readonly finishedAt: number | undefined;
+  readonly #job: Job<T>;
+
+  constructor(job: Job<T>) {
+    this.id = job.id;
+    this.priority = job.priority;
+    this.payload = job.payload;
+    this.resources = job.resources;
+    this.state = job.state;
+    this.attempts = job.attempts;
+    this.enqueuedAt = job.enqueuedAt;
+    this.startedAt = job.startedAt;
+    this.finishedAt = job.finishedAt;
+    this.#job = job;
+  }
+
+  get signal(): AbortSignal | undefined {
+    return signalOf(this.#job);
+  }
+}
+
 /** A copy safe to hand out. */
 export function snapshot<T>(job: Job<T>): ManagedJob<T> {
-  return {
-    id: job.id,
-    priority: job.priority,
-    payload: job.payload,
-    resources: job.resources,
-    state: job.state,
-    attempts: job.attempts,
-    enqueuedAt: job.enqueuedAt,
-    startedAt: job.startedAt,
-    finishedAt: job.finishedAt,
-    signal: job.signal,
-  };
+  return new JobSnapshot(job);
 }
 
 function cap(state: string): string {

@@ -3,7 +3,7 @@ import { throwIfAborted, waitFor, type WaitOptions } from '../core/abort.js';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { AbortedError, CapacityExceededError, ClosedError } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
-import { noopMetrics, type MetricsSink } from '../core/metrics.js';
+import { noopMetrics, type MetricLabels, type MetricsSink } from '../core/metrics.js';
 import { invalid, nonNegativeInteger, optionalSignal } from '../core/validate.js';
 import {
   EventHub,
@@ -12,6 +12,7 @@ import {
   type QueueEventStreamOptions,
 } from './event-hub.js';
 import {
+  abortJob,
   illegalTransition,
   jobNotFound,
   snapshot,
@@ -47,7 +48,8 @@ import {
   UNLIMITED_POOL,
 } from './resource-ledger.js';
 import { StoreRunner, type Step } from './store-runner.js';
-import type { JobState, ManagedJob, QueueEvent, QueueStore, ResourcePool } from './types.js';
+import { TierList } from './tier-list.js';
+import type { JobState, ManagedJob, QueueStore, ResourcePool } from './types.js';
 
 interface Waiter {
   resolve(): void;
@@ -55,6 +57,7 @@ interface Waiter {
 }
 
 const noop = (): void => undefined;
+const NOTHING: Step<undefined> = Object.freeze({ apply: () => undefined });
 
 /**
  * A job queue with a lifecycle (queued → running → completed | failed | cancelled, and
@@ -83,12 +86,21 @@ export class ManagedQueue<T> implements Closeable {
   readonly #metrics: MetricsSink;
   readonly #onError: (error: Error) => void;
   readonly #ledger: ResourceLedger | undefined;
-  readonly #labels: { readonly queue: string };
+  readonly #labels: MetricLabels;
+  readonly #tierLabels: readonly MetricLabels[];
+  /** Label sets per (from, to), built on first use: at most 25. */
+  readonly #transitionLabels: Record<JobState, Partial<Record<JobState, MetricLabels>>> = {
+    queued: {},
+    running: {},
+    completed: {},
+    failed: {},
+    cancelled: {},
+  };
   readonly #life = new Lifecycle('ManagedQueue');
   readonly #hub: EventHub;
   readonly #runner: StoreRunner;
   readonly #jobs = new Map<string, Job<T>>();
-  readonly #tiers: Map<string, Job<T>>[] = [0, 1, 2, 3, 4].map(() => new Map<string, Job<T>>());
+  readonly #tiers: TierList<Job<T>>[] = [0, 1, 2, 3, 4].map(() => new TierList<Job<T>>());
   /** Terminal jobs in the order they finished (monotonic time ascending). */
   readonly #finished = new Map<string, Job<T>>();
   readonly #waiters = new Set<Waiter>();
@@ -108,6 +120,9 @@ export class ManagedQueue<T> implements Closeable {
     this.#metrics = options.metrics ?? noopMetrics;
     this.#onError = options.onError ?? noop;
     this.#labels = Object.freeze({ queue: this.#name });
+    this.#tierLabels = PRIORITY_NAMES.map((priority) =>
+      Object.freeze({ queue: this.#name, priority }),
+    );
     this.#runner = new StoreRunner((op) =>
       this.#metrics.increment(QUEUE_STORE_ERRORS, 1, { queue: this.#name, op }),
     );
@@ -161,6 +176,16 @@ export class ManagedQueue<T> implements Closeable {
   /** Jobs running. */
   get runningCount(): number {
     return this.#running;
+  }
+
+  /** Callers parked in `dequeueWait`. */
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
+  /** Event listeners plus streams. */
+  get subscriberCount(): number {
+    return this.#hub.subscriberCount;
   }
 
   /** The ledger of held resources, when the `capacity` option is set. */
@@ -238,26 +263,28 @@ export class ManagedQueue<T> implements Closeable {
         startedAt: undefined,
         finishedAt: undefined,
         finishedMono: 0,
+        hasRun: false,
         controller: undefined,
-        signal: undefined,
+        abortReason: undefined,
+        prev: undefined,
+        next: undefined,
       };
       const stored =
         this.#runner.store === undefined
           ? undefined
           : toStored(job, encodePayload(payload, this.#opts.maxPayloadBytes));
       return {
-        ...(stored === undefined ? {} : { write: (store: QueueStore) => store.insert(stored) }),
+        write: stored === undefined ? undefined : (store: QueueStore) => store.insert(stored),
         apply: () => {
           this.#seq = job.seq + 1;
           this.#jobs.set(job.id, job);
-          (this.#tiers[tier] as Map<string, Job<T>>).set(job.id, job);
+          (this.#tiers[tier] as TierList<Job<T>>).push(job);
           this.#queued++;
-          this.#metrics.increment(QUEUE_ENQUEUED, 1, {
-            queue: this.#name,
-            priority: PRIORITY_NAMES[tier],
-          });
+          this.#metrics.increment(QUEUE_ENQUEUED, 1, this.#tierLabels[tier]);
           this.#gauges();
-          this.#emit({ type: 'enqueued', id: job.id, priority: tier });
+          if (this.#hub.hasSubscribers) {
+            this.#hub.emit({ type: 'enqueued', id: job.id, priority: tier });
+          }
           this.#notify();
           return job.id;
         },
@@ -274,32 +301,37 @@ export class ManagedQueue<T> implements Closeable {
   dequeue(pool?: ResourcePool): Promise<ManagedJob<T> | undefined> {
     return this.#run('dequeue', (): Step<ManagedJob<T> | undefined> => {
       const free =
-        pool !== undefined ? parseResourcePool(pool) : (this.#ledger?.free() ?? UNLIMITED_POOL);
-      const none = { apply: () => undefined };
+        pool === UNLIMITED_POOL
+          ? pool
+          : pool !== undefined
+            ? parseResourcePool(pool)
+            : (this.#ledger?.free() ?? UNLIMITED_POOL);
+      const none = NOTHING;
       if (this.#opts.maxConcurrency > 0 && this.#running >= this.#opts.maxConcurrency) return none;
       const job = this.#findFitting(free);
       if (job === undefined) return none;
       const startedAt = this.#clock.now();
-      const change = transitionOf(job, 'running', job.attempts + 1, startedAt, undefined);
+      const attempts = job.attempts + 1;
       return {
-        write: (store) => store.transition(change),
+        write: (store) =>
+          store.transition(transitionOf(job, 'running', attempts, startedAt, undefined)),
         apply: () => {
-          (this.#tiers[job.priority] as Map<string, Job<T>>).delete(job.id);
+          (this.#tiers[job.priority] as TierList<Job<T>>).remove(job);
           this.#queued--;
           this.#running++;
           job.state = 'running';
-          job.attempts = change.attempts;
+          job.attempts = attempts;
           job.startedAt = startedAt;
-          job.controller = new AbortController();
-          job.signal = job.controller.signal;
+          job.hasRun = true;
+          job.controller = undefined;
+          job.abortReason = undefined;
           this.#ledger?.acquire(job.id, job.resources);
-          this.#metrics.increment(QUEUE_DEQUEUED, 1, {
-            queue: this.#name,
-            priority: PRIORITY_NAMES[job.priority],
-          });
+          this.#metrics.increment(QUEUE_DEQUEUED, 1, this.#tierLabels[job.priority]);
           this.#countTransition('queued', 'running');
-          this.#emit({ type: 'dequeued', id: job.id, priority: job.priority });
-          this.#emit({ type: 'stateChanged', id: job.id, from: 'queued', to: 'running' });
+          if (this.#hub.hasSubscribers) {
+            this.#hub.emit({ type: 'dequeued', id: job.id, priority: job.priority });
+            this.#hub.emit({ type: 'stateChanged', id: job.id, from: 'queued', to: 'running' });
+          }
           return snapshot(job);
         },
       };
@@ -387,7 +419,9 @@ export class ManagedQueue<T> implements Closeable {
             this.#finished.delete(job.id);
           }
           this.#metrics.increment(QUEUE_EVICTED, expired.length, this.#labels);
-          for (const id of ids) this.#emit({ type: 'evicted', id });
+          if (this.#hub.hasSubscribers) {
+            for (const id of ids) this.#hub.emit({ type: 'evicted', id });
+          }
           return expired.length;
         },
       };
@@ -448,10 +482,7 @@ export class ManagedQueue<T> implements Closeable {
   // --- internals ------------------------------------------------------------------------
 
   #run<R>(op: string, prepare: () => Step<R>): Promise<R> {
-    return this.#runner.run(op, () => {
-      this.#life.assertOpen(op);
-      return prepare();
-    });
+    return this.#runner.run(op, prepare, this.#life);
   }
 
   #finish(op: string, id: string, to: 'completed' | 'failed'): Promise<void> {
@@ -465,27 +496,28 @@ export class ManagedQueue<T> implements Closeable {
   #terminalStep(job: Job<T>, to: 'completed' | 'failed' | 'cancelled'): Step<undefined> {
     const from = job.state;
     const finishedAt = this.#clock.now();
-    const change = transitionOf(job, to, job.attempts, job.startedAt, finishedAt);
     return {
-      write: (store) => store.transition(change),
+      write: (store) =>
+        store.transition(transitionOf(job, to, job.attempts, job.startedAt, finishedAt)),
       apply: () => {
         job.state = to;
         job.finishedAt = finishedAt;
         job.finishedMono = this.#clock.monotonic();
         this.#finished.set(job.id, job);
-        const controller = job.controller;
-        job.controller = undefined;
         if (from === 'queued') {
-          (this.#tiers[job.priority] as Map<string, Job<T>>).delete(job.id);
+          (this.#tiers[job.priority] as TierList<Job<T>>).remove(job);
           this.#queued--;
         } else {
           this.#running--;
           this.#ledger?.release(job.id);
         }
         this.#countTransition(from, to);
-        this.#emit({ type: 'stateChanged', id: job.id, from, to });
+        if (this.#hub.hasSubscribers)
+          this.#hub.emit({ type: 'stateChanged', id: job.id, from, to });
         if (from === 'running') this.#notify();
-        if (to === 'cancelled') controller?.abort(new AbortedError(`job ${job.id} was cancelled`));
+        if (to === 'cancelled' && from === 'running') {
+          abortJob(job, new AbortedError(`job ${job.id} was cancelled`));
+        }
         return undefined;
       },
     };
@@ -499,29 +531,32 @@ export class ManagedQueue<T> implements Closeable {
 
   #findFitting(pool: ResourcePool): Job<T> | undefined {
     for (let p = 4; p >= 0; p--) {
-      const tier = this.#tiers[p] as Map<string, Job<T>>;
-      if (tier.size === 0) continue;
-      for (const job of tier.values()) if (poolSatisfies(pool, job.resources)) return job;
+      const tier = this.#tiers[p] as TierList<Job<T>>;
+      for (let job = tier.head; job !== undefined; job = job.next) {
+        if (poolSatisfies(pool, job.resources)) return job;
+      }
     }
     return undefined;
   }
 
   *#queuedInOrder(): IterableIterator<Job<T>> {
-    for (let p = 4; p >= 0; p--) yield* (this.#tiers[p] as Map<string, Job<T>>).values();
+    for (let p = 4; p >= 0; p--) yield* this.#tiers[p] as TierList<Job<T>>;
   }
 
   #countTransition(from: JobState, to: JobState): void {
-    this.#metrics.increment(QUEUE_TRANSITIONS, 1, { queue: this.#name, from, to });
+    const byTo = this.#transitionLabels[from];
+    let labels = byTo[to];
+    if (labels === undefined) {
+      labels = Object.freeze({ queue: this.#name, from, to });
+      byTo[to] = labels;
+    }
+    this.#metrics.increment(QUEUE_TRANSITIONS, 1, labels);
     this.#gauges();
   }
 
   #gauges(): void {
     this.#metrics.set(QUEUE_DEPTH, this.#queued, this.#labels);
     this.#metrics.set(QUEUE_RUNNING, this.#running, this.#labels);
-  }
-
-  #emit(event: QueueEvent): void {
-    if (this.#hub.hasSubscribers) this.#hub.emit(event);
   }
 
   #notify(): void {
@@ -565,7 +600,7 @@ export class ManagedQueue<T> implements Closeable {
       this.#jobs.set(job.id, job);
       this.#seq = Math.max(this.#seq, job.seq + 1);
       if (job.state === 'queued') {
-        (this.#tiers[job.priority] as Map<string, Job<T>>).set(job.id, job);
+        (this.#tiers[job.priority] as TierList<Job<T>>).push(job);
         this.#queued++;
       } else {
         finished.push(job);

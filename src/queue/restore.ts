@@ -57,8 +57,11 @@ export async function loadJobs<T>(
       finishedAt,
       // Age finished jobs by wall-clock time elapsed since they finished.
       finishedMono: mono - Math.max(0, now - (finishedAt ?? now)),
+      hasRun: false,
       controller: undefined,
-      signal: undefined,
+      abortReason: undefined,
+      prev: undefined,
+      next: undefined,
     });
   }
   return jobs.sort((a, b) => a.seq - b.seq);

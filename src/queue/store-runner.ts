@@ -1,4 +1,5 @@
 import { toError } from '../core/errors.js';
+import type { Lifecycle } from '../core/lifecycle.js';
 import { storeFailure } from './job-codec.js';
 import type { Awaitable, QueueStore } from './types.js';
 
@@ -8,7 +9,7 @@ import type { Awaitable, QueueStore } from './types.js';
  * @internal
  */
 export interface Step<R> {
-  readonly write?: (store: QueueStore) => Awaitable<void>;
+  readonly write?: ((store: QueueStore) => Awaitable<void>) | undefined;
   readonly apply: () => R;
 }
 
@@ -45,13 +46,30 @@ export class StoreRunner {
     return this.#tail ?? Promise.resolve();
   }
 
-  run<R>(op: string, prepare: () => Step<R>): Promise<R> {
+  /**
+   * Runs one operation. `life.assertOpen(op)` is checked when the operation executes
+   * (after earlier asynchronous writes), so nothing starts once the owner closed.
+   */
+  run<R>(op: string, prepare: () => Step<R>, life: Lifecycle): Promise<R> {
+    if (this.#tail === undefined && this.store === undefined) {
+      // The hot path of a memory-only queue: plan and apply, nothing to wait for.
+      try {
+        life.assertOpen(op);
+        return Promise.resolve(prepare().apply());
+      } catch (error) {
+        return Promise.reject(toError(error));
+      }
+    }
+    const guarded = (): Step<R> => {
+      life.assertOpen(op);
+      return prepare();
+    };
     if (this.#tail === undefined) {
-      const outcome = this.#exec(op, prepare);
+      const outcome = this.#exec(op, guarded);
       if (outcome.async) this.#setTail(outcome.promise);
       return outcome.promise;
     }
-    const promise = this.#tail.then(() => this.#exec(op, prepare).promise);
+    const promise = this.#tail.then(() => this.#exec(op, guarded).promise);
     this.#setTail(promise);
     return promise;
   }
