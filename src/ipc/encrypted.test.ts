@@ -463,6 +463,51 @@ describe('EncryptedIpcConnection', () => {
     expect(await dialer.recv()).toBe('ok');
   });
 
+  it('rekey read-ahead is bounded: the initiator stops reading until the app drains', async () => {
+    const { dialer, acceptor } = await encPair({ maxReadAheadBytes: 100 });
+    for (let i = 0; i < 20; i++) await acceptor.send('x'.repeat(48));
+    const reading = (async () => {
+      // The acceptor reads so it can answer the rekey request.
+      await acceptor.recv();
+    })();
+    let done = false;
+    const rekeyed = dialer.rekey().then(() => {
+      done = true;
+    });
+    // Wait until the frames reached the dialer's socket queue; a bounded read-ahead pulls
+    // in only ~3 of them (100 bytes), so at least 15 stay queued and the ack stays unseen.
+    for (let i = 0; i < 2000 && dialer.inner.queuedFrames < 15; i++) await turns(1);
+    await turns(10);
+    expect(dialer.inner.queuedFrames).toBeGreaterThanOrEqual(15);
+    expect(done).toBe(false);
+    for (let i = 0; i < 20; i++) expect(await dialer.recv()).toBe('x'.repeat(48));
+    await rekeyed;
+    expect(dialer.epoch).toBe(1);
+    await dialer.send('after');
+    await reading;
+  });
+
+  it('one failing encrypted connection does not disturb another on the same server', async () => {
+    const { server, client, peer: accepted } = await plainPair();
+    const [goodDialer, goodAcceptor] = await Promise.all([
+      EncryptedIpcConnection.establish(client, KEY, 'dialer'),
+      EncryptedIpcConnection.establish(accepted, KEY, 'acceptor'),
+    ]);
+    cleanup.push(
+      () => goodDialer.close(),
+      () => goodAcceptor.close(),
+    );
+    const { IpcConnection } = await import('./connection.js');
+    const bad = await IpcConnection.connect(server.path);
+    cleanup.push(() => bad.destroy());
+    const badAccepted = await server.accept();
+    const badHandshake = outcome(EncryptedIpcConnection.accept(badAccepted, KEY));
+    await bad.sendBytes(randomBytes(67));
+    expect(code(await badHandshake)).toBe('ERR_IPC_HANDSHAKE_FAILED');
+    await goodDialer.send('still fine');
+    expect(await goodAcceptor.recv()).toBe('still fine');
+  });
+
   it('rekey waits can be aborted; a failed channel rejects the rekey', async () => {
     const { dialer, acceptor } = await encPair();
     const controller = new AbortController();
