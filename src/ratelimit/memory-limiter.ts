@@ -69,10 +69,9 @@ export function assertCost(cost: unknown, capacity: number, capacityName: string
 }
 
 /**
- * What the token-bucket and sliding-window limiters share: key storage, the `maxKeys`
- * policy, stale eviction, statistics, `acquire` and the close contract.
- *
- * @internal
+ * Base class of `RateLimiter` and `SlidingWindowLimiter` (not constructed
+ * directly): key storage, the `maxKeys` policy, stale eviction, statistics, `acquire`
+ * and the close contract.
  */
 export abstract class MemoryLimiter implements SyncRateLimiter, Closeable {
   protected readonly clock: Clock;
