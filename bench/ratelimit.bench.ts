@@ -98,8 +98,18 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     }
     await Promise.all(pending);
   };
+  // The Rust project's bench ids (spec/scheduling.md §7), majra only.
+  const tenKeys = Array.from({ length: 10 }, (_, i) => `k${i}`);
+  const rust10 = new RateLimiter({ ratePerSecond: 1_000, burst: 100 });
+  const rustHot = new RateLimiter({ ratePerSecond: 100_000, burst: 10_000 });
   const results = await measure(
     {
+      ratelimit_check_1000: () => {
+        for (let i = 0; i < 1000; i++) if (rust10.check(tenKeys[i % 10]!).allowed) sink++;
+      },
+      ratelimit_check_single_key_1000: () => {
+        for (let i = 0; i < 1000; i++) if (rustHot.check('hot').allowed) sink++;
+      },
       'majra RateLimiter.check': bucketBatch,
       'majra SlidingWindowLimiter.check': windowBatch,
       'rate-limiter-flexible RateLimiterMemory.consume': flexibleBatch,
@@ -148,6 +158,11 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     value,
     ...(spread === undefined ? {} : { spread }),
   });
+  const rustRow = (id: string, what: string): BenchRow => {
+    const r = results.get(id);
+    if (r === undefined) throw new Error(`missing bench task ${id}`);
+    return { name: `${id} (${what})`, unit: 'ops/s', majra: r.hz, spread: r.spread };
+  };
   const rows: BenchRow[] = [
     {
       name: `token bucket checks over ${keyCount} keys`,
@@ -190,6 +205,8 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       peer: peerRow(peerBytes),
       lowerIsBetter: true,
     },
+    rustRow('ratelimit_check_1000', '1000 checks over 10 keys, rate 1000, burst 100'),
+    rustRow('ratelimit_check_single_key_1000', '1000 checks on one key, rate 1e5, burst 1e4'),
   ];
   if (sink < 0) throw new Error('unreachable');
   return {
