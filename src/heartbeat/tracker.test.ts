@@ -356,6 +356,12 @@ describe('HeartbeatTracker bad input and limits', () => {
     expect(() => tracker.register('n3', { metadata: () => 1 })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     );
+    expect(() => tracker.register('n4', null as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
+    expect(() => tracker.beat('n1', 5 as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
     expect(() => tracker.listByStatus('dead' as never)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     );

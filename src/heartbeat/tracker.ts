@@ -80,6 +80,12 @@ interface NodeRecord {
 
 const NO_GPUS: readonly GpuTelemetry[] = Object.freeze([]);
 
+function assertUpdate(update: unknown): void {
+  if (typeof update !== 'object' || update === null || Array.isArray(update)) {
+    invalid('update', 'an object { metadata?, gpus? }', update);
+  }
+}
+
 function copyMetadata(value: unknown): unknown {
   if (value === undefined || value === null) return null;
   try {
@@ -180,6 +186,7 @@ export class HeartbeatTracker
   register(nodeId: string, update: NodeUpdate = {}): void {
     this.#life.assertOpen('register');
     nonEmptyString('nodeId', nodeId, MAX_NODE_ID_LENGTH);
+    assertUpdate(update);
     const metadata = copyMetadata(update.metadata);
     const gpus = update.gpus === undefined ? NO_GPUS : validateGpus(update.gpus);
     const now = this.#clock.monotonic();
@@ -219,6 +226,7 @@ export class HeartbeatTracker
   beat(nodeId: string, update: NodeUpdate = {}): boolean {
     this.#life.assertOpen('beat');
     nonEmptyString('nodeId', nodeId, MAX_NODE_ID_LENGTH);
+    assertUpdate(update);
     const hasMetadata = 'metadata' in update;
     const metadata = hasMetadata ? copyMetadata(update.metadata) : undefined;
     const gpus = update.gpus === undefined ? undefined : validateGpus(update.gpus);

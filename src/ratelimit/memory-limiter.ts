@@ -137,6 +137,9 @@ export abstract class MemoryLimiter implements SyncRateLimiter, Closeable {
    */
   async acquire(key: string, options: RateLimitAcquireOptions = {}): Promise<void> {
     assertKey(key);
+    if (typeof options !== 'object' || (options as unknown) === null) {
+      invalid('options', 'an object { cost?, signal? }', options);
+    }
     const cost =
       options.cost === undefined ? 1 : assertCost(options.cost, this.capacity, this.capacityName);
     const signal = optionalSignal('signal', options.signal);
