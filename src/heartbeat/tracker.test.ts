@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../testing/manual-clock.js';
 import { MemoryMetricsSink } from '../testing/memory-metrics.js';
-import { HeartbeatTracker, type HeartbeatTrackerOptions } from './tracker.js';
+import type { HeartbeatTrackerOptions } from './tracker-options.js';
+import { HeartbeatTracker } from './tracker.js';
 import type { StatusTransition } from './types.js';
 
 function setup(options: HeartbeatTrackerOptions = {}) {
