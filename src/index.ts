@@ -192,3 +192,59 @@ export type {
   PubSubErrorHandler,
   PubSubHubKind,
 } from './pubsub/index.js';
+// --- heartbeat / ratelimit / barrier -----------------------------------------------
+export {
+  HeartbeatTracker,
+  ConcurrentHeartbeatTracker,
+  DEFAULT_MAX_NODES,
+  MAX_GPUS_PER_NODE,
+  NODE_STATUSES,
+  DEFAULT_SUSPECT_AFTER_MS,
+  DEFAULT_OFFLINE_AFTER_MS,
+  MAX_NODE_ID_LENGTH,
+} from './heartbeat/index.js';
+export type {
+  HeartbeatTrackerOptions,
+  HeartbeatEvents,
+  FleetStatsOptions,
+  NodeStatus,
+  GpuTelemetry,
+  NodeUpdate,
+  NodeState,
+  StatusTransition,
+  FleetStats,
+  HeartbeatEvictionPolicy,
+  HeartbeatThresholds,
+  HeartbeatTrackerContract,
+} from './heartbeat/index.js';
+export {
+  RateLimiter,
+  SlidingWindowLimiter,
+  DEFAULT_MAX_KEYS,
+  MAX_RATE_LIMIT_KEY_LENGTH,
+} from './ratelimit/index.js';
+export type {
+  RateLimiterOptions,
+  SlidingWindowLimiterOptions,
+  MemoryLimiterOptions,
+  RateLimitDecision,
+  RateLimitStats,
+  RateLimitAcquireOptions,
+  RateLimiterContract,
+  SyncRateLimiter,
+  AsyncRateLimiter,
+  TokenBucketOptions,
+  SlidingWindowOptions,
+} from './ratelimit/index.js';
+export {
+  BarrierSet,
+  MAX_BARRIER_NAME_LENGTH,
+  DEFAULT_MAX_BARRIERS,
+  DEFAULT_MAX_PARTICIPANTS,
+} from './barrier/index.js';
+export type {
+  BarrierResult,
+  BarrierRecord,
+  BarrierStats,
+  BarrierSetOptions,
+} from './barrier/index.js';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { isMajraError } from '../core/errors.js';
 import { ManualClock, flushMicrotasks } from '../testing/manual-clock.js';
 import { MemoryMetricsSink } from '../testing/memory-metrics.js';
-import { BarrierSet, type BarrierSetOptions } from './barrier-set.js';
+import { BarrierSet } from './barrier-set.js';
+import type { BarrierSetOptions } from './types.js';
 
 function setup(options: BarrierSetOptions = {}) {
   const clock = new ManualClock();

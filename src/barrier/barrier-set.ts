@@ -24,57 +24,15 @@ import {
   BARRIER_WAITERS,
   BARRIER_WAIT_FAILURES,
 } from './metrics.js';
-
-/** Longest barrier or participant name accepted. */
-export const MAX_BARRIER_NAME_LENGTH = 256;
-/** Default cap on barriers defined at once. */
-export const DEFAULT_MAX_BARRIERS = 10_000;
-/** Default cap on participants of one barrier. */
-export const DEFAULT_MAX_PARTICIPANTS = 10_000;
-
-/** Where a barrier stands after an arrival or a forced release. */
-export type BarrierResult =
-  | { readonly status: 'waiting'; readonly arrived: number; readonly expected: number }
-  | { readonly status: 'released' };
-
-/** What {@link BarrierSet.complete} returns. */
-export interface BarrierRecord {
-  readonly name: string;
-  /** Participants that arrived (and were not force-released), sorted. */
-  readonly participants: readonly string[];
-  /** True when any participant was force-released. */
-  readonly forced: boolean;
-  /** True when the barrier had released before it was completed. */
-  readonly released: boolean;
-}
-
-/** Counters of a {@link BarrierSet}. */
-export interface BarrierStats {
-  /** Barriers defined now. */
-  readonly barriers: number;
-  /** Pending waits now. */
-  readonly waiters: number;
-  /** Arrivals counted since creation. */
-  readonly arrivals: number;
-  /** Barriers released since creation. */
-  readonly releases: number;
-  /** Participants force-released since creation. */
-  readonly forced: number;
-  /** Waits rejected (timeout, abort, removal, replacement, close) since creation. */
-  readonly failedWaits: number;
-}
-
-/** Options of {@link BarrierSet}. */
-export interface BarrierSetOptions {
-  /** Most barriers defined at once; creating one more throws ERR_BARRIER_CAPACITY. Default 10 000. */
-  readonly maxBarriers?: number | undefined;
-  /** Most participants per barrier. Default 10 000. */
-  readonly maxParticipants?: number | undefined;
-  /** Clock that arms wait timeouts; default the system clock. */
-  readonly clock?: Clock | undefined;
-  /** Metrics sink; default discards. */
-  readonly metrics?: MetricsSink | undefined;
-}
+import {
+  DEFAULT_MAX_BARRIERS,
+  DEFAULT_MAX_PARTICIPANTS,
+  MAX_BARRIER_NAME_LENGTH,
+  type BarrierRecord,
+  type BarrierResult,
+  type BarrierSetOptions,
+  type BarrierStats,
+} from './types.js';
 
 interface Waiter {
   readonly resolve: () => void;

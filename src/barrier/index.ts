@@ -17,15 +17,10 @@
  *
  * @module
  */
+export { BarrierSet } from './barrier-set.js';
 export {
-  BarrierSet,
   MAX_BARRIER_NAME_LENGTH,
   DEFAULT_MAX_BARRIERS,
   DEFAULT_MAX_PARTICIPANTS,
-} from './barrier-set.js';
-export type {
-  BarrierResult,
-  BarrierRecord,
-  BarrierStats,
-  BarrierSetOptions,
-} from './barrier-set.js';
+} from './types.js';
+export type { BarrierResult, BarrierRecord, BarrierStats, BarrierSetOptions } from './types.js';

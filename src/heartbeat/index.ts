@@ -27,8 +27,13 @@
  *
  * @module
  */
-export { HeartbeatTracker, ConcurrentHeartbeatTracker, DEFAULT_MAX_NODES } from './tracker.js';
-export type { HeartbeatTrackerOptions, HeartbeatEvents, FleetStatsOptions } from './tracker.js';
+export { HeartbeatTracker, ConcurrentHeartbeatTracker } from './tracker.js';
+export { DEFAULT_MAX_NODES } from './tracker-options.js';
+export type {
+  HeartbeatTrackerOptions,
+  HeartbeatEvents,
+  FleetStatsOptions,
+} from './tracker-options.js';
 export { MAX_GPUS_PER_NODE } from './telemetry.js';
 export {
   NODE_STATUSES,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../testing/manual-clock.js';
 import { MemoryMetricsSink } from '../testing/memory-metrics.js';
-import { HeartbeatTracker, type HeartbeatTrackerOptions } from './tracker.js';
+import type { HeartbeatTrackerOptions } from './tracker-options.js';
+import { HeartbeatTracker } from './tracker.js';
 import type { StatusTransition } from './types.js';
 
 function setup(options: HeartbeatTrackerOptions = {}) {
@@ -354,6 +355,12 @@ describe('HeartbeatTracker bad input and limits', () => {
       );
     }
     expect(() => tracker.register('n3', { metadata: () => 1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
+    expect(() => tracker.register('n4', null as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
+    expect(() => tracker.beat('n1', 5 as never)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     );
     expect(() => tracker.listByStatus('dead' as never)).toThrow(

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { throwIfAborted } from '../core/abort.js';
-import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { CapacityExceededError, InvalidStateError, toError } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
 import { noopMetrics, type MetricsSink } from '../core/metrics.js';
@@ -17,6 +17,7 @@ import {
   HEARTBEAT_NODES,
   HEARTBEAT_TRANSITIONS,
 } from './metrics.js';
+import { runPeriodically } from './periodic.js';
 import { validateGpus } from './telemetry.js';
 import {
   DEFAULT_OFFLINE_AFTER_MS,
@@ -26,49 +27,20 @@ import {
   type FleetStats,
   type GpuTelemetry,
   type HeartbeatEvictionPolicy,
-  type HeartbeatThresholds,
   type HeartbeatTrackerContract,
   type NodeState,
   type NodeStatus,
   type NodeUpdate,
   type StatusTransition,
 } from './types.js';
-
-/** Default cap on tracked nodes. */
-export const DEFAULT_MAX_NODES = 100_000;
-
-/** Options of {@link HeartbeatTracker}. */
-export interface HeartbeatTrackerOptions extends HeartbeatThresholds {
-  /** Remove nodes that stay offline; default: never remove. */
-  readonly eviction?: HeartbeatEvictionPolicy | undefined;
-  /** Most nodes tracked; registering one more throws ERR_HEARTBEAT_CAPACITY. Default 100 000. */
-  readonly maxNodes?: number | undefined;
-  /** Time source (monotonic ms); default the system clock. */
-  readonly clock?: Clock | undefined;
-  /** Metrics sink; default discards. */
-  readonly metrics?: MetricsSink | undefined;
-  /**
-   * Receives errors thrown by event listeners and by the sweeper. Without it they are
-   * emitted as `'error'` (which, per Node convention, throws when nobody listens).
-   */
-  readonly onError?: ((error: Error) => void) | undefined;
-}
-
-/** Events of {@link HeartbeatTracker}. */
-export interface HeartbeatEvents {
-  /** A node changed status (ageing in a sweep, or recovery on a heartbeat). */
-  transition: [transition: StatusTransition];
-  /** A node was removed by the eviction policy. */
-  evicted: [nodeId: string];
-  /** A listener or the sweeper failed (only without an `onError` option). */
-  error: [error: Error];
-}
-
-/** Options of {@link HeartbeatTracker.fleetStats}. */
-export interface FleetStatsOptions {
-  /** Count offline nodes' GPUs too (the reference's behaviour). Default false. */
-  readonly includeOffline?: boolean | undefined;
-}
+import {
+  DEFAULT_MAX_NODES,
+  assertUpdate,
+  copyMetadata,
+  type FleetStatsOptions,
+  type HeartbeatEvents,
+  type HeartbeatTrackerOptions,
+} from './tracker-options.js';
 
 interface NodeRecord {
   status: NodeStatus;
@@ -79,15 +51,6 @@ interface NodeRecord {
 }
 
 const NO_GPUS: readonly GpuTelemetry[] = Object.freeze([]);
-
-function copyMetadata(value: unknown): unknown {
-  if (value === undefined || value === null) return null;
-  try {
-    return structuredClone(value);
-  } catch {
-    return invalid('metadata', 'a structured-cloneable value', value);
-  }
-}
 
 /**
  * Tracks node liveness by heartbeat: each node is `online` until silent for
@@ -180,6 +143,7 @@ export class HeartbeatTracker
   register(nodeId: string, update: NodeUpdate = {}): void {
     this.#life.assertOpen('register');
     nonEmptyString('nodeId', nodeId, MAX_NODE_ID_LENGTH);
+    assertUpdate(update);
     const metadata = copyMetadata(update.metadata);
     const gpus = update.gpus === undefined ? NO_GPUS : validateGpus(update.gpus);
     const now = this.#clock.monotonic();
@@ -219,6 +183,7 @@ export class HeartbeatTracker
   beat(nodeId: string, update: NodeUpdate = {}): boolean {
     this.#life.assertOpen('beat');
     nonEmptyString('nodeId', nodeId, MAX_NODE_ID_LENGTH);
+    assertUpdate(update);
     const hasMetadata = 'metadata' in update;
     const metadata = hasMetadata ? copyMetadata(update.metadata) : undefined;
     const gpus = update.gpus === undefined ? undefined : validateGpus(update.gpus);
@@ -360,32 +325,20 @@ export class HeartbeatTracker
     if (this.#stopSweeper !== undefined) {
       throw new InvalidStateError('a sweeper is already running: stop it first');
     }
-    let timer: TimerHandle | undefined;
-    let stopped = false;
-    // A listener may stop the sweeper during the sweep: read the flag through a call.
-    const isStopped = (): boolean => stopped;
+    const stopPeriodic = runPeriodically(
+      this.#clock,
+      intervalMs,
+      () => this.sweep(),
+      (error) => this.#report(error),
+      signal,
+    );
     const stop = (): void => {
-      if (stopped) return;
-      stopped = true;
-      timer?.cancel();
+      stopPeriodic();
       signal?.removeEventListener('abort', stop);
       if (this.#stopSweeper === stop) this.#stopSweeper = undefined;
     };
-    const arm = (): void => {
-      timer = this.#clock.setTimer(intervalMs, tick).unref();
-    };
-    const tick = (): void => {
-      if (stopped) return;
-      try {
-        this.sweep();
-      } catch (error) {
-        this.#report(toError(error));
-      }
-      if (!isStopped()) arm();
-    };
     signal?.addEventListener('abort', stop, { once: true });
     this.#stopSweeper = stop;
-    arm();
     return stop;
   }
 

@@ -1,4 +1,4 @@
-import { sleep } from '../core/abort.js';
+import { waitFor } from '../core/abort.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ClosedError } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
@@ -69,10 +69,9 @@ export function assertCost(cost: unknown, capacity: number, capacityName: string
 }
 
 /**
- * What the token-bucket and sliding-window limiters share: key storage, the `maxKeys`
- * policy, stale eviction, statistics, `acquire` and the close contract.
- *
- * @internal
+ * Base class of `RateLimiter` and `SlidingWindowLimiter` (not constructed
+ * directly): key storage, the `maxKeys` policy, stale eviction, statistics, `acquire`
+ * and the close contract.
  */
 export abstract class MemoryLimiter implements SyncRateLimiter, Closeable {
   protected readonly clock: Clock;
@@ -88,7 +87,8 @@ export abstract class MemoryLimiter implements SyncRateLimiter, Closeable {
   protected readonly life: Lifecycle;
   /** Set by close(); checked first on the hot path. */
   protected closedFlag = false;
-  readonly #closing = new AbortController();
+  /** Rejecters of pending acquire waits, so close() can fail them. */
+  readonly #pending = new Set<(error: Error) => void>();
 
   protected constructor(
     kind: 'token_bucket' | 'sliding_window',
@@ -137,16 +137,27 @@ export abstract class MemoryLimiter implements SyncRateLimiter, Closeable {
    */
   async acquire(key: string, options: RateLimitAcquireOptions = {}): Promise<void> {
     assertKey(key);
+    if (typeof options !== 'object' || (options as unknown) === null) {
+      invalid('options', 'an object { cost?, signal? }', options);
+    }
     const cost =
       options.cost === undefined ? 1 : assertCost(options.cost, this.capacity, this.capacityName);
-    const user = optionalSignal('signal', options.signal);
+    const signal = optionalSignal('signal', options.signal);
     this.life.assertOpen('acquire');
-    const signal =
-      user === undefined ? this.#closing.signal : AbortSignal.any([user, this.#closing.signal]);
     for (;;) {
-      const decision = this.check(key, cost);
-      if (decision.allowed) return;
-      await sleep(decision.retryAfterMs, { signal, clock: this.clock });
+      const { allowed, retryAfterMs } = this.check(key, cost);
+      if (allowed) return;
+      await waitFor<undefined>(
+        (resolve, reject) => {
+          const timer = this.clock.setTimer(retryAfterMs, () => resolve(undefined));
+          this.#pending.add(reject);
+          return () => {
+            timer.cancel();
+            this.#pending.delete(reject);
+          };
+        },
+        { signal, what: 'rate limit acquire' },
+      );
     }
   }
 
@@ -188,7 +199,8 @@ export abstract class MemoryLimiter implements SyncRateLimiter, Closeable {
   close(): Promise<void> {
     this.life.closeSync(() => {
       this.closedFlag = true;
-      this.#closing.abort(new ClosedError('rate limiter closed while acquire was waiting'));
+      const error = new ClosedError('rate limiter closed while acquire was waiting');
+      for (const reject of [...this.#pending]) reject(error);
       this.table.clear();
     });
     return this.life.closed;

@@ -98,6 +98,28 @@ describe('SlidingWindowLimiter, spec scenarios', () => {
       expect(limiter.check('k', wanted).allowed).toBe(true);
     }
   });
+
+  it('retryAfterMs is the shortest whole wait, fractional costs included', () => {
+    const clock = new ManualClock();
+    let seed = 5;
+    const random = (): number => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    for (let i = 0; i < 300; i++) {
+      const max = 2 + Math.floor(random() * 40);
+      const windowMs = 100 + Math.floor(random() * 5000);
+      const limiter = new SlidingWindowLimiter({ maxRequests: max, windowMs, clock });
+      const cost = 0.5 + random() * (max - 1);
+      while (limiter.check('k', cost).allowed) clock.advance(random() * windowMs * 0.1);
+      const { retryAfterMs } = limiter.check('k', cost);
+      if (retryAfterMs > 1) {
+        clock.advance(retryAfterMs - 1);
+        expect(limiter.check('k', cost).allowed).toBe(false);
+        clock.advance(1);
+      } else {
+        clock.advance(retryAfterMs);
+      }
+      expect(limiter.check('k', cost).allowed).toBe(true);
+    }
+  });
 });
 
 describe('SlidingWindowLimiter window edges', () => {

@@ -129,7 +129,7 @@ export class SlidingWindowLimiter extends MemoryLimiter {
   #retryAfter(prev: number, curr: number, start: number, now: number, cost: number): number {
     const w = this.windowMs;
     // Admitted once the estimate is below `target`.
-    const target = this.maxRequests - cost + 1;
+    const target = Math.floor(this.maxRequests - cost) + 1;
     const at =
       curr < target && prev > 0
         ? start + w * (1 - (target - curr) / prev)

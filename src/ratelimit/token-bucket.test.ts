@@ -160,6 +160,13 @@ describe('RateLimiter validation', () => {
     expect(new RateLimiter({ ratePerSecond: 1, burst: 10, staleAfterMs: 10_000 }).burst).toBe(10);
   });
 
+  it('acquire rejects non-object options', async () => {
+    const { limiter } = setup(1, 2);
+    await expect(limiter.acquire('k', null as never)).rejects.toSatisfy((e) =>
+      isMajraError(e, 'ERR_INVALID_ARGUMENT'),
+    );
+  });
+
   it('bad key or cost leaves the state unchanged', () => {
     const { limiter } = setup(1, 2);
     limiter.check('k');
