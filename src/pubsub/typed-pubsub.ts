@@ -134,6 +134,11 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     if (this.#simple && exact !== undefined && exact.receivers === 0) {
       return this.#deliverToHandlers(topic, payload, exact);
     }
+    return this.#publishChecked(topic, payload, exact);
+  }
+
+  /** The general publish path, kept out of `publish` so the fast path stays small. */
+  #publishChecked(topic: string, payload: T, exact: Entry<T> | undefined): number {
     if (this.#isClosed) throw pubsubClosed('TypedPubSub', 'publish');
     const wild = this.#wildcards(topic, exact);
     if (this.#blocking > 0) {
@@ -324,7 +329,23 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
 
   /** The fast path's delivery: `exact` has no receiver, there is no wildcard pattern. */
   #deliverToHandlers(topic: string, payload: T, exact: Entry<T>): number {
-    const delivered = this.#run(exact.subs, topic, payload, undefined, this.#seq);
+    // Its own copy of the `#run` loop: this call site only ever sees handlers, so it
+    // stays small and monomorphic when other hubs in the process take the general path.
+    const subs = exact.subs;
+    const limit = this.#seq;
+    let delivered = 0;
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i] as Sub<T>;
+      if (sub.seq > limit) continue;
+      if (sub.plain) {
+        try {
+          (sub.handler as (payload: T, topic: string) => void)(payload, topic);
+        } catch (error) {
+          reportError(this.#onError, error);
+        }
+        delivered++;
+      } else if (this.#offer(sub, topic, payload, undefined)) delivered++;
+    }
     this.#published++;
     this.#delivered += delivered;
     return delivered;
