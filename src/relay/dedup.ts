@@ -73,7 +73,6 @@ export class DedupTable {
     // Move to the back: insertion order stays last-accepted order.
     this.#senders.delete(from);
     this.#senders.set(from, state);
-    this.#expireFront(now, 4);
     return 'accept';
   }
 
@@ -94,22 +93,19 @@ export class DedupTable {
   }
 
   #insert(from: string, state: SenderState, now: number): void {
-    this.#expireFront(now, 4);
-    while (this.#senders.size >= this.maxEntries) {
-      const oldest = this.#senders.keys().next();
-      if (oldest.done === true) break;
-      this.#senders.delete(oldest.value);
-      this.evictedByCapacity++;
+    // Lazily expire a few senders from the front (the oldest), then enforce the cap.
+    let budget = 4;
+    while (this.#senders.size > 0) {
+      const first = this.#senders.entries().next().value;
+      if (first === undefined) break;
+      const expired = budget > 0 && now - first[1].seenAt > this.ttlMs;
+      if (!expired && this.#senders.size < this.maxEntries) break;
+      this.#senders.delete(first[0]);
+      if (expired) {
+        budget--;
+        this.evictedByTtl++;
+      } else this.evictedByCapacity++;
     }
     this.#senders.set(from, state);
-  }
-
-  /** Lazily drops up to `budget` expired senders from the front (the oldest). */
-  #expireFront(now: number, budget: number): void {
-    for (const [key, state] of this.#senders) {
-      if (budget-- <= 0 || now - state.seenAt <= this.ttlMs) return;
-      this.#senders.delete(key);
-      this.evictedByTtl++;
-    }
   }
 }

@@ -346,6 +346,11 @@ export class Relay implements Closeable {
     if (this.#life.isClosed) return undefined;
     if (message.from === this.nodeId) return undefined;
     if (message.to !== '' && message.to !== this.nodeId) return undefined;
+    if (!validSeq(message.seq) || !(message.epoch === 0 || validSeq(message.epoch))) {
+      this.#invalid++;
+      this.#metrics.increment(relayDropped, 1, { reason: 'invalid' });
+      return undefined;
+    }
     const before = this.#dedup.size;
     const verdict = this.#dedup.check(
       message.from,
@@ -590,6 +595,10 @@ export class Relay implements Closeable {
       // onError must not break the relay.
     }
   }
+}
+
+function validSeq(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 1;
 }
 
 function remoteError(reply: RelayMessage): BackendError {

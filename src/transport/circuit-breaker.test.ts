@@ -22,7 +22,12 @@ describe('CircuitBreaker', () => {
 
   it('opens after N consecutive failures and refuses without calling fn', async () => {
     const clock = new ManualClock();
-    const breaker = new CircuitBreaker({ failureThreshold: 3, cooldownMs: 1000, clock, name: 'ep' });
+    const breaker = new CircuitBreaker({
+      failureThreshold: 3,
+      cooldownMs: 1000,
+      clock,
+      name: 'ep',
+    });
     await failTimes(breaker, 2);
     expect(breaker.state).toBe('closed');
     await failTimes(breaker, 1);
@@ -156,9 +161,9 @@ describe('CircuitBreaker', () => {
       clock: new ManualClock(),
       isFailure: (e) => !(e instanceof TypeError),
     });
-    await expect(breaker.execute(() => Promise.reject(new TypeError('caller bug')))).rejects.toThrow(
-      TypeError,
-    );
+    await expect(
+      breaker.execute(() => Promise.reject(new TypeError('caller bug'))),
+    ).rejects.toThrow(TypeError);
     expect(breaker.state).toBe('closed');
   });
 

@@ -65,7 +65,12 @@ class MemoryConnection implements Connection {
     return this.#life.close(() => {
       this.inbox.end();
       const peer = this.peer;
-      if (peer !== undefined) void peer.close();
+      this.peer = undefined;
+      if (peer !== undefined) {
+        // Unlink first: the peer's close must not call back into this one.
+        peer.peer = undefined;
+        void peer.close();
+      }
     });
   }
 
