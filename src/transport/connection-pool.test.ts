@@ -180,7 +180,7 @@ describe('ConnectionPool', () => {
     const slow: Transport = {
       connect: (_e, options) =>
         new Promise((_, reject) =>
-          options?.signal?.addEventListener('abort', () => reject(options.signal!.reason)),
+          options?.signal?.addEventListener('abort', () => reject(options.signal!.reason as Error)),
         ),
       listen: () => Promise.reject(new Error('n/a')),
     };
