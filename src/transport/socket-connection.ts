@@ -1,0 +1,215 @@
+import type { Socket } from 'node:net';
+import { abortError, type WaitOptions } from '../core/abort.js';
+import { decodeJson, encodeJson, type JsonValue } from '../core/codec.js';
+import { ClosedError, ProtocolError, toError } from '../core/errors.js';
+import { Lifecycle } from '../core/lifecycle.js';
+import { noopMetrics, type MetricsSink } from '../core/metrics.js';
+import { encodeFrame, FrameDecoder } from './framing.js';
+import { Inbox } from './inbox.js';
+import { transportProtocolErrors } from './metrics.js';
+import type { Connection } from './types.js';
+
+/** Options shared by the socket transports. */
+export interface SocketTransportOptions {
+  /** Largest frame body, either direction. @defaultValue 16 MiB */
+  readonly maxFrameBytes?: number;
+  /** Messages buffered on the receive side before the socket is paused. @defaultValue 1024 */
+  readonly maxBufferedMessages?: number;
+  /** Receives frames that are not valid JSON (skipped; the stream stays in sync). */
+  readonly onError?: (error: Error) => void;
+  readonly metrics?: MetricsSink;
+}
+
+/** @internal */
+export interface SocketSettings {
+  readonly maxFrameBytes: number;
+  readonly maxBufferedMessages: number;
+  readonly onError: ((error: Error) => void) | undefined;
+  readonly metrics: MetricsSink;
+}
+
+/** @internal */
+export function socketSettings(
+  options: SocketTransportOptions,
+  validate: (name: string, v: unknown) => number,
+): SocketSettings {
+  return {
+    maxFrameBytes: validate('maxFrameBytes', options.maxFrameBytes ?? 16 * 1024 * 1024),
+    maxBufferedMessages: validate('maxBufferedMessages', options.maxBufferedMessages ?? 1024),
+    onError: options.onError,
+    metrics: options.metrics ?? noopMetrics,
+  };
+}
+
+function closedError(cause?: unknown): ClosedError {
+  return new ClosedError('connection closed', {
+    code: 'ERR_TRANSPORT_CONNECTION_CLOSED',
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/**
+ * A {@link Connection} over a stream socket (Unix, TCP or TLS) with length-prefixed
+ * JSON frames. An oversized header or a stream ending mid-frame breaks the connection
+ * (the incoming stream throws, the socket is destroyed); a frame that is not JSON is
+ * skipped and reported, since the framing is still in sync.
+ *
+ * @internal
+ */
+export class SocketConnection implements Connection {
+  readonly endpoint: string;
+  readonly #socket: Socket;
+  readonly #settings: SocketSettings;
+  readonly #decoder: FrameDecoder;
+  readonly #inbox: Inbox<JsonValue>;
+  readonly #life = new Lifecycle('SocketConnection');
+  #connected = true;
+
+  constructor(socket: Socket, endpoint: string, settings: SocketSettings) {
+    this.endpoint = endpoint;
+    this.#socket = socket;
+    this.#settings = settings;
+    this.#decoder = new FrameDecoder(settings.maxFrameBytes);
+    this.#inbox = new Inbox<JsonValue>(settings.maxBufferedMessages);
+    this.#inbox.onSpace = () => socket.resume();
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', () => {
+      // The 'close' that follows ends the stream; errors on a dying socket are expected.
+    });
+    socket.on('close', () => this.#onClose());
+    socket.on('end', () => {
+      if (this.#decoder.midFrame)
+        this.#fail(
+          'truncated',
+          new ProtocolError('stream ended in the middle of a frame', {
+            code: 'ERR_TRANSPORT_TRUNCATED_FRAME',
+          }),
+        );
+    });
+  }
+
+  get isConnected(): boolean {
+    return this.#connected && !this.#socket.destroyed;
+  }
+
+  get closed(): Promise<void> {
+    return this.#life.closed;
+  }
+
+  get isClosed(): boolean {
+    return this.#life.isClosed;
+  }
+
+  send(message: JsonValue, options: WaitOptions = {}): Promise<void> {
+    try {
+      if (!this.isConnected) throw closedError();
+      const { signal } = options;
+      if (signal?.aborted === true) throw abortError(signal, 'send');
+      const frame = encodeFrame(
+        encodeJson(message, this.#settings.maxFrameBytes),
+        this.#settings.maxFrameBytes,
+      );
+      const flushed = this.#socket.write(frame);
+      if (flushed) return Promise.resolve();
+      return this.#drain(signal);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+  }
+
+  incoming(): AsyncIterable<JsonValue> {
+    return this.#inbox.iterate();
+  }
+
+  close(): Promise<void> {
+    return this.#life.close(async () => {
+      this.#connected = false;
+      this.#inbox.end();
+      if (this.#socket.destroyed) return;
+      await new Promise<void>((resolve) => {
+        this.#socket.once('close', () => resolve());
+        this.#socket.end();
+        this.#socket.destroySoon();
+      });
+    });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #drain(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        this.#socket.off('drain', onDrain);
+        this.#socket.off('close', onClose);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onDrain = (): void => {
+        done();
+        resolve();
+      };
+      const onClose = (): void => {
+        done();
+        reject(closedError());
+      };
+      const onAbort = (): void => {
+        done();
+        if (signal !== undefined) reject(abortError(signal, 'send'));
+      };
+      this.#socket.on('drain', onDrain);
+      this.#socket.on('close', onClose);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #onData(chunk: Buffer): void {
+    const frames = this.#decoder.push(chunk);
+    for (const frame of frames) {
+      let value: JsonValue;
+      try {
+        value = decodeJson(frame, this.#settings.maxFrameBytes) as JsonValue;
+      } catch (error) {
+        this.#settings.metrics.increment(transportProtocolErrors, 1, { reason: 'malformed' });
+        this.#report(error);
+        continue;
+      }
+      this.#inbox.push(value);
+    }
+    const broken = this.#decoder.error;
+    if (broken !== undefined) {
+      this.#fail('too_large', broken);
+      return;
+    }
+    if (this.#inbox.isFull) this.#socket.pause();
+  }
+
+  #fail(reason: string, error: Error): void {
+    this.#settings.metrics.increment(transportProtocolErrors, 1, { reason });
+    this.#connected = false;
+    this.#inbox.end(error);
+    this.#socket.destroy();
+    void this.#life.close();
+  }
+
+  #onClose(): void {
+    this.#connected = false;
+    this.#inbox.end(
+      this.#decoder.midFrame
+        ? new ProtocolError('stream ended in the middle of a frame', {
+            code: 'ERR_TRANSPORT_TRUNCATED_FRAME',
+          })
+        : undefined,
+    );
+    void this.#life.close();
+  }
+
+  #report(error: unknown): void {
+    try {
+      this.#settings.onError?.(toError(error));
+    } catch {
+      // onError must not break the connection.
+    }
+  }
+}
