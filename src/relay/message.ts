@@ -52,6 +52,17 @@ export type RelayWireMessage = {
 /** Longest node id, type or correlation id accepted on the wire. */
 export const MAX_RELAY_ID_LENGTH = 1024;
 
+let lastStampMs = Number.NaN;
+let lastStampText = '';
+/** RFC 3339 text of `ms`, cached for the common case of many messages in one millisecond. */
+function isoTime(ms: number): string {
+  if (ms !== lastStampMs) {
+    lastStampText = new Date(ms).toISOString();
+    lastStampMs = ms;
+  }
+  return lastStampText;
+}
+
 /** Converts a message to its wire JSON value. */
 export function relayMessageToJson(message: RelayMessage): RelayWireMessage {
   const wire: RelayWireMessage = {
@@ -61,7 +72,7 @@ export function relayMessageToJson(message: RelayMessage): RelayWireMessage {
     to: message.to,
     topic: message.type,
     payload: message.payload,
-    timestamp: new Date(message.timestamp).toISOString(),
+    timestamp: isoTime(message.timestamp),
     is_reply: message.isReply,
   };
   if (message.correlationId !== undefined) wire.correlation_id = message.correlationId;

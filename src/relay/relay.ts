@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { abortError, type WaitOptions } from '../core/abort.js';
-import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { JsonValue } from '../core/codec.js';
 import {
   BackendError,
@@ -25,6 +25,7 @@ import {
 } from '../core/validate.js';
 import type { Connection, Listener, Transport } from '../transport/types.js';
 import { DedupTable } from './dedup.js';
+import { PendingRequest } from './pending.js';
 import { MAX_RELAY_ID_LENGTH, relayMessageFromJson, type RelayMessage } from './message.js';
 import {
   relayDedupEntries,
@@ -88,13 +89,6 @@ export interface RelayStats {
   readonly requestsTimedOut: number;
 }
 
-interface Pending {
-  readonly to: string;
-  readonly createdAt: number;
-  readonly resolve: (message: RelayMessage) => void;
-  readonly reject: (error: Error, outcome: string) => void;
-}
-
 let lastEpoch = 0;
 function nextEpoch(clock: Clock): number {
   lastEpoch = Math.max(Math.floor(clock.now()), lastEpoch + 1);
@@ -134,7 +128,7 @@ export class Relay implements Closeable {
   readonly #onError: ((error: Error) => void) | undefined;
   readonly #subCapacity: number;
   readonly #life = new Lifecycle('Relay');
-  readonly #pending = new Map<string, Pending>();
+  readonly #pending = new Map<string, PendingRequest>();
   readonly #subs = new Set<RelaySubscription>();
   readonly #handlers = new Map<string, RequestHandler>();
   readonly #links = new Set<Connection>();
@@ -243,56 +237,35 @@ export class Relay implements Closeable {
       }
       const correlationId = randomUUID();
       const message = this.#stamp(to, type, payload, correlationId, false);
-      const response = new Promise<RelayMessage>((resolve, reject) => {
-        const finish = (): void => {
-          timer.cancel();
-          signal?.removeEventListener('abort', onAbort);
-          this.#pending.delete(correlationId);
-          this.#metrics.set(relayPendingRequests, this.#pending.size);
-        };
-        const onAbort = (): void => {
-          if (signal !== undefined) entry.reject(abortError(signal, 'request'), 'aborted');
-        };
-        const entry: Pending = {
-          to,
-          createdAt: this.#clock.monotonic(),
-          resolve: (reply) => {
-            finish();
-            if (reply.error !== undefined) {
-              this.#metrics.increment(relayRequests, 1, { outcome: 'remote_error' });
-              reject(remoteError(reply));
-            } else {
-              this.#metrics.increment(relayRequests, 1, { outcome: 'ok' });
-              resolve(reply);
-            }
-          },
-          reject: (error, outcome) => {
-            finish();
-            this.#metrics.increment(relayRequests, 1, { outcome });
-            reject(error);
-          },
-        };
-        this.#pending.set(correlationId, entry);
-        this.#metrics.set(relayPendingRequests, this.#pending.size);
-        signal?.addEventListener('abort', onAbort, { once: true });
-        const timer: TimerHandle = this.#clock.setTimer(timeoutMs, () => {
-          this.#timedOut++;
-          entry.reject(
-            new TimeoutError(
-              `relay request ${correlationId} to ${to} timed out after ${timeoutMs} ms`,
-              {
-                code: 'ERR_RELAY_REQUEST_TIMEOUT',
-                details: { to, type, timeoutMs },
-              },
-            ),
-            'timeout',
-          );
-        });
-        timer.unref();
+      const pending = new PendingRequest(correlationId, to, this.#clock.monotonic());
+      this.#pending.set(correlationId, pending);
+      this.#metrics.set(relayPendingRequests, this.#pending.size);
+      if (signal !== undefined) {
+        pending.signal = signal;
+        pending.onAbort = () =>
+          this.#finish(pending, undefined, abortError(signal, 'request'), 'aborted');
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
+      pending.timer = this.#clock.setTimer(timeoutMs, () => {
+        this.#timedOut++;
+        this.#finish(
+          pending,
+          undefined,
+          new TimeoutError(
+            `relay request ${correlationId} to ${to} timed out after ${timeoutMs} ms`,
+            {
+              code: 'ERR_RELAY_REQUEST_TIMEOUT',
+              details: { to, type, timeoutMs },
+            },
+          ),
+          'timeout',
+        );
       });
+      pending.timer.unref();
       this.#emit(message, 'request', options).catch((error: unknown) => {
-        this.#pending.get(correlationId)?.reject(toError(error), 'failed');
+        this.#finish(pending, undefined, toError(error), 'failed');
       });
+      const response = pending.promise;
       return response;
     } catch (error) {
       return Promise.reject(toError(error));
@@ -376,7 +349,7 @@ export class Relay implements Closeable {
             this.#metrics.increment(relayDropped, 1, { reason: 'misdirected_reply' });
             return undefined;
           }
-          pending.resolve(message);
+          this.#finish(pending, message, undefined, 'ok');
           return undefined;
         }
       } else {
@@ -442,7 +415,9 @@ export class Relay implements Closeable {
     for (const [cid, pending] of [...this.#pending]) {
       if (now - pending.createdAt > maxAgeMs) {
         evicted++;
-        pending.reject(
+        this.#finish(
+          pending,
+          undefined,
           new TimeoutError(`relay request ${cid} evicted after ${now - pending.createdAt} ms`, {
             code: 'ERR_RELAY_REQUEST_EVICTED',
           }),
@@ -485,7 +460,7 @@ export class Relay implements Closeable {
   close(): Promise<void> {
     return this.#life.close(async () => {
       for (const pending of [...this.#pending.values()]) {
-        pending.reject(new ClosedError('relay closed'), 'closed');
+        this.#finish(pending, undefined, new ClosedError('relay closed'), 'closed');
       }
       for (const sub of [...this.#subs]) sub.close();
       this.#dedup.clear();
@@ -509,7 +484,7 @@ export class Relay implements Closeable {
   ): RelayMessage {
     this.#life.assertOpen('send');
     nonEmptyString('type', type, MAX_RELAY_ID_LENGTH);
-    const base = {
+    const message: { -readonly [K in keyof RelayMessage]: RelayMessage[K] } = {
       seq: ++this.#seq,
       epoch: this.epoch,
       from: this.nodeId,
@@ -519,7 +494,8 @@ export class Relay implements Closeable {
       timestamp: this.#clock.now(),
       isReply,
     };
-    return correlationId === undefined ? base : { ...base, correlationId };
+    if (correlationId !== undefined) message.correlationId = correlationId;
+    return message;
   }
 
   async #emit(message: RelayMessage, kind: string, options?: WaitOptions): Promise<number> {
@@ -566,6 +542,23 @@ export class Relay implements Closeable {
       await this.#emit(message, 'reply');
     };
     respond().catch((error: unknown) => this.#report(error));
+  }
+
+  /** Settles a pending request and removes it. */
+  #finish(
+    pending: PendingRequest,
+    reply: RelayMessage | undefined,
+    error: Error | undefined,
+    outcome: string,
+  ): void {
+    if (reply?.error !== undefined) {
+      error = remoteError(reply);
+      outcome = 'remote_error';
+    }
+    if (!pending.settle(reply, error)) return;
+    this.#pending.delete(pending.id);
+    this.#metrics.set(relayPendingRequests, this.#pending.size);
+    this.#metrics.increment(relayRequests, 1, { outcome });
   }
 
   #reportDedup(before: number): void {

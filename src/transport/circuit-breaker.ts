@@ -141,22 +141,33 @@ export class CircuitBreaker {
    * settles like `fn`, recording the outcome.
    */
   execute<T>(fn: () => T | PromiseLike<T>): Promise<T> {
-    const permit = this.tryAcquire();
-    if (permit === undefined) return Promise.reject(this.openError());
+    // Inlined admission (no permit object): this is the hot path.
+    this.#refresh();
+    let probe = false;
+    if (this.#state !== 'closed') {
+      if (this.#state !== 'half-open' || this.#probes >= this.halfOpenMaxProbes) {
+        this.#rejected++;
+        this.#metrics.increment(circuitRejected);
+        return Promise.reject(this.openError());
+      }
+      this.#probes++;
+      probe = true;
+    }
+    const generation = this.#generation;
     let result: T | PromiseLike<T>;
     try {
       result = fn();
     } catch (error) {
-      permit.failure(error);
+      this.#settle(generation, probe, false, error);
       return Promise.reject(toError(error));
     }
     return Promise.resolve(result).then(
       (value) => {
-        permit.success();
+        this.#settle(generation, probe, true, undefined);
         return value;
       },
       (error: unknown) => {
-        permit.failure(error);
+        this.#settle(generation, probe, false, error);
         throw error;
       },
     );
@@ -164,19 +175,42 @@ export class CircuitBreaker {
 
   /**
    * Low-level admission: returns a permit when a call may run now (report its outcome
-   * through the permit), or undefined when the circuit refuses it (counted as rejected).
+   * through the permit, once), or undefined when the circuit refuses it (counted as
+   * rejected).
    */
   tryAcquire(): CircuitPermit | undefined {
     this.#refresh();
-    if (this.#state === 'closed') return this.#closedPermit();
-    if (this.#state === 'half-open' && this.#probes < this.halfOpenMaxProbes) {
+    let probe = false;
+    if (this.#state !== 'closed') {
+      if (this.#state !== 'half-open' || this.#probes >= this.halfOpenMaxProbes) {
+        this.#rejected++;
+        this.#metrics.increment(circuitRejected);
+        return undefined;
+      }
       this.#probes++;
-      return this.#probePermit(this.#generation);
+      probe = true;
     }
-    this.#rejected++;
-    this.#metrics.increment(circuitRejected);
-    return undefined;
+    return new CircuitBreaker.#Permit(this, this.#generation, probe);
   }
+
+  static readonly #Permit = class Permit implements CircuitPermit {
+    #settled = false;
+    constructor(
+      readonly breaker: CircuitBreaker,
+      readonly generation: number,
+      readonly probe: boolean,
+    ) {}
+    success(): void {
+      if (this.#settled) return;
+      this.#settled = true;
+      this.breaker.#settle(this.generation, this.probe, true, undefined);
+    }
+    failure(error?: unknown): void {
+      if (this.#settled) return;
+      this.#settled = true;
+      this.breaker.#settle(this.generation, this.probe, false, error);
+    }
+  };
 
   /** The error thrown when a call is refused. */
   openError(): InvalidStateError {
@@ -204,38 +238,19 @@ export class CircuitBreaker {
     this.#transition('closed');
   }
 
-  #closedPermit(): CircuitPermit {
-    // An outcome that arrives after the circuit tripped or was reset belongs to an older
-    // period: it is counted but does not move the state.
-    const generation = this.#generation;
-    return {
-      success: () => {
-        if (generation === this.#generation) this.#success();
-        else this.#successes++;
-      },
-      failure: (error?: unknown) => {
-        if (generation === this.#generation) this.#failure(error, false);
-      },
-    };
-  }
-
-  #probePermit(generation: number): CircuitPermit {
-    let settled = false;
-    const release = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      if (generation !== this.#generation) return false;
-      this.#probes--;
-      return true;
-    };
-    return {
-      success: () => {
-        if (release()) this.#success();
-      },
-      failure: (error?: unknown) => {
-        if (release()) this.#failure(error, true);
-      },
-    };
+  /**
+   * Records the outcome of a call admitted in period `generation`. An outcome that
+   * arrives after the circuit tripped or was reset belongs to an older period: it is
+   * counted but does not move the state.
+   */
+  #settle(generation: number, probe: boolean, ok: boolean, error: unknown): void {
+    if (generation !== this.#generation) {
+      if (ok) this.#successes++;
+      return;
+    }
+    if (probe) this.#probes--;
+    if (ok) this.#success();
+    else this.#failure(error, probe);
   }
 
   #success(): void {

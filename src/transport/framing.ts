@@ -1,4 +1,5 @@
-import { CapacityExceededError } from '../core/errors.js';
+import { encodeJson } from '../core/codec.js';
+import { CapacityExceededError, InvalidArgumentError } from '../core/errors.js';
 
 /**
  * Length-prefixed framing used by the socket transports: a 4-byte unsigned big-endian
@@ -20,6 +21,33 @@ export function encodeFrame(body: Uint8Array, maxFrameBytes = MAX_FRAME_BYTES): 
   const frame = Buffer.allocUnsafe(4 + body.byteLength);
   frame.writeUInt32BE(body.byteLength, 0);
   frame.set(body, 4);
+  return frame;
+}
+
+/**
+ * Serialises `value` as JSON straight into a frame (one allocation, no intermediate
+ * copy). Same errors as `encodeJson`: `ERR_CODEC_NOT_SERIALIZABLE`, and
+ * `ERR_TRANSPORT_FRAME_TOO_LARGE` over the cap.
+ */
+export function encodeJsonFrame(value: unknown, maxFrameBytes = MAX_FRAME_BYTES): Buffer {
+  let text: unknown;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    // Let the codec produce its standard error (cycle, BigInt...).
+    encodeJson(value, maxFrameBytes);
+  }
+  if (typeof text !== 'string') {
+    throw new InvalidArgumentError(`value is not JSON-serialisable: ${typeof value}`, {
+      code: 'ERR_CODEC_NOT_SERIALIZABLE',
+    });
+  }
+  const size = text.length * 3 <= maxFrameBytes ? -1 : Buffer.byteLength(text, 'utf8');
+  if (size > maxFrameBytes) throw frameTooLarge(size, maxFrameBytes);
+  const length = size >= 0 ? size : Buffer.byteLength(text, 'utf8');
+  const frame = Buffer.allocUnsafe(4 + length);
+  frame.writeUInt32BE(length, 0);
+  frame.write(text, 4, 'utf8');
   return frame;
 }
 

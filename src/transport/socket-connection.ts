@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
 import { abortError, type WaitOptions } from '../core/abort.js';
-import { decodeJson, encodeJson, type JsonValue } from '../core/codec.js';
+import { decodeJson, type JsonValue } from '../core/codec.js';
 import { ClosedError, ProtocolError, toError } from '../core/errors.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import { noopMetrics, type MetricsSink } from '../core/metrics.js';
-import { encodeFrame, FrameDecoder } from './framing.js';
+import { encodeJsonFrame, FrameDecoder } from './framing.js';
 import { Inbox } from './inbox.js';
 import { transportProtocolErrors } from './metrics.js';
 import type { Connection } from './types.js';
@@ -106,10 +106,7 @@ export class SocketConnection implements Connection {
       if (!this.isConnected) throw closedError();
       const { signal } = options;
       if (signal?.aborted === true) throw abortError(signal, 'send');
-      const frame = encodeFrame(
-        encodeJson(message, this.#settings.maxFrameBytes),
-        this.#settings.maxFrameBytes,
-      );
+      const frame = encodeJsonFrame(message, this.#settings.maxFrameBytes);
       const flushed = this.#socket.write(frame);
       if (flushed) return Promise.resolve();
       return this.#drain(signal);

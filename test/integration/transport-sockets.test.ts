@@ -169,7 +169,7 @@ for (const kind of kinds) {
       const client = await transport.connect(listener.endpoint);
       const server = await next();
       await expect(client.send('y'.repeat(100))).rejects.toMatchObject({
-        code: 'ERR_CODEC_TOO_LARGE',
+        code: 'ERR_TRANSPORT_FRAME_TOO_LARGE',
       });
       await client.send('fits');
       expect((await server.incoming()[Symbol.asyncIterator]().next()).value).toBe('fits');
