@@ -208,14 +208,6 @@ export const ERROR_CODES = {
     errorClass: 'ClosedError',
     description: 'The connection closed (locally or by the peer) before the operation completed.',
   },
-  ERR_TRANSPORT_FRAME_TOO_LARGE: {
-    errorClass: 'CapacityExceededError',
-    description: 'A frame is larger than the 16 MiB cap (or the configured `maxFrameBytes`).',
-  },
-  ERR_TRANSPORT_TRUNCATED_FRAME: {
-    errorClass: 'ProtocolError',
-    description: 'The stream ended in the middle of a frame.',
-  },
   ERR_TRANSPORT_POOL_FULL: {
     errorClass: 'CapacityExceededError',
     description: 'The connection pool tracks `maxEndpoints` endpoints and none can be evicted.',

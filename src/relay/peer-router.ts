@@ -90,7 +90,7 @@ export class PeerRouter implements RelayRouter {
       if (
         code !== 'ERR_CODEC_TOO_LARGE' &&
         code !== 'ERR_CODEC_NOT_SERIALIZABLE' &&
-        code !== 'ERR_TRANSPORT_FRAME_TOO_LARGE' &&
+        code !== 'ERR_IPC_FRAME_TOO_LARGE' &&
         code !== 'ERR_ABORTED'
       ) {
         this.#pool.markFailed(endpoint, connection, error);

@@ -68,7 +68,7 @@ describe('MemoryTransport', () => {
   it('refuses oversized and non-serialisable messages without breaking the connection', async () => {
     const [client, server] = await pair(new MemoryTransport({ maxMessageBytes: 16 }));
     await expect(client.send('x'.repeat(100))).rejects.toMatchObject({
-      code: 'ERR_TRANSPORT_FRAME_TOO_LARGE',
+      code: 'ERR_IPC_FRAME_TOO_LARGE',
     });
     await expect(client.send(undefined as unknown as JsonValue)).rejects.toMatchObject({
       code: 'ERR_CODEC_NOT_SERIALIZABLE',

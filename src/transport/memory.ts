@@ -1,6 +1,6 @@
 import { throwIfAborted, type WaitOptions } from '../core/abort.js';
-import { decodeJson, DEFAULT_MAX_BYTES, type JsonValue } from '../core/codec.js';
-import { encodeJsonFrame } from './framing.js';
+import { decodeJson, type JsonValue } from '../core/codec.js';
+import { encodeJsonBody, validateMaxFrameBytes } from '../ipc/framing.js';
 import { ClosedError, InvalidStateError, NotFoundError, toError } from '../core/errors.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import { isFunction, nonEmptyString, optionalSignal, positiveInteger } from '../core/validate.js';
@@ -50,12 +50,12 @@ class MemoryConnection implements Connection {
     throwIfAborted(signal, 'send');
     // Encode and decode like a socket would, so the same messages fail everywhere and
     // the receiver never shares an object with the sender.
-    const frame = encodeJsonFrame(message, this.#maxBytes);
+    const body = encodeJsonBody(message, this.#maxBytes);
     const peer = this.peer;
     if (peer === undefined) throw closedError();
     if (peer.inbox.isFull) await peer.inbox.waitForSpace(signal);
     if (!this.isConnected || peer.inbox.isEnded) throw closedError();
-    peer.inbox.push(decodeJson(frame.subarray(4), this.#maxBytes) as JsonValue);
+    peer.inbox.push(decodeJson(body, this.#maxBytes) as JsonValue);
   }
 
   incoming(): AsyncIterable<JsonValue> {
@@ -137,10 +137,7 @@ export class MemoryTransport implements Transport {
   /** @throws InvalidArgumentError for a bad option. */
   constructor(options: MemoryTransportOptions = {}) {
     this.#capacity = positiveInteger('maxBufferedMessages', options.maxBufferedMessages ?? 1024);
-    this.#maxBytes = positiveInteger(
-      'maxMessageBytes',
-      options.maxMessageBytes ?? DEFAULT_MAX_BYTES,
-    );
+    this.#maxBytes = validateMaxFrameBytes(options.maxMessageBytes, 'maxMessageBytes');
   }
 
   /** Names currently listening. */

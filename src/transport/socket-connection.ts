@@ -1,10 +1,11 @@
 import type { Socket } from 'node:net';
 import { abortError, type WaitOptions } from '../core/abort.js';
 import { decodeJson, type JsonValue } from '../core/codec.js';
-import { ClosedError, ProtocolError, toError } from '../core/errors.js';
+import { ClosedError, toError } from '../core/errors.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import { noopMetrics, type MetricsSink } from '../core/metrics.js';
-import { encodeJsonFrame, FrameDecoder } from './framing.js';
+import { positiveInteger } from '../core/validate.js';
+import { encodeJsonFrame, FrameDecoder, validateMaxFrameBytes } from '../ipc/framing.js';
 import { Inbox } from './inbox.js';
 import { transportProtocolErrors } from './metrics.js';
 import type { Connection } from './types.js';
@@ -29,13 +30,13 @@ export interface SocketSettings {
 }
 
 /** @internal */
-export function socketSettings(
-  options: SocketTransportOptions,
-  validate: (name: string, v: unknown) => number,
-): SocketSettings {
+export function socketSettings(options: SocketTransportOptions): SocketSettings {
   return {
-    maxFrameBytes: validate('maxFrameBytes', options.maxFrameBytes ?? 16 * 1024 * 1024),
-    maxBufferedMessages: validate('maxBufferedMessages', options.maxBufferedMessages ?? 1024),
+    maxFrameBytes: validateMaxFrameBytes(options.maxFrameBytes),
+    maxBufferedMessages: positiveInteger(
+      'maxBufferedMessages',
+      options.maxBufferedMessages ?? 1024,
+    ),
     onError: options.onError,
     metrics: options.metrics ?? noopMetrics,
   };
@@ -69,7 +70,7 @@ export class SocketConnection implements Connection {
     this.endpoint = endpoint;
     this.#socket = socket;
     this.#settings = settings;
-    this.#decoder = new FrameDecoder(settings.maxFrameBytes);
+    this.#decoder = new FrameDecoder({ maxFrameBytes: settings.maxFrameBytes });
     this.#inbox = new Inbox<JsonValue>(settings.maxBufferedMessages);
     this.#inbox.onSpace = () => socket.resume();
     socket.setNoDelay(true);
@@ -79,13 +80,11 @@ export class SocketConnection implements Connection {
     });
     socket.on('close', () => this.#onClose());
     socket.on('end', () => {
-      if (this.#decoder.midFrame)
-        this.#fail(
-          'truncated',
-          new ProtocolError('stream ended in the middle of a frame', {
-            code: 'ERR_TRANSPORT_TRUNCATED_FRAME',
-          }),
-        );
+      try {
+        this.#decoder.end();
+      } catch (error) {
+        this.#fail('truncated', toError(error));
+      }
     });
   }
 
@@ -162,25 +161,28 @@ export class SocketConnection implements Connection {
   }
 
   #onData(chunk: Buffer): void {
-    const frames = this.#decoder.push(chunk);
-    for (const frame of frames) {
-      let value: JsonValue;
-      try {
-        value = decodeJson(frame, this.#settings.maxFrameBytes) as JsonValue;
-      } catch (error) {
-        this.#settings.metrics.increment(transportProtocolErrors, 1, { reason: 'malformed' });
-        this.#report(error);
-        continue;
-      }
-      this.#inbox.push(value);
-    }
-    const broken = this.#decoder.error;
-    if (broken !== undefined) {
-      this.#fail('too_large', broken);
+    try {
+      this.#decoder.push(chunk, this.#onFrame);
+    } catch (error) {
+      this.#fail('too_large', toError(error));
       return;
     }
     if (this.#inbox.isFull) this.#socket.pause();
   }
+
+  // A bound method: the decoder calls it once per body. It must not throw (that would
+  // fail the decoder), so malformed bodies are reported and skipped here.
+  readonly #onFrame = (body: Buffer): void => {
+    let value: JsonValue;
+    try {
+      value = decodeJson(body, this.#settings.maxFrameBytes) as JsonValue;
+    } catch (error) {
+      this.#settings.metrics.increment(transportProtocolErrors, 1, { reason: 'malformed' });
+      this.#report(error);
+      return;
+    }
+    this.#inbox.push(value);
+  };
 
   #fail(reason: string, error: Error): void {
     this.#settings.metrics.increment(transportProtocolErrors, 1, { reason });
@@ -192,13 +194,15 @@ export class SocketConnection implements Connection {
 
   #onClose(): void {
     this.#connected = false;
-    this.#inbox.end(
-      this.#decoder.midFrame
-        ? new ProtocolError('stream ended in the middle of a frame', {
-            code: 'ERR_TRANSPORT_TRUNCATED_FRAME',
-          })
-        : undefined,
-    );
+    if (!this.#decoder.done) {
+      try {
+        this.#decoder.end();
+      } catch (error) {
+        this.#settings.metrics.increment(transportProtocolErrors, 1, { reason: 'truncated' });
+        this.#inbox.end(toError(error));
+      }
+    }
+    this.#inbox.end();
     void this.#life.close();
   }
 

@@ -7,7 +7,7 @@ import {
 } from 'node:tls';
 import { throwIfAborted } from '../core/abort.js';
 import { InvalidArgumentError, InvalidStateError, toError } from '../core/errors.js';
-import { describeValue, isFunction, optionalSignal, positiveInteger } from '../core/validate.js';
+import { describeValue, isFunction, optionalSignal } from '../core/validate.js';
 import {
   SocketConnection,
   socketSettings,
@@ -74,7 +74,7 @@ export class TcpTransport implements Transport {
   /** @throws InvalidArgumentError for a bad option. */
   constructor(options: TcpTransportOptions = {}) {
     if (options.onError !== undefined) isFunction('onError', options.onError);
-    this.#settings = socketSettings(options, (name, v) => positiveInteger(name, v));
+    this.#settings = socketSettings(options);
     this.#tls = options.tls;
   }
 

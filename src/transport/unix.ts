@@ -2,7 +2,7 @@ import { unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { abortError, throwIfAborted } from '../core/abort.js';
 import { InvalidArgumentError, InvalidStateError, toError } from '../core/errors.js';
-import { describeValue, isFunction, optionalSignal, positiveInteger } from '../core/validate.js';
+import { describeValue, isFunction, optionalSignal } from '../core/validate.js';
 import { dialError } from './socket-errors.js';
 import {
   SocketConnection,
@@ -104,7 +104,7 @@ export class UnixSocketTransport implements Transport {
   /** @throws InvalidArgumentError for a bad option. */
   constructor(options: UnixSocketTransportOptions = {}) {
     if (options.onError !== undefined) isFunction('onError', options.onError);
-    this.#settings = socketSettings(options, (name, v) => positiveInteger(name, v));
+    this.#settings = socketSettings(options);
   }
 
   connect(endpoint: string, options: ConnectOptions = {}): Promise<Connection> {

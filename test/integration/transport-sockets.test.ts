@@ -117,7 +117,7 @@ for (const kind of kinds) {
       await listener.close();
     });
 
-    it('an oversized header breaks the stream with ERR_TRANSPORT_FRAME_TOO_LARGE and closes it', async () => {
+    it('an oversized header breaks the stream with ERR_IPC_FRAME_TOO_LARGE and closes it', async () => {
       const transport = kind.make(undefined, 1024);
       const { listener, next } = await serve(transport, kind.endpoint());
       const raw = kind.raw(listener.endpoint);
@@ -126,20 +126,20 @@ for (const kind of kinds) {
       raw.write(Buffer.from([0x01, 0x00, 0x00, 0x01])); // 16 MiB + 1
       const { items, error } = await drain(server);
       expect(items).toEqual(['ok']);
-      expect(error).toMatchObject({ code: 'ERR_TRANSPORT_FRAME_TOO_LARGE' });
+      expect(error).toMatchObject({ code: 'ERR_IPC_FRAME_TOO_LARGE' });
       expect(server.isConnected).toBe(false);
       await new Promise<void>((r) => (raw.destroyed ? r() : raw.once('close', () => r())));
       await listener.close();
     });
 
-    it('a stream ending mid-frame fails with ERR_TRANSPORT_TRUNCATED_FRAME', async () => {
+    it('a stream ending mid-frame fails with ERR_IPC_FRAME_TRUNCATED', async () => {
       const transport = kind.make();
       const { listener, next } = await serve(transport, kind.endpoint());
       const raw = kind.raw(listener.endpoint);
       const server = await next();
       raw.end(frame('{"never":"finished"}').subarray(0, 10));
       const { error } = await drain(server);
-      expect(error).toMatchObject({ code: 'ERR_TRANSPORT_TRUNCATED_FRAME' });
+      expect(error).toMatchObject({ code: 'ERR_IPC_FRAME_TRUNCATED' });
       await listener.close();
     });
 
@@ -169,7 +169,7 @@ for (const kind of kinds) {
       const client = await transport.connect(listener.endpoint);
       const server = await next();
       await expect(client.send('y'.repeat(100))).rejects.toMatchObject({
-        code: 'ERR_TRANSPORT_FRAME_TOO_LARGE',
+        code: 'ERR_IPC_FRAME_TOO_LARGE',
       });
       await client.send('fits');
       expect((await server.incoming()[Symbol.asyncIterator]().next()).value).toBe('fits');
