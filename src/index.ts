@@ -193,3 +193,39 @@ export type {
   PubSubErrorHandler,
   PubSubHubKind,
 } from './pubsub/index.js';
+// --- relay / transport ---------------------------------------------------------------
+export {
+  Relay,
+  PeerRouter,
+  RelaySubscription,
+  relayMessageFromJson,
+  relayMessageToJson,
+} from './relay/index.js';
+export type {
+  RelayOptions,
+  RelayRequestOptions,
+  RelayRouter,
+  RelayStats,
+  RequestHandler,
+  PeerRouterOptions,
+  IncomingMessage,
+  RelayMessage,
+  RelayRemoteError,
+  RelayWireMessage,
+} from './relay/index.js';
+export { CircuitBreaker, ConnectionPool, MemoryTransport } from './transport/index.js';
+export type {
+  CircuitState,
+  CircuitStateChange,
+  CircuitBreakerOptions,
+  CircuitBreakerStats,
+  CircuitPermit,
+  ConnectionPoolOptions,
+  ConnectionPoolStats,
+  PoolBreakerOptions,
+  MemoryTransportOptions,
+  Connection,
+  Listener,
+  Transport,
+  ConnectOptions,
+} from './transport/index.js';
