@@ -229,3 +229,16 @@ export type {
   Transport,
   ConnectOptions,
 } from './transport/index.js';
+// --- fleet ----------------------------------------------------------------------------
+export { FleetQueue, LocalFleetNode, RemoteFleetNode, serveFleetNode } from './fleet/index.js';
+export type {
+  FleetQueueOptions,
+  FleetSubmitOptions,
+  FleetNodeStatus,
+  FleetQueueStats,
+  RemoteFleetNodeOptions,
+  FleetTask,
+  FleetJobPayload,
+  FleetNodeLoad,
+  FleetNode,
+} from './fleet/index.js';

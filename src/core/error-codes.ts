@@ -191,6 +191,14 @@ export const ERROR_CODES = {
     errorClass: 'BackendError',
     description: "The remote node's request handler failed; `details.remoteCode` holds its code.",
   },
+  ERR_FLEET_NO_NODE: {
+    errorClass: 'NotFoundError',
+    description: 'No healthy fleet node can take the job (none registered, none online, none fits).',
+  },
+  ERR_FLEET_FULL: {
+    errorClass: 'CapacityExceededError',
+    description: 'The fleet already tracks `maxTrackedJobs` queued jobs.',
+  },
   ERR_TRANSPORT_CIRCUIT_OPEN: {
     errorClass: 'InvalidStateError',
     description:
