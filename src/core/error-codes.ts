@@ -193,7 +193,8 @@ export const ERROR_CODES = {
   },
   ERR_FLEET_NO_NODE: {
     errorClass: 'NotFoundError',
-    description: 'No healthy fleet node can take the job (none registered, none online, none fits).',
+    description:
+      'No healthy fleet node can take the job (none registered, none online, none fits).',
   },
   ERR_FLEET_FULL: {
     errorClass: 'CapacityExceededError',
