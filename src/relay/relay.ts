@@ -510,38 +510,37 @@ export class Relay implements Closeable {
   }
 
   #runHandler(handler: RequestHandler, request: RelayMessage): void {
-    const respond = async (): Promise<void> => {
-      let payload: JsonValue = null;
-      let failure: Error | undefined;
-      try {
-        payload = await handler(request);
-      } catch (error) {
-        failure = toError(error);
-      }
-      if (this.#life.isClosed) return;
-      const base = this.#stamp(
-        request.from,
-        request.type,
-        failure === undefined ? payload : null,
-        request.correlationId,
-        true,
-      );
-      const message: RelayMessage =
-        failure === undefined
-          ? base
-          : {
-              ...base,
-              error: {
-                code:
-                  typeof (failure as { code?: unknown }).code === 'string'
-                    ? String((failure as { code?: unknown }).code)
-                    : 'ERR_HANDLER',
-                message: failure.message,
-              },
-            };
-      await this.#emit(message, 'reply');
-    };
-    respond().catch((error: unknown) => this.#report(error));
+    this.#respond(handler, request).catch((error: unknown) => this.#report(error));
+  }
+
+  async #respond(handler: RequestHandler, request: RelayMessage): Promise<void> {
+    let payload: JsonValue = null;
+    let failure: Error | undefined;
+    try {
+      payload = await handler(request);
+    } catch (error) {
+      failure = toError(error);
+    }
+    if (this.#life.isClosed) return;
+    const base = this.#stamp(
+      request.from,
+      request.type,
+      failure === undefined ? payload : null,
+      request.correlationId,
+      true,
+    );
+    if (failure === undefined) {
+      await this.#emit(base, 'reply');
+      return;
+    }
+    const code = (failure as { code?: unknown }).code;
+    await this.#emit(
+      {
+        ...base,
+        error: { code: typeof code === 'string' ? code : 'ERR_HANDLER', message: failure.message },
+      },
+      'reply',
+    );
   }
 
   /** Settles a pending request and removes it. */

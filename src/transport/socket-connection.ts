@@ -1,11 +1,17 @@
 import type { Socket } from 'node:net';
 import { abortError, type WaitOptions } from '../core/abort.js';
-import { decodeJson, type JsonValue } from '../core/codec.js';
+import { decodeJson, encodeJson, type JsonValue } from '../core/codec.js';
 import { ClosedError, toError } from '../core/errors.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import { noopMetrics, type MetricsSink } from '../core/metrics.js';
 import { positiveInteger } from '../core/validate.js';
-import { encodeJsonFrame, FrameDecoder, validateMaxFrameBytes } from '../ipc/framing.js';
+import { isUtf8 } from 'node:buffer';
+import {
+  FRAME_HEADER_BYTES,
+  frameTooLargeError,
+  FrameDecoder,
+  validateMaxFrameBytes,
+} from '../ipc/framing.js';
 import { Inbox } from './inbox.js';
 import { transportProtocolErrors } from './metrics.js';
 import type { Connection } from './types.js';
@@ -40,6 +46,44 @@ export function socketSettings(options: SocketTransportOptions): SocketSettings 
     onError: options.onError,
     metrics: options.metrics ?? noopMetrics,
   };
+}
+
+/**
+ * Serialises straight into one frame buffer (one native UTF-8 encode, no intermediate
+ * copy). Errors match the IPC framing: `ERR_CODEC_NOT_SERIALIZABLE`,
+ * `ERR_IPC_FRAME_TOO_LARGE`.
+ */
+function jsonFrame(message: JsonValue, maxFrameBytes: number): Buffer {
+  let text: string | undefined;
+  try {
+    const out: unknown = JSON.stringify(message);
+    if (typeof out === 'string') text = out;
+  } catch {
+    encodeJson(message, maxFrameBytes); // throws the codec's standard error
+  }
+  if (text === undefined) {
+    encodeJson(message, maxFrameBytes);
+    throw new Error('unreachable: encodeJson accepted a value JSON.stringify refused');
+  }
+  const length = text.length * 3 <= maxFrameBytes ? -1 : Buffer.byteLength(text, 'utf8');
+  if (length > maxFrameBytes) throw frameTooLargeError(length, maxFrameBytes, 'send');
+  const size = length >= 0 ? length : Buffer.byteLength(text, 'utf8');
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + size);
+  frame.writeUInt32BE(size, 0);
+  frame.write(text, FRAME_HEADER_BYTES, 'utf8');
+  return frame;
+}
+
+/** Parses a frame body; malformed bodies throw the codec's `ERR_CODEC_MALFORMED`. */
+function parseBody(body: Buffer): JsonValue {
+  if (body.byteLength > 0 && isUtf8(body)) {
+    try {
+      return JSON.parse(body.toString('utf8')) as JsonValue;
+    } catch {
+      // Fall through to the codec for its standard error.
+    }
+  }
+  return decodeJson(body, Number.MAX_SAFE_INTEGER) as JsonValue;
 }
 
 function closedError(cause?: unknown): ClosedError {
@@ -105,7 +149,7 @@ export class SocketConnection implements Connection {
       if (!this.isConnected) throw closedError();
       const { signal } = options;
       if (signal?.aborted === true) throw abortError(signal, 'send');
-      const frame = encodeJsonFrame(message, this.#settings.maxFrameBytes);
+      const frame = jsonFrame(message, this.#settings.maxFrameBytes);
       const flushed = this.#socket.write(frame);
       if (flushed) return Promise.resolve();
       return this.#drain(signal);
@@ -175,7 +219,7 @@ export class SocketConnection implements Connection {
   readonly #onFrame = (body: Buffer): void => {
     let value: JsonValue;
     try {
-      value = decodeJson(body, this.#settings.maxFrameBytes) as JsonValue;
+      value = parseBody(body);
     } catch (error) {
       this.#settings.metrics.increment(transportProtocolErrors, 1, { reason: 'malformed' });
       this.#report(error);
