@@ -144,7 +144,6 @@ export type {
   NonceWarning,
   IpcRole,
 } from './ipc/index.js';
-export type { FrameDecoderOptions } from './ipc/index.js';
 
 // --- pubsub -------------------------------------------------------------------------
 export {
