@@ -248,3 +248,52 @@ export type {
   BarrierStats,
   BarrierSetOptions,
 } from './barrier/index.js';
+// --- relay / transport ---------------------------------------------------------------
+export {
+  Relay,
+  PeerRouter,
+  RelaySubscription,
+  relayMessageFromJson,
+  relayMessageToJson,
+} from './relay/index.js';
+export type {
+  RelayOptions,
+  RelayRequestOptions,
+  RelayRouter,
+  RelayStats,
+  RequestHandler,
+  PeerRouterOptions,
+  IncomingMessage,
+  RelayMessage,
+  RelayRemoteError,
+  RelayWireMessage,
+} from './relay/index.js';
+export { CircuitBreaker, ConnectionPool, MemoryTransport } from './transport/index.js';
+export type {
+  CircuitState,
+  CircuitStateChange,
+  CircuitBreakerOptions,
+  CircuitBreakerStats,
+  CircuitPermit,
+  ConnectionPoolOptions,
+  ConnectionPoolStats,
+  PoolBreakerOptions,
+  MemoryTransportOptions,
+  Connection,
+  Listener,
+  Transport,
+  ConnectOptions,
+} from './transport/index.js';
+// --- fleet ----------------------------------------------------------------------------
+export { FleetQueue, LocalFleetNode, RemoteFleetNode, serveFleetNode } from './fleet/index.js';
+export type {
+  FleetQueueOptions,
+  FleetSubmitOptions,
+  FleetNodeStatus,
+  FleetQueueStats,
+  RemoteFleetNodeOptions,
+  FleetTask,
+  FleetJobPayload,
+  FleetNodeLoad,
+  FleetNode,
+} from './fleet/index.js';

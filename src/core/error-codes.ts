@@ -167,6 +167,60 @@ export const ERROR_CODES = {
   },
   // --- workflow ---------------------------------------------------------------------
   // --- relay / transport / fleet ----------------------------------------------------
+  ERR_RELAY_INVALID_MESSAGE: {
+    errorClass: 'ProtocolError',
+    description: 'A relay message is missing fields or has fields of the wrong type or range.',
+  },
+  ERR_RELAY_REQUEST_TIMEOUT: {
+    errorClass: 'TimeoutError',
+    description: 'A relay request got no reply within its `timeoutMs`.',
+  },
+  ERR_RELAY_REQUEST_EVICTED: {
+    errorClass: 'TimeoutError',
+    description: 'A pending relay request was removed by `evictStaleRequests` before a reply came.',
+  },
+  ERR_RELAY_TOO_MANY_REQUESTS: {
+    errorClass: 'CapacityExceededError',
+    description: 'The relay already has `maxPendingRequests` requests awaiting a reply.',
+  },
+  ERR_RELAY_NO_ROUTE: {
+    errorClass: 'NotFoundError',
+    description: 'The relay has no outbound route (router or peer endpoint) for the target node.',
+  },
+  ERR_RELAY_REMOTE_ERROR: {
+    errorClass: 'BackendError',
+    description: "The remote node's request handler failed; `details.remoteCode` holds its code.",
+  },
+  ERR_FLEET_NO_NODE: {
+    errorClass: 'NotFoundError',
+    description:
+      'No healthy fleet node can take the job (none registered, none online, none fits).',
+  },
+  ERR_FLEET_FULL: {
+    errorClass: 'CapacityExceededError',
+    description: 'The fleet already tracks `maxTrackedJobs` queued jobs.',
+  },
+  ERR_TRANSPORT_CIRCUIT_OPEN: {
+    errorClass: 'InvalidStateError',
+    description:
+      'The circuit breaker is open (or its half-open probes are in use); the call was not made.',
+  },
+  ERR_TRANSPORT_UNKNOWN_ENDPOINT: {
+    errorClass: 'NotFoundError',
+    description: 'No listener exists at the endpoint, or the endpoint string is malformed.',
+  },
+  ERR_TRANSPORT_CONNECT_FAILED: {
+    errorClass: 'BackendError',
+    description: 'Dialling an endpoint failed; `cause` holds the socket error.',
+  },
+  ERR_TRANSPORT_CONNECTION_CLOSED: {
+    errorClass: 'ClosedError',
+    description: 'The connection closed (locally or by the peer) before the operation completed.',
+  },
+  ERR_TRANSPORT_POOL_FULL: {
+    errorClass: 'CapacityExceededError',
+    description: 'The connection pool tracks `maxEndpoints` endpoints and none can be evicted.',
+  },
   // --- heartbeat / ratelimit / barrier ----------------------------------------------
   ERR_HEARTBEAT_CAPACITY: {
     errorClass: 'CapacityExceededError',

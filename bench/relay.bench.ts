@@ -1,0 +1,172 @@
+// Relay and transport benchmarks, peers measured in the same run:
+// - CircuitBreaker.execute() vs opossum fire() around the same resolved async function;
+// - Relay request/response over a Unix socket vs a raw Unix-socket echo round trip
+//   (answering side in a child process for both, sequential round trips).
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Opossum from 'opossum';
+import { PeerRouter } from '../src/relay/peer-router.js';
+import { Relay } from '../src/relay/relay.js';
+import { CircuitBreaker } from '../src/transport/circuit-breaker.js';
+import { ConnectionPool } from '../src/transport/connection-pool.js';
+import { UnixSocketTransport } from '../src/transport/unix.js';
+import { measure, type BenchOptions, type BenchReport, type BenchRow } from './lib.js';
+
+async function breakerRows(options: BenchOptions): Promise<BenchRow[]> {
+  const work = (x: number): Promise<number> => Promise.resolve(x + 1);
+  const majra = new CircuitBreaker();
+  const opossum = new Opossum(work, { timeout: false });
+  const opossumDefault = new Opossum(work);
+  let n = 0;
+  const results = await measure(
+    {
+      'majra CircuitBreaker.execute': () => majra.execute(() => work(n++)),
+      'opossum fire (timeout: false)': () => opossum.fire(n++),
+      'opossum fire (defaults)': () => opossumDefault.fire(n++),
+    },
+    options,
+  );
+  opossum.shutdown();
+  opossumDefault.shutdown();
+  const m = results.get('majra CircuitBreaker.execute')!;
+  const p = results.get('opossum fire (timeout: false)')!;
+  const d = results.get('opossum fire (defaults)')!;
+  return [
+    {
+      name: 'circuit-breaker-wrapped async call (closed)',
+      unit: 'calls/s',
+      majra: m.hz,
+      spread: m.spread,
+      peer: { name: 'opossum 9 fire(), timeout: false', value: p.hz, spread: p.spread },
+      targetRatio: 2,
+      target: '>= 2x opossum fire()',
+    },
+    {
+      name: 'circuit-breaker-wrapped async call vs opossum defaults (10 s timeout timer per call)',
+      unit: 'calls/s',
+      majra: m.hz,
+      spread: m.spread,
+      peer: { name: 'opossum 9 fire(), defaults', value: d.hz, spread: d.spread },
+      targetRatio: 2,
+      target: '>= 2x opossum fire()',
+    },
+  ];
+}
+
+const helper = new URL('./fixtures/relay-echo-server.ts', import.meta.url).pathname;
+
+/** Starts the helper process and resolves once it listens. */
+async function startHelper(args: string[]): Promise<ChildProcess> {
+  const child = fork(helper, args, { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`bench helper exited (${code})`)));
+  });
+  return child;
+}
+
+async function stopHelper(child: ChildProcess): Promise<void> {
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.disconnect();
+  await exited;
+}
+
+async function echoClient(dir: string) {
+  const path = join(dir, 'echo.sock');
+  const child = await startHelper(['raw', path]);
+  const client: Socket = createConnection({ path });
+  await new Promise<void>((r) => client.once('connect', r));
+  let want = 0;
+  let got = 0;
+  let done: (() => void) | undefined;
+  client.on('data', (chunk: Buffer) => {
+    got += chunk.length;
+    if (got >= want && done !== undefined) {
+      const d = done;
+      done = undefined;
+      d();
+    }
+  });
+  // Roughly the size of a framed relay request.
+  const payload = Buffer.alloc(200, 120);
+  const roundTrip = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      want = got + payload.length;
+      done = resolve;
+      client.write(payload);
+    });
+  const close = async (): Promise<void> => {
+    client.destroy();
+    await stopHelper(child);
+  };
+  return { roundTrip, close };
+}
+
+async function relayClient(dir: string) {
+  const transport = new UnixSocketTransport();
+  const pathA = join(dir, 'a.sock');
+  const pathB = join(dir, 'b.sock');
+  const pool = new ConnectionPool(transport);
+  const a = new Relay('a', { router: new PeerRouter(pool, { peers: { b: pathB } }) });
+  const listener = await a.listen(transport, pathA);
+  const child = await startHelper(['relay', pathB, pathA]);
+  const payload = { text: 'x'.repeat(32) };
+  const roundTrip = async (): Promise<void> => {
+    await a.request('b', 'echo', payload);
+  };
+  await roundTrip(); // dial both directions before measuring
+  const close = async (): Promise<void> => {
+    await a.close();
+    await pool.close();
+    await listener.close();
+    await stopHelper(child);
+  };
+  return { roundTrip, close };
+}
+
+async function relayRows(options: BenchOptions): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'majra-bench-'));
+  try {
+    const echo = await echoClient(dir);
+    const relay = await relayClient(dir);
+    const results = await measure(
+      {
+        'raw unix echo round trip': echo.roundTrip,
+        'majra Relay request/response over unix': relay.roundTrip,
+      },
+      options,
+    );
+    await echo.close();
+    await relay.close();
+    const m = results.get('majra Relay request/response over unix')!;
+    const p = results.get('raw unix echo round trip')!;
+    return [
+      {
+        name: 'request/response round trip over a Unix socket (sequential)',
+        unit: 'round trips/s',
+        majra: m.hz,
+        spread: m.spread,
+        peer: { name: 'raw node:net Unix-socket echo', value: p.hz, spread: p.spread },
+        targetRatio: 0.8,
+        target: '>= 0.8x raw echo round trip',
+      },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(options: BenchOptions): Promise<BenchReport> {
+  const rows = [...(await breakerRows(options)), ...(await relayRows(options))];
+  return {
+    area: 'relay',
+    rows,
+    notes: [
+      'Breaker: both wrap the same resolved async function; the breaker is closed throughout.',
+      'Relay: a.request("b") with b answering through relay.handle(); JSON + framing + dedup + correlation, reply on a second connection. Echo: 200 raw bytes written and read back on one socket. In both cases the answering side is a separate process (bench/fixtures/relay-echo-server.ts) and round trips are sequential.',
+    ],
+  };
+}

@@ -1,0 +1,167 @@
+import type { JsonValue } from '../core/codec.js';
+import { ProtocolError } from '../core/errors.js';
+
+/** One relay message: the unit the Relay stamps, deduplicates and correlates. */
+export interface RelayMessage {
+  /** Per-sender sequence number, from 1, increasing by 1 per message the sender emits. */
+  readonly seq: number;
+  /** The sender incarnation: a restarted sender has a larger epoch. 0 when unknown. */
+  readonly epoch: number;
+  /** Sender node id. */
+  readonly from: string;
+  /** Destination node id; `''` for a broadcast. */
+  readonly to: string;
+  /** Application message type (the reference's `topic`). */
+  readonly type: string;
+  readonly payload: JsonValue;
+  /** Creation time, epoch milliseconds. */
+  readonly timestamp: number;
+  /** Set on requests and their replies. */
+  readonly correlationId?: string;
+  /** True on a reply. */
+  readonly isReply: boolean;
+  /** On a reply: the remote handler failed with this error (payload is null). */
+  readonly error?: RelayRemoteError;
+}
+
+/** The error a remote request handler reported. */
+export interface RelayRemoteError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * The JSON wire shape: the reference's serde layout (`topic`, `correlation_id`,
+ * `is_reply`, RFC 3339 `timestamp`) plus `epoch` and `error`.
+ */
+// A type alias (not an interface) so it is assignable to JsonValue.
+
+export type RelayWireMessage = {
+  seq: number;
+  epoch: number;
+  from: string;
+  to: string;
+  topic: string;
+  payload: JsonValue;
+  timestamp: string;
+  correlation_id?: string;
+  is_reply: boolean;
+  error?: { code: string; message: string };
+};
+
+/** Longest node id, type or correlation id accepted on the wire. */
+export const MAX_RELAY_ID_LENGTH = 1024;
+
+let lastStampMs = Number.NaN;
+let lastStampText = '';
+/** RFC 3339 text of `ms`, cached for the common case of many messages in one millisecond. */
+function isoTime(ms: number): string {
+  if (ms !== lastStampMs) {
+    lastStampText = new Date(ms).toISOString();
+    lastStampMs = ms;
+  }
+  return lastStampText;
+}
+
+/** Converts a message to its wire JSON value. */
+export function relayMessageToJson(message: RelayMessage): RelayWireMessage {
+  const wire: RelayWireMessage = {
+    seq: message.seq,
+    epoch: message.epoch,
+    from: message.from,
+    to: message.to,
+    topic: message.type,
+    payload: message.payload,
+    timestamp: isoTime(message.timestamp),
+    is_reply: message.isReply,
+  };
+  if (message.correlationId !== undefined) wire.correlation_id = message.correlationId;
+  if (message.error !== undefined) {
+    wire.error = { code: message.error.code, message: message.error.message };
+  }
+  return wire;
+}
+
+function bad(reason: string): ProtocolError {
+  return new ProtocolError(`invalid relay message: ${reason}`, {
+    code: 'ERR_RELAY_INVALID_MESSAGE',
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function idString(name: string, value: unknown, allowEmpty: boolean): string {
+  if (
+    typeof value !== 'string' ||
+    (!allowEmpty && value.length === 0) ||
+    value.length > MAX_RELAY_ID_LENGTH
+  ) {
+    throw bad(
+      `\`${name}\` must be a${allowEmpty ? '' : ' non-empty'} string of at most ${MAX_RELAY_ID_LENGTH} characters`,
+    );
+  }
+  return value;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Validates a parsed wire value. Missing `epoch` (the Rust reference) reads as 0,
+ * missing `is_reply` as false; unknown fields are ignored. `seq` must be a safe integer
+ * of at least 1.
+ *
+ * @throws ProtocolError `ERR_RELAY_INVALID_MESSAGE`.
+ */
+export function relayMessageFromJson(value: unknown): RelayMessage {
+  if (!isRecord(value)) throw bad('not an object');
+  const { seq, epoch, timestamp } = value;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) {
+    throw bad('`seq` must be a safe integer of at least 1');
+  }
+  if (
+    epoch !== undefined &&
+    (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0)
+  ) {
+    throw bad('`epoch` must be a non-negative safe integer');
+  }
+  const from = idString('from', value['from'], false);
+  const to = idString('to', value['to'], true);
+  const type = idString('topic', value['topic'], false);
+  if (!('payload' in value)) throw bad('`payload` is missing');
+  if (typeof timestamp !== 'string' || !RFC3339.test(timestamp)) {
+    throw bad('`timestamp` must be an RFC 3339 string');
+  }
+  const ms = Date.parse(timestamp);
+  if (Number.isNaN(ms)) throw bad('`timestamp` is not a valid date');
+  const isReply = value['is_reply'] ?? false;
+  if (typeof isReply !== 'boolean') throw bad('`is_reply` must be a boolean');
+  const cid = value['correlation_id'];
+  const message: {
+    -readonly [K in keyof RelayMessage]: RelayMessage[K];
+  } = {
+    seq,
+    epoch: epoch ?? 0,
+    from,
+    to,
+    type,
+    payload: value['payload'] as JsonValue,
+    timestamp: ms,
+    isReply,
+  };
+  if (cid !== undefined && cid !== null)
+    message.correlationId = idString('correlation_id', cid, false);
+  const error = value['error'];
+  if (error !== undefined && error !== null) {
+    if (
+      !isRecord(error) ||
+      typeof error['code'] !== 'string' ||
+      typeof error['message'] !== 'string'
+    ) {
+      throw bad('`error` must be { code: string, message: string }');
+    }
+    message.error = { code: error['code'].slice(0, 128), message: error['message'].slice(0, 4096) };
+  }
+  return message;
+}

@@ -1,0 +1,101 @@
+import type { WaitOptions } from '../core/abort.js';
+import { NotFoundError, toError } from '../core/errors.js';
+import { isFunction, nonEmptyString } from '../core/validate.js';
+import type { ConnectionPool } from '../transport/connection-pool.js';
+import {
+  MAX_RELAY_ID_LENGTH,
+  relayMessageToJson,
+  type RelayMessage,
+  type RelayWireMessage,
+} from './message.js';
+import type { RelayRouter } from './relay.js';
+
+/** Options of {@link PeerRouter}. */
+export interface PeerRouterOptions {
+  /** Initial peers: node id → endpoint. */
+  readonly peers?: Readonly<Record<string, string>>;
+  /** Receives per-peer failures of a broadcast (a broadcast itself never rejects). */
+  readonly onError?: (error: Error, nodeId: string) => void;
+}
+
+/**
+ * A {@link RelayRouter} that maps node ids to endpoints and sends through a
+ * {@link ConnectionPool} (so every peer has its own circuit breaker). A send that fails
+ * on a pooled connection marks the connection failed (closed, counted by the breaker).
+ * Broadcasts go to every known peer concurrently; failures are reported to `onError`.
+ */
+export class PeerRouter implements RelayRouter {
+  readonly #pool: ConnectionPool;
+  readonly #peers = new Map<string, string>();
+  readonly #onError: ((error: Error, nodeId: string) => void) | undefined;
+
+  constructor(pool: ConnectionPool, options: PeerRouterOptions = {}) {
+    this.#pool = pool;
+    if (options.onError !== undefined) isFunction('onError', options.onError);
+    this.#onError = options.onError;
+    for (const [nodeId, endpoint] of Object.entries(options.peers ?? {})) {
+      this.addPeer(nodeId, endpoint);
+    }
+  }
+
+  /** Known peers: node id → endpoint. */
+  get peers(): ReadonlyMap<string, string> {
+    return this.#peers;
+  }
+
+  /** Adds or replaces a peer. */
+  addPeer(nodeId: string, endpoint: string): void {
+    nonEmptyString('nodeId', nodeId, MAX_RELAY_ID_LENGTH);
+    nonEmptyString('endpoint', endpoint, 4096);
+    this.#peers.set(nodeId, endpoint);
+  }
+
+  /** Removes a peer; returns whether it was known. */
+  removePeer(nodeId: string): boolean {
+    return this.#peers.delete(nodeId);
+  }
+
+  async deliver(message: RelayMessage, options?: WaitOptions): Promise<void> {
+    const wire = relayMessageToJson(message);
+    if (message.to !== '') {
+      const endpoint = this.#peers.get(message.to);
+      if (endpoint === undefined) {
+        throw new NotFoundError(`no route to node ${JSON.stringify(message.to)}`, {
+          code: 'ERR_RELAY_NO_ROUTE',
+          details: { nodeId: message.to },
+        });
+      }
+      await this.#sendTo(endpoint, wire, options);
+      return;
+    }
+    const sends: Promise<void>[] = [];
+    for (const [nodeId, endpoint] of this.#peers) {
+      if (nodeId === message.from) continue;
+      sends.push(
+        this.#sendTo(endpoint, wire, options).catch((error: unknown) => {
+          this.#onError?.(toError(error), nodeId);
+        }),
+      );
+    }
+    await Promise.all(sends);
+  }
+
+  async #sendTo(endpoint: string, wire: RelayWireMessage, options?: WaitOptions): Promise<void> {
+    const connection = await this.#pool.acquire(endpoint, options);
+    try {
+      await connection.send(wire, options);
+    } catch (error) {
+      // A bad message (too large, not serialisable) is the caller's fault, not the link's.
+      const code = (error as { code?: unknown }).code;
+      if (
+        code !== 'ERR_CODEC_TOO_LARGE' &&
+        code !== 'ERR_CODEC_NOT_SERIALIZABLE' &&
+        code !== 'ERR_IPC_FRAME_TOO_LARGE' &&
+        code !== 'ERR_ABORTED'
+      ) {
+        this.#pool.markFailed(endpoint, connection, error);
+      }
+      throw error;
+    }
+  }
+}

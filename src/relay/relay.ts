@@ -1,0 +1,602 @@
+import { randomUUID } from 'node:crypto';
+import { abortError, type WaitOptions } from '../core/abort.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { JsonValue } from '../core/codec.js';
+import {
+  BackendError,
+  CapacityExceededError,
+  ClosedError,
+  InvalidArgumentError,
+  NotFoundError,
+  TimeoutError,
+  toError,
+} from '../core/errors.js';
+import { Lifecycle, type Closeable } from '../core/lifecycle.js';
+import { noopMetrics, type MetricsSink } from '../core/metrics.js';
+import {
+  invalid,
+  isFunction,
+  nonEmptyString,
+  nonNegativeInteger,
+  nonNegativeNumber,
+  optionalSignal,
+  positiveInteger,
+  positiveNumber,
+} from '../core/validate.js';
+import type { Connection, Listener, Transport } from '../transport/types.js';
+import { DedupTable } from './dedup.js';
+import { PendingRequest } from './pending.js';
+import { MAX_RELAY_ID_LENGTH, relayMessageFromJson, type RelayMessage } from './message.js';
+import {
+  relayDedupEntries,
+  relayDedupEvicted,
+  relayDropped,
+  relayPendingRequests,
+  relayReceived,
+  relayRequests,
+  relaySent,
+} from './metrics.js';
+import { RelaySubscription, type IncomingMessage } from './subscription.js';
+
+/** Outbound delivery: how a relay's messages reach other nodes (see `PeerRouter`). */
+export interface RelayRouter {
+  /** Delivers `message` to `message.to`, or to every peer when `to` is `''`. */
+  deliver(message: RelayMessage, options?: WaitOptions): Promise<void>;
+}
+
+/** Answers a request; the resolved value is sent back as the reply payload. */
+export type RequestHandler = (message: RelayMessage) => JsonValue | Promise<JsonValue>;
+
+/** Options of {@link Relay}. */
+export interface RelayOptions {
+  /** Where outbound messages go. Without one, `send` & co. fail with `ERR_RELAY_NO_ROUTE`. */
+  readonly router?: RelayRouter;
+  /** Most senders tracked for deduplication (least recently accepted evicted). @defaultValue 65536 */
+  readonly maxDedupEntries?: number;
+  /** A sender silent for longer is forgotten (its next message is accepted). @defaultValue 600000 */
+  readonly dedupTtlMs?: number;
+  /** Most requests awaiting a reply at once. @defaultValue 10000 */
+  readonly maxPendingRequests?: number;
+  /** Timeout of a request that does not pass its own `timeoutMs`. @defaultValue 30000 */
+  readonly requestTimeoutMs?: number;
+  /** Capacity of each subscription's inbox. @defaultValue 256 */
+  readonly subscriptionCapacity?: number;
+  /** This node's incarnation. @defaultValue the wall clock in ms, strictly increasing within a process */
+  readonly epoch?: number;
+  /** Receives background errors (invalid inbound messages, failed handlers, broken links). */
+  readonly onError?: (error: Error) => void;
+  readonly clock?: Clock;
+  readonly metrics?: MetricsSink;
+}
+
+/** Options of {@link Relay.request}. */
+export interface RelayRequestOptions extends WaitOptions {
+  /** Rejects with `ERR_RELAY_REQUEST_TIMEOUT` after this long. @defaultValue `requestTimeoutMs` */
+  readonly timeoutMs?: number;
+}
+
+/** Counters of a {@link Relay}. */
+export interface RelayStats {
+  readonly messagesSent: number;
+  readonly messagesReceived: number;
+  readonly duplicatesDropped: number;
+  readonly dedupEvicted: number;
+  readonly dedupTableSize: number;
+  readonly epochResets: number;
+  readonly misdirectedReplies: number;
+  readonly invalidMessages: number;
+  readonly pendingRequests: number;
+  readonly requestsTimedOut: number;
+}
+
+let lastEpoch = 0;
+function nextEpoch(clock: Clock): number {
+  lastEpoch = Math.max(Math.floor(clock.now()), lastEpoch + 1);
+  return lastEpoch;
+}
+
+/**
+ * A node's relay: stamps outbound messages with a per-sender sequence number and epoch,
+ * suppresses duplicate, replayed and stale inbound messages, correlates requests with
+ * their replies, and moves messages over any {@link Transport} (outbound through a
+ * {@link RelayRouter}, inbound through {@link Relay.attach} / {@link Relay.listen}).
+ *
+ * @example
+ * ```ts
+ * const net = new MemoryTransport();
+ * const pool = new ConnectionPool(net);
+ * const a = new Relay('a', { router: new PeerRouter(pool, { peers: { b: 'b' } }) });
+ * const b = new Relay('b', { router: new PeerRouter(pool, { peers: { a: 'a' } }) });
+ * await a.listen(net, 'a');
+ * await b.listen(net, 'b');
+ * b.handle('ping', () => 'pong');
+ * const reply = await a.request('b', 'ping', null, { timeoutMs: 1000 });
+ * reply.payload; // 'pong'
+ * ```
+ */
+export class Relay implements Closeable {
+  /** This node's id. */
+  readonly nodeId: string;
+  /** This node's incarnation, stamped on every outbound message. */
+  readonly epoch: number;
+  readonly maxPendingRequests: number;
+  readonly requestTimeoutMs: number;
+  readonly #router: RelayRouter | undefined;
+  readonly #dedup: DedupTable;
+  readonly #clock: Clock;
+  readonly #metrics: MetricsSink;
+  readonly #onError: ((error: Error) => void) | undefined;
+  readonly #subCapacity: number;
+  readonly #life = new Lifecycle('Relay');
+  readonly #pending = new Map<string, PendingRequest>();
+  readonly #subs = new Set<RelaySubscription>();
+  readonly #handlers = new Map<string, RequestHandler>();
+  readonly #links = new Set<Connection>();
+  readonly #listeners = new Set<Listener>();
+  #seq = 0;
+  #sent = 0;
+  #received = 0;
+  #duplicates = 0;
+  #misdirected = 0;
+  #invalid = 0;
+  #timedOut = 0;
+
+  /** @throws InvalidArgumentError for a bad node id or option. */
+  constructor(nodeId: string, options: RelayOptions = {}) {
+    this.nodeId = nonEmptyString('nodeId', nodeId, MAX_RELAY_ID_LENGTH);
+    if (options.router !== undefined && typeof options.router.deliver !== 'function') {
+      invalid('router', 'a RelayRouter with deliver()', options.router);
+    }
+    this.#router = options.router;
+    const maxDedup = positiveInteger('maxDedupEntries', options.maxDedupEntries ?? 65_536);
+    const dedupTtl = positiveNumber('dedupTtlMs', options.dedupTtlMs ?? 600_000);
+    this.#dedup = new DedupTable(maxDedup, dedupTtl);
+    this.maxPendingRequests = positiveInteger(
+      'maxPendingRequests',
+      options.maxPendingRequests ?? 10_000,
+    );
+    this.requestTimeoutMs = positiveNumber('requestTimeoutMs', options.requestTimeoutMs ?? 30_000);
+    this.#subCapacity = positiveInteger(
+      'subscriptionCapacity',
+      options.subscriptionCapacity ?? 256,
+    );
+    if (options.onError !== undefined) isFunction('onError', options.onError);
+    this.#onError = options.onError;
+    this.#clock = options.clock ?? systemClock;
+    this.#metrics = options.metrics ?? noopMetrics;
+    this.epoch =
+      options.epoch === undefined
+        ? nextEpoch(this.#clock)
+        : nonNegativeInteger('epoch', options.epoch);
+  }
+
+  /** Requests awaiting a reply. */
+  get pendingRequests(): number {
+    return this.#pending.size;
+  }
+
+  /** Senders tracked for deduplication. */
+  get dedupTableSize(): number {
+    return this.#dedup.size;
+  }
+
+  get closed(): Promise<void> {
+    return this.#life.closed;
+  }
+
+  get isClosed(): boolean {
+    return this.#life.isClosed;
+  }
+
+  /** Sends `payload` to node `to`. Resolves with the message's seq once delivered to the router. */
+  send(to: string, type: string, payload: JsonValue, options?: WaitOptions): Promise<number> {
+    try {
+      nonEmptyString('to', to, MAX_RELAY_ID_LENGTH);
+      return this.#emit(this.#stamp(to, type, payload, undefined, false), 'send', options);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+  }
+
+  /** Sends `payload` to every peer the router knows. Resolves with the seq. */
+  broadcast(type: string, payload: JsonValue, options?: WaitOptions): Promise<number> {
+    try {
+      return this.#emit(this.#stamp('', type, payload, undefined, false), 'broadcast', options);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+  }
+
+  /**
+   * Sends a request to `to` and resolves with its reply. Only a reply from `to` itself
+   * is accepted. Rejects with `ERR_RELAY_REQUEST_TIMEOUT`, an abort error, the delivery
+   * error, `ERR_RELAY_REQUEST_EVICTED`, `ERR_RELAY_REMOTE_ERROR` (the handler threw),
+   * `ERR_RELAY_TOO_MANY_REQUESTS` or `ERR_CLOSED`; the pending entry is removed on
+   * every path.
+   */
+  request(
+    to: string,
+    type: string,
+    payload: JsonValue,
+    options: RelayRequestOptions = {},
+  ): Promise<RelayMessage> {
+    try {
+      this.#life.assertOpen('request');
+      nonEmptyString('to', to, MAX_RELAY_ID_LENGTH);
+      if (to === this.nodeId) {
+        throw new InvalidArgumentError('to: a relay cannot send a request to itself');
+      }
+      const signal = optionalSignal('signal', options.signal);
+      const timeoutMs = nonNegativeNumber('timeoutMs', options.timeoutMs ?? this.requestTimeoutMs);
+      if (signal?.aborted === true) throw abortError(signal, 'request');
+      if (this.#pending.size >= this.maxPendingRequests) {
+        throw new CapacityExceededError(
+          `relay ${this.nodeId} has ${this.#pending.size} pending requests (maxPendingRequests)`,
+          { code: 'ERR_RELAY_TOO_MANY_REQUESTS', details: { max: this.maxPendingRequests } },
+        );
+      }
+      const correlationId = randomUUID();
+      const message = this.#stamp(to, type, payload, correlationId, false);
+      const pending = new PendingRequest(correlationId, to, this.#clock.monotonic());
+      this.#pending.set(correlationId, pending);
+      this.#metrics.set(relayPendingRequests, this.#pending.size);
+      if (signal !== undefined) {
+        pending.signal = signal;
+        pending.onAbort = () =>
+          this.#finish(pending, undefined, abortError(signal, 'request'), 'aborted');
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
+      pending.timer = this.#clock.setTimer(timeoutMs, () => {
+        this.#timedOut++;
+        this.#finish(
+          pending,
+          undefined,
+          new TimeoutError(
+            `relay request ${correlationId} to ${to} timed out after ${timeoutMs} ms`,
+            {
+              code: 'ERR_RELAY_REQUEST_TIMEOUT',
+              details: { to, type, timeoutMs },
+            },
+          ),
+          'timeout',
+        );
+      });
+      pending.timer.unref();
+      this.#emit(message, 'request', options).catch((error: unknown) => {
+        this.#finish(pending, undefined, toError(error), 'failed');
+      });
+      const response = pending.promise;
+      return response;
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+  }
+
+  /** Replies to `request` (a message received with a correlation id). Resolves with the seq. */
+  reply(request: RelayMessage, payload: JsonValue, options?: WaitOptions): Promise<number> {
+    try {
+      if (request.correlationId === undefined) {
+        throw new InvalidArgumentError('request: expected a message with a correlationId');
+      }
+      const message = this.#stamp(request.from, request.type, payload, request.correlationId, true);
+      return this.#emit(message, 'reply', options);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+  }
+
+  /**
+   * Answers requests of `type` with `handler` (one handler per type; requests of a type
+   * without a handler go to subscribers). A throwing handler sends an error reply, which
+   * rejects the requester with `ERR_RELAY_REMOTE_ERROR`. Returns a function that removes
+   * the handler.
+   */
+  handle(type: string, handler: RequestHandler): () => void {
+    nonEmptyString('type', type, MAX_RELAY_ID_LENGTH);
+    isFunction('handler', handler);
+    this.#handlers.set(type, handler);
+    return () => {
+      if (this.#handlers.get(type) === handler) this.#handlers.delete(type);
+    };
+  }
+
+  /** A new subscription to accepted inbound messages (not replies that resolved a request). */
+  subscribe(options: { readonly capacity?: number } = {}): RelaySubscription {
+    this.#life.assertOpen('subscribe');
+    const capacity = positiveInteger('capacity', options.capacity ?? this.#subCapacity);
+    const sub = new RelaySubscription(capacity, (s) => this.#subs.delete(s));
+    this.#subs.add(sub);
+    return sub;
+  }
+
+  /**
+   * Processes one inbound message: ignores our own and misaddressed messages, drops
+   * duplicates, resolves a pending request (when the reply comes from the node that was
+   * asked), runs a handler, or delivers to subscribers. Returns the accepted message,
+   * or undefined when it was dropped or consumed by a pending request.
+   */
+  receive(message: RelayMessage): IncomingMessage | undefined {
+    if (this.#life.isClosed) return undefined;
+    if (message.from === this.nodeId) return undefined;
+    if (message.to !== '' && message.to !== this.nodeId) return undefined;
+    if (!validSeq(message.seq) || !(message.epoch === 0 || validSeq(message.epoch))) {
+      this.#invalid++;
+      this.#metrics.increment(relayDropped, 1, { reason: 'invalid' });
+      return undefined;
+    }
+    const before = this.#dedup.size;
+    const verdict = this.#dedup.check(
+      message.from,
+      message.epoch,
+      message.seq,
+      this.#clock.monotonic(),
+    );
+    this.#reportDedup(before);
+    if (verdict !== 'accept') {
+      this.#duplicates++;
+      this.#metrics.increment(relayDropped, 1, { reason: verdict.replace('-', '_') });
+      return undefined;
+    }
+    this.#received++;
+    this.#metrics.increment(relayReceived);
+    const cid = message.correlationId;
+    if (cid !== undefined) {
+      if (message.isReply) {
+        const pending = this.#pending.get(cid);
+        if (pending !== undefined) {
+          if (pending.to !== message.from) {
+            this.#misdirected++;
+            this.#metrics.increment(relayDropped, 1, { reason: 'misdirected_reply' });
+            return undefined;
+          }
+          this.#finish(pending, message, undefined, 'ok');
+          return undefined;
+        }
+      } else {
+        const handler = this.#handlers.get(message.type);
+        if (handler !== undefined) {
+          this.#runHandler(handler, message);
+          return { message, isBroadcast: message.to === '' };
+        }
+      }
+    }
+    const incoming: IncomingMessage = { message, isBroadcast: message.to === '' };
+    for (const sub of this.#subs) sub.push(incoming);
+    return incoming;
+  }
+
+  /**
+   * Feeds every message arriving on `connection` into {@link Relay.receive} until it
+   * ends. Invalid messages are counted and reported to `onError` (the connection stays,
+   * the frame boundary is intact); a broken stream (oversized or truncated frame) is
+   * reported and the connection closed. Never rejects.
+   */
+  async attach(connection: Connection): Promise<void> {
+    if (this.#life.isClosed) {
+      await connection.close().catch(() => undefined);
+      return;
+    }
+    this.#links.add(connection);
+    try {
+      for await (const value of connection.incoming()) {
+        let message: RelayMessage;
+        try {
+          message = relayMessageFromJson(value);
+        } catch (error) {
+          this.#invalid++;
+          this.#metrics.increment(relayDropped, 1, { reason: 'invalid' });
+          this.#report(error);
+          continue;
+        }
+        this.receive(message);
+      }
+    } catch (error) {
+      this.#report(error);
+    } finally {
+      this.#links.delete(connection);
+      await connection.close().catch(() => undefined);
+    }
+  }
+
+  /** Listens on `endpoint` of `transport` and attaches every accepted connection. */
+  async listen(transport: Transport, endpoint: string): Promise<Listener> {
+    this.#life.assertOpen('listen');
+    const listener = await transport.listen(endpoint, (connection) => void this.attach(connection));
+    this.#listeners.add(listener);
+    void listener.closed.then(() => this.#listeners.delete(listener));
+    return listener;
+  }
+
+  /** Rejects pending requests older than `maxAgeMs` with `ERR_RELAY_REQUEST_EVICTED`. */
+  evictStaleRequests(maxAgeMs: number): number {
+    nonNegativeNumber('maxAgeMs', maxAgeMs);
+    const now = this.#clock.monotonic();
+    let evicted = 0;
+    for (const [cid, pending] of [...this.#pending]) {
+      if (now - pending.createdAt > maxAgeMs) {
+        evicted++;
+        this.#finish(
+          pending,
+          undefined,
+          new TimeoutError(`relay request ${cid} evicted after ${now - pending.createdAt} ms`, {
+            code: 'ERR_RELAY_REQUEST_EVICTED',
+          }),
+          'evicted',
+        );
+      }
+    }
+    return evicted;
+  }
+
+  /** Forgets senders whose last accepted message is older than `maxIdleMs`. */
+  evictStaleDedup(maxIdleMs: number): number {
+    nonNegativeNumber('maxIdleMs', maxIdleMs);
+    const before = this.#dedup.size;
+    const removed = this.#dedup.evictIdle(maxIdleMs, this.#clock.monotonic());
+    this.#reportDedup(before);
+    return removed;
+  }
+
+  /** A snapshot of the counters. */
+  stats(): RelayStats {
+    return {
+      messagesSent: this.#sent,
+      messagesReceived: this.#received,
+      duplicatesDropped: this.#duplicates,
+      dedupEvicted: this.#dedup.evictedByCapacity + this.#dedup.evictedByTtl,
+      dedupTableSize: this.#dedup.size,
+      epochResets: this.#dedup.epochResets,
+      misdirectedReplies: this.#misdirected,
+      invalidMessages: this.#invalid,
+      pendingRequests: this.#pending.size,
+      requestsTimedOut: this.#timedOut,
+    };
+  }
+
+  /**
+   * Rejects pending requests with `ERR_CLOSED`, ends subscriptions, closes listeners and
+   * attached connections. Sends after close reject with `ERR_CLOSED`.
+   */
+  close(): Promise<void> {
+    return this.#life.close(async () => {
+      for (const pending of [...this.#pending.values()]) {
+        this.#finish(pending, undefined, new ClosedError('relay closed'), 'closed');
+      }
+      for (const sub of [...this.#subs]) sub.close();
+      this.#dedup.clear();
+      const closing: Promise<void>[] = [];
+      for (const listener of this.#listeners) closing.push(listener.close());
+      for (const link of this.#links) closing.push(link.close());
+      await Promise.all(closing.map((p) => p.catch(() => undefined)));
+    });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #stamp(
+    to: string,
+    type: string,
+    payload: JsonValue,
+    correlationId: string | undefined,
+    isReply: boolean,
+  ): RelayMessage {
+    this.#life.assertOpen('send');
+    nonEmptyString('type', type, MAX_RELAY_ID_LENGTH);
+    const message: { -readonly [K in keyof RelayMessage]: RelayMessage[K] } = {
+      seq: ++this.#seq,
+      epoch: this.epoch,
+      from: this.nodeId,
+      to,
+      type,
+      payload,
+      timestamp: this.#clock.now(),
+      isReply,
+    };
+    if (correlationId !== undefined) message.correlationId = correlationId;
+    return message;
+  }
+
+  async #emit(message: RelayMessage, kind: string, options?: WaitOptions): Promise<number> {
+    this.#sent++;
+    this.#metrics.increment(relaySent, 1, { kind });
+    const router = this.#router;
+    if (router === undefined) {
+      throw new NotFoundError(`relay ${this.nodeId} has no router`, { code: 'ERR_RELAY_NO_ROUTE' });
+    }
+    await router.deliver(message, options);
+    return message.seq;
+  }
+
+  #runHandler(handler: RequestHandler, request: RelayMessage): void {
+    this.#respond(handler, request).catch((error: unknown) => this.#report(error));
+  }
+
+  async #respond(handler: RequestHandler, request: RelayMessage): Promise<void> {
+    let payload: JsonValue = null;
+    let failure: Error | undefined;
+    try {
+      payload = await handler(request);
+    } catch (error) {
+      failure = toError(error);
+    }
+    if (this.#life.isClosed) return;
+    const base = this.#stamp(
+      request.from,
+      request.type,
+      failure === undefined ? payload : null,
+      request.correlationId,
+      true,
+    );
+    if (failure === undefined) {
+      await this.#emit(base, 'reply');
+      return;
+    }
+    const code = (failure as { code?: unknown }).code;
+    await this.#emit(
+      {
+        ...base,
+        error: { code: typeof code === 'string' ? code : 'ERR_HANDLER', message: failure.message },
+      },
+      'reply',
+    );
+  }
+
+  /** Settles a pending request and removes it. */
+  #finish(
+    pending: PendingRequest,
+    reply: RelayMessage | undefined,
+    error: Error | undefined,
+    outcome: string,
+  ): void {
+    if (reply?.error !== undefined) {
+      error = remoteError(reply);
+      outcome = 'remote_error';
+    }
+    if (!pending.settle(reply, error)) return;
+    this.#pending.delete(pending.id);
+    this.#metrics.set(relayPendingRequests, this.#pending.size);
+    this.#metrics.increment(relayRequests, 1, { outcome });
+  }
+
+  #reportDedup(before: number): void {
+    const size = this.#dedup.size;
+    if (size !== before) this.#metrics.set(relayDedupEntries, size);
+    // Eviction counters are read from the table lazily; report the deltas here.
+    const cap = this.#dedup.evictedByCapacity;
+    const ttl = this.#dedup.evictedByTtl;
+    if (cap !== this.#lastCap) {
+      this.#metrics.increment(relayDedupEvicted, cap - this.#lastCap, { reason: 'capacity' });
+      this.#lastCap = cap;
+    }
+    if (ttl !== this.#lastTtl) {
+      this.#metrics.increment(relayDedupEvicted, ttl - this.#lastTtl, { reason: 'ttl' });
+      this.#lastTtl = ttl;
+    }
+  }
+
+  #lastCap = 0;
+  #lastTtl = 0;
+
+  #report(error: unknown): void {
+    if (this.#onError === undefined) return;
+    try {
+      this.#onError(toError(error));
+    } catch {
+      // onError must not break the relay.
+    }
+  }
+}
+
+function validSeq(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 1;
+}
+
+function remoteError(reply: RelayMessage): BackendError {
+  const error = reply.error ?? { code: 'ERR_HANDLER', message: 'remote handler failed' };
+  return new BackendError(`relay request to ${reply.from} failed remotely: ${error.message}`, {
+    code: 'ERR_RELAY_REMOTE_ERROR',
+    details: { remoteCode: error.code, from: reply.from },
+  });
+}

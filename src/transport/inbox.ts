@@ -1,0 +1,139 @@
+import { abortError } from '../core/abort.js';
+import { ClosedError } from '../core/errors.js';
+
+/**
+ * A bounded single-consumer async queue: the receive side of a connection. The producer
+ * checks {@link Inbox.isFull} to apply backpressure (pause the socket, or await
+ * {@link Inbox.waitForSpace}); `end(error?)` finishes the stream.
+ *
+ * @internal
+ */
+export class Inbox<T> {
+  readonly capacity: number;
+  #items: T[] = [];
+  #head = 0;
+  #ended = false;
+  #error: Error | undefined;
+  #consumer: (() => void) | undefined;
+  #spaceWaiters = new Set<() => void>();
+  #iterating = false;
+  /** Called when the queue drops below capacity after having been full. */
+  onSpace: (() => void) | undefined;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  get isFull(): boolean {
+    return this.size >= this.capacity;
+  }
+
+  get isEnded(): boolean {
+    return this.#ended;
+  }
+
+  /** Appends an item (ignored after `end`). */
+  push(item: T): void {
+    if (this.#ended) return;
+    this.#items.push(item);
+    this.#wakeConsumer();
+  }
+
+  /** Finishes the stream; buffered items are still delivered, then `error` is thrown. */
+  end(error?: Error): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#error = error;
+    this.#wakeConsumer();
+    this.#wakeSpace();
+  }
+
+  /** Resolves when there is room, rejects when the inbox ended or `signal` aborts. */
+  waitForSpace(signal?: AbortSignal): Promise<void> {
+    if (this.#ended)
+      return Promise.reject(
+        new ClosedError('connection closed', { code: 'ERR_TRANSPORT_CONNECTION_CLOSED' }),
+      );
+    if (!this.isFull) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#spaceWaiters.delete(wake);
+        if (signal !== undefined) reject(abortError(signal, 'send'));
+      };
+      const wake = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        if (this.#ended) {
+          reject(new ClosedError('connection closed', { code: 'ERR_TRANSPORT_CONNECTION_CLOSED' }));
+        } else resolve();
+      };
+      if (signal?.aborted === true) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#spaceWaiters.add(wake);
+    });
+  }
+
+  /** The single stream of items. A second concurrent iteration is refused. */
+  async *iterate(): AsyncGenerator<T, void, undefined> {
+    if (this.#iterating) {
+      throw new ClosedError('connection incoming stream is already being consumed');
+    }
+    this.#iterating = true;
+    try {
+      for (;;) {
+        if (this.size > 0) {
+          yield this.#shift();
+          continue;
+        }
+        if (this.#ended) {
+          if (this.#error !== undefined) throw this.#error;
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          this.#consumer = resolve;
+        });
+      }
+    } finally {
+      this.#iterating = false;
+    }
+  }
+
+  #shift(): T {
+    const wasFull = this.isFull;
+    const item = this.#items[this.#head] as T;
+    this.#head++;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    } else if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    }
+    if (wasFull && this.size < this.capacity) {
+      this.#wakeSpace();
+      this.onSpace?.();
+    }
+    return item;
+  }
+
+  #wakeConsumer(): void {
+    const consumer = this.#consumer;
+    if (consumer !== undefined) {
+      this.#consumer = undefined;
+      consumer();
+    }
+  }
+
+  #wakeSpace(): void {
+    if (this.#spaceWaiters.size === 0) return;
+    const waiters = [...this.#spaceWaiters];
+    this.#spaceWaiters.clear();
+    for (const wake of waiters) wake();
+  }
+}

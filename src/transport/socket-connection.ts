@@ -1,0 +1,260 @@
+import type { Socket } from 'node:net';
+import { abortError, type WaitOptions } from '../core/abort.js';
+import { decodeJson, encodeJson, type JsonValue } from '../core/codec.js';
+import { ClosedError, toError } from '../core/errors.js';
+import { Lifecycle } from '../core/lifecycle.js';
+import { noopMetrics, type MetricsSink } from '../core/metrics.js';
+import { positiveInteger } from '../core/validate.js';
+import { isUtf8 } from 'node:buffer';
+import {
+  FRAME_HEADER_BYTES,
+  frameTooLargeError,
+  FrameDecoder,
+  validateMaxFrameBytes,
+} from '../ipc/framing.js';
+import { Inbox } from './inbox.js';
+import { transportProtocolErrors } from './metrics.js';
+import type { Connection } from './types.js';
+
+/** Options shared by the socket transports. */
+export interface SocketTransportOptions {
+  /** Largest frame body, either direction. @defaultValue 16 MiB */
+  readonly maxFrameBytes?: number;
+  /** Messages buffered on the receive side before the socket is paused. @defaultValue 1024 */
+  readonly maxBufferedMessages?: number;
+  /** Receives frames that are not valid JSON (skipped; the stream stays in sync). */
+  readonly onError?: (error: Error) => void;
+  readonly metrics?: MetricsSink;
+}
+
+/** @internal */
+export interface SocketSettings {
+  readonly maxFrameBytes: number;
+  readonly maxBufferedMessages: number;
+  readonly onError: ((error: Error) => void) | undefined;
+  readonly metrics: MetricsSink;
+}
+
+/** @internal */
+export function socketSettings(options: SocketTransportOptions): SocketSettings {
+  return {
+    maxFrameBytes: validateMaxFrameBytes(options.maxFrameBytes),
+    maxBufferedMessages: positiveInteger(
+      'maxBufferedMessages',
+      options.maxBufferedMessages ?? 1024,
+    ),
+    onError: options.onError,
+    metrics: options.metrics ?? noopMetrics,
+  };
+}
+
+/**
+ * Serialises straight into one frame buffer (one native UTF-8 encode, no intermediate
+ * copy). Errors match the IPC framing: `ERR_CODEC_NOT_SERIALIZABLE`,
+ * `ERR_IPC_FRAME_TOO_LARGE`.
+ */
+function jsonFrame(message: JsonValue, maxFrameBytes: number): Buffer {
+  let text: string | undefined;
+  try {
+    const out: unknown = JSON.stringify(message);
+    if (typeof out === 'string') text = out;
+  } catch {
+    encodeJson(message, maxFrameBytes); // throws the codec's standard error
+  }
+  if (text === undefined) {
+    encodeJson(message, maxFrameBytes);
+    throw new Error('unreachable: encodeJson accepted a value JSON.stringify refused');
+  }
+  const length = text.length * 3 <= maxFrameBytes ? -1 : Buffer.byteLength(text, 'utf8');
+  if (length > maxFrameBytes) throw frameTooLargeError(length, maxFrameBytes, 'send');
+  const size = length >= 0 ? length : Buffer.byteLength(text, 'utf8');
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + size);
+  frame.writeUInt32BE(size, 0);
+  frame.write(text, FRAME_HEADER_BYTES, 'utf8');
+  return frame;
+}
+
+/** Parses a frame body; malformed bodies throw the codec's `ERR_CODEC_MALFORMED`. */
+function parseBody(body: Buffer): JsonValue {
+  if (body.byteLength > 0 && isUtf8(body)) {
+    try {
+      return JSON.parse(body.toString('utf8')) as JsonValue;
+    } catch {
+      // Fall through to the codec for its standard error.
+    }
+  }
+  return decodeJson(body, Number.MAX_SAFE_INTEGER) as JsonValue;
+}
+
+function closedError(cause?: unknown): ClosedError {
+  return new ClosedError('connection closed', {
+    code: 'ERR_TRANSPORT_CONNECTION_CLOSED',
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/**
+ * A {@link Connection} over a stream socket (Unix, TCP or TLS) with length-prefixed
+ * JSON frames. An oversized header or a stream ending mid-frame breaks the connection
+ * (the incoming stream throws, the socket is destroyed); a frame that is not JSON is
+ * skipped and reported, since the framing is still in sync.
+ *
+ * @internal
+ */
+export class SocketConnection implements Connection {
+  readonly endpoint: string;
+  readonly #socket: Socket;
+  readonly #settings: SocketSettings;
+  readonly #decoder: FrameDecoder;
+  readonly #inbox: Inbox<JsonValue>;
+  readonly #life = new Lifecycle('SocketConnection');
+  #connected = true;
+
+  constructor(socket: Socket, endpoint: string, settings: SocketSettings) {
+    this.endpoint = endpoint;
+    this.#socket = socket;
+    this.#settings = settings;
+    this.#decoder = new FrameDecoder({ maxFrameBytes: settings.maxFrameBytes });
+    this.#inbox = new Inbox<JsonValue>(settings.maxBufferedMessages);
+    this.#inbox.onSpace = () => socket.resume();
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', () => {
+      // The 'close' that follows ends the stream; errors on a dying socket are expected.
+    });
+    socket.on('close', () => this.#onClose());
+    socket.on('end', () => {
+      try {
+        this.#decoder.end();
+      } catch (error) {
+        this.#fail('truncated', toError(error));
+      }
+    });
+  }
+
+  get isConnected(): boolean {
+    return this.#connected && !this.#socket.destroyed;
+  }
+
+  get closed(): Promise<void> {
+    return this.#life.closed;
+  }
+
+  get isClosed(): boolean {
+    return this.#life.isClosed;
+  }
+
+  send(message: JsonValue, options: WaitOptions = {}): Promise<void> {
+    try {
+      if (!this.isConnected) throw closedError();
+      const { signal } = options;
+      if (signal?.aborted === true) throw abortError(signal, 'send');
+      const frame = jsonFrame(message, this.#settings.maxFrameBytes);
+      const flushed = this.#socket.write(frame);
+      if (flushed) return Promise.resolve();
+      return this.#drain(signal);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+  }
+
+  incoming(): AsyncIterable<JsonValue> {
+    return this.#inbox.iterate();
+  }
+
+  close(): Promise<void> {
+    return this.#life.close(async () => {
+      this.#connected = false;
+      this.#inbox.end();
+      if (this.#socket.destroyed) return;
+      await new Promise<void>((resolve) => {
+        this.#socket.once('close', () => resolve());
+        this.#socket.end();
+        this.#socket.destroySoon();
+      });
+    });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #drain(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        this.#socket.off('drain', onDrain);
+        this.#socket.off('close', onClose);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onDrain = (): void => {
+        done();
+        resolve();
+      };
+      const onClose = (): void => {
+        done();
+        reject(closedError());
+      };
+      const onAbort = (): void => {
+        done();
+        if (signal !== undefined) reject(abortError(signal, 'send'));
+      };
+      this.#socket.on('drain', onDrain);
+      this.#socket.on('close', onClose);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #onData(chunk: Buffer): void {
+    try {
+      this.#decoder.push(chunk, this.#onFrame);
+    } catch (error) {
+      this.#fail('too_large', toError(error));
+      return;
+    }
+    if (this.#inbox.isFull) this.#socket.pause();
+  }
+
+  // A bound method: the decoder calls it once per body. It must not throw (that would
+  // fail the decoder), so malformed bodies are reported and skipped here.
+  readonly #onFrame = (body: Buffer): void => {
+    let value: JsonValue;
+    try {
+      value = parseBody(body);
+    } catch (error) {
+      this.#settings.metrics.increment(transportProtocolErrors, 1, { reason: 'malformed' });
+      this.#report(error);
+      return;
+    }
+    this.#inbox.push(value);
+  };
+
+  #fail(reason: string, error: Error): void {
+    this.#settings.metrics.increment(transportProtocolErrors, 1, { reason });
+    this.#connected = false;
+    this.#inbox.end(error);
+    this.#socket.destroy();
+    void this.#life.close();
+  }
+
+  #onClose(): void {
+    this.#connected = false;
+    if (!this.#decoder.done) {
+      try {
+        this.#decoder.end();
+      } catch (error) {
+        this.#settings.metrics.increment(transportProtocolErrors, 1, { reason: 'truncated' });
+        this.#inbox.end(toError(error));
+      }
+    }
+    this.#inbox.end();
+    void this.#life.close();
+  }
+
+  #report(error: unknown): void {
+    try {
+      this.#settings.onError?.(toError(error));
+    } catch {
+      // onError must not break the connection.
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import type { WaitOptions } from '../core/abort.js';
+import type { JsonValue } from '../core/codec.js';
+import type { Closeable } from '../core/lifecycle.js';
+
+/**
+ * One open link to a peer, carrying JSON messages in order. Both directions use the
+ * same object: `send` writes, `incoming()` reads.
+ */
+export interface Connection extends Closeable {
+  /** The endpoint this connection was dialled to, or the listener's endpoint for accepted ones. */
+  readonly endpoint: string;
+  /** False once the connection closed, failed or the peer went away. */
+  readonly isConnected: boolean;
+  /**
+   * Sends one message. Resolves once it was handed to the OS (sockets) or queued on the
+   * peer (memory); awaits backpressure. Rejects with `ERR_TRANSPORT_CONNECTION_CLOSED`
+   * when the connection is gone, `ERR_TRANSPORT_FRAME_TOO_LARGE` /
+   * `ERR_CODEC_NOT_SERIALIZABLE` for a bad message (the connection stays usable).
+   */
+  send(message: JsonValue, options?: WaitOptions): Promise<void>;
+  /**
+   * The messages received, in order. Iteration ends when the connection closes cleanly
+   * and throws the error that broke it (frame too large, truncated frame). There is one
+   * stream per connection: iterate it from one place only.
+   */
+  incoming(): AsyncIterable<JsonValue>;
+}
+
+/** Accepts connections on one endpoint. */
+export interface Listener extends Closeable {
+  /** The bound endpoint (for TCP with port 0, the real port). */
+  readonly endpoint: string;
+}
+
+/** Options of {@link Transport.connect}. */
+export type ConnectOptions = WaitOptions;
+
+/**
+ * The transport port: how nodes reach each other. Implementations: `MemoryTransport`
+ * (one process), `UnixSocketTransport`, `TcpTransport` (optionally TLS).
+ */
+export interface Transport {
+  /**
+   * Dials `endpoint`. Rejects with `ERR_TRANSPORT_UNKNOWN_ENDPOINT` (nothing listens
+   * there, or it is malformed) or `ERR_TRANSPORT_CONNECT_FAILED` (other socket errors),
+   * or an abort error when `signal` aborts.
+   */
+  connect(endpoint: string, options?: ConnectOptions): Promise<Connection>;
+  /**
+   * Listens on `endpoint`; every accepted connection is passed to `onConnection`, which
+   * owns it (and must close it).
+   */
+  listen(endpoint: string, onConnection: (connection: Connection) => void): Promise<Listener>;
+}
