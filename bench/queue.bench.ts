@@ -225,6 +225,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
   notes.push(
     'p-queue runs with concurrency 1 so its priorities decide the order; ManagedQueue awaits every call.',
     'SQLite figures are file-backed (tmpdir), WAL, synchronous=NORMAL; each job is 4 autocommitted writes.',
+    'The not-awaited row calls the same methods without awaiting: without a store each call has taken effect when it returns.',
   );
   if (sink === -1) notes.push('unreachable');
   return { area: 'queue', rows, notes };

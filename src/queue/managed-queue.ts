@@ -11,15 +11,7 @@ import {
   type QueueEventStream,
   type QueueEventStreamOptions,
 } from './event-hub.js';
-import {
-  abortJob,
-  illegalTransition,
-  jobNotFound,
-  snapshot,
-  toStored,
-  transitionOf,
-  type Job,
-} from './job.js';
+import { abortJob, illegalTransition, snapshot, toStored, transitionOf, type Job } from './job.js';
 import { encodePayload } from './job-codec.js';
 import { loadJobs } from './restore.js';
 import {
@@ -43,12 +35,11 @@ import { parsePriority, PRIORITY_NAMES, type Priority } from './priority.js';
 import {
   parseResourcePool,
   parseResourceReq,
-  poolSatisfies,
   ResourceLedger,
   UNLIMITED_POOL,
 } from './resource-ledger.js';
 import { StoreRunner, type Step } from './store-runner.js';
-import { TierList } from './tier-list.js';
+import { JobTable } from './job-table.js';
 import type { JobState, ManagedJob, QueueStore, ResourcePool } from './types.js';
 
 interface Waiter {
@@ -99,15 +90,10 @@ export class ManagedQueue<T> implements Closeable {
   readonly #life = new Lifecycle('ManagedQueue');
   readonly #hub: EventHub;
   readonly #runner: StoreRunner;
-  readonly #jobs = new Map<string, Job<T>>();
-  readonly #tiers: TierList<Job<T>>[] = [0, 1, 2, 3, 4].map(() => new TierList<Job<T>>());
-  /** Terminal jobs in the order they finished (monotonic time ascending). */
-  readonly #finished = new Map<string, Job<T>>();
+  readonly #table = new JobTable<T>();
   readonly #waiters = new Set<Waiter>();
   #timer: TimerHandle | undefined;
   #seq = 0;
-  #queued = 0;
-  #running = 0;
   #version = 0;
 
   /** @throws InvalidArgumentError for a bad option (named in the message). */
@@ -165,17 +151,17 @@ export class ManagedQueue<T> implements Closeable {
 
   /** Jobs in every state, finished ones included until evicted. */
   get jobCount(): number {
-    return this.#jobs.size;
+    return this.#table.size;
   }
 
   /** Jobs waiting in the tiers. */
   get queuedCount(): number {
-    return this.#queued;
+    return this.#table.queued;
   }
 
   /** Jobs running. */
   get runningCount(): number {
-    return this.#running;
+    return this.#table.running;
   }
 
   /** Callers parked in `dequeueWait`. */
@@ -195,7 +181,7 @@ export class ManagedQueue<T> implements Closeable {
 
   /** A copy of job `id`, or `undefined` if unknown or evicted. */
   get(id: string): ManagedJob<T> | undefined {
-    const job = this.#jobs.get(id);
+    const job = this.#table.get(id);
     return job === undefined ? undefined : snapshot(job);
   }
 
@@ -208,7 +194,7 @@ export class ManagedQueue<T> implements Closeable {
       options.limit === undefined ? Infinity : nonNegativeInteger('limit', options.limit);
     const out: ManagedJob<T>[] = [];
     const source: Iterable<Job<T>> =
-      options.state === 'queued' ? this.#queuedInOrder() : this.#jobs.values();
+      options.state === 'queued' ? this.#table.queuedInOrder() : this.#table.all();
     for (const job of source) {
       if (out.length >= limit) break;
       if (options.state === undefined || job.state === options.state) out.push(snapshot(job));
@@ -225,7 +211,7 @@ export class ManagedQueue<T> implements Closeable {
       failed: 0,
       cancelled: 0,
     };
-    for (const job of this.#jobs.values()) out[job.state]++;
+    for (const job of this.#table.all()) out[job.state]++;
     return out;
   }
 
@@ -242,7 +228,7 @@ export class ManagedQueue<T> implements Closeable {
       const tier = parsePriority(priority);
       const resources =
         options.resources === undefined ? undefined : parseResourceReq(options.resources);
-      if (this.#queued >= this.#opts.maxQueued) {
+      if (this.#table.queued >= this.#opts.maxQueued) {
         throw new CapacityExceededError(
           `queue ${this.#name} is full (${this.#opts.maxQueued} queued)`,
           {
@@ -277,9 +263,7 @@ export class ManagedQueue<T> implements Closeable {
         write: stored === undefined ? undefined : (store: QueueStore) => store.insert(stored),
         apply: () => {
           this.#seq = job.seq + 1;
-          this.#jobs.set(job.id, job);
-          (this.#tiers[tier] as TierList<Job<T>>).push(job);
-          this.#queued++;
+          this.#table.add(job);
           this.#metrics.increment(QUEUE_ENQUEUED, 1, this.#tierLabels[tier]);
           this.#gauges();
           if (this.#hub.hasSubscribers) {
@@ -307,8 +291,9 @@ export class ManagedQueue<T> implements Closeable {
             ? parseResourcePool(pool)
             : (this.#ledger?.free() ?? UNLIMITED_POOL);
       const none = NOTHING;
-      if (this.#opts.maxConcurrency > 0 && this.#running >= this.#opts.maxConcurrency) return none;
-      const job = this.#findFitting(free);
+      if (this.#opts.maxConcurrency > 0 && this.#table.running >= this.#opts.maxConcurrency)
+        return none;
+      const job = this.#table.findFitting(free);
       if (job === undefined) return none;
       const startedAt = this.#clock.now();
       const attempts = job.attempts + 1;
@@ -316,10 +301,7 @@ export class ManagedQueue<T> implements Closeable {
         write: (store) =>
           store.transition(transitionOf(job, 'running', attempts, startedAt, undefined)),
         apply: () => {
-          (this.#tiers[job.priority] as TierList<Job<T>>).remove(job);
-          this.#queued--;
-          this.#running++;
-          job.state = 'running';
+          this.#table.start(job);
           job.attempts = attempts;
           job.startedAt = startedAt;
           job.hasRun = true;
@@ -389,7 +371,7 @@ export class ManagedQueue<T> implements Closeable {
    */
   cancel(id: string): Promise<void> {
     return this.#run('cancel', () => {
-      const job = this.#require(id);
+      const job = this.#table.require(id);
       if (job.state !== 'queued' && job.state !== 'running')
         throw illegalTransition(job, 'cancelled');
       return this.#terminalStep(job, 'cancelled');
@@ -404,20 +386,13 @@ export class ManagedQueue<T> implements Closeable {
   evictExpired(): Promise<number> {
     return this.#run('evict', () => {
       const now = this.#clock.monotonic();
-      const expired: Job<T>[] = [];
-      for (const job of this.#finished.values()) {
-        if (now - job.finishedMono < this.#opts.finishedTtlMs) break;
-        expired.push(job);
-      }
+      const expired = this.#table.expired(now, this.#opts.finishedTtlMs);
       if (expired.length === 0) return { apply: () => 0 };
       const ids = expired.map((job) => job.id);
       return {
         write: (store) => store.remove(ids),
         apply: () => {
-          for (const job of expired) {
-            this.#jobs.delete(job.id);
-            this.#finished.delete(job.id);
-          }
+          this.#table.evict(expired);
           this.#metrics.increment(QUEUE_EVICTED, expired.length, this.#labels);
           if (this.#hub.hasSubscribers) {
             for (const id of ids) this.#hub.emit({ type: 'evicted', id });
@@ -487,7 +462,7 @@ export class ManagedQueue<T> implements Closeable {
 
   #finish(op: string, id: string, to: 'completed' | 'failed'): Promise<void> {
     return this.#run(op, () => {
-      const job = this.#require(id);
+      const job = this.#table.require(id);
       if (job.state !== 'running') throw illegalTransition(job, to);
       return this.#terminalStep(job, to);
     });
@@ -500,17 +475,10 @@ export class ManagedQueue<T> implements Closeable {
       write: (store) =>
         store.transition(transitionOf(job, to, job.attempts, job.startedAt, finishedAt)),
       apply: () => {
-        job.state = to;
         job.finishedAt = finishedAt;
         job.finishedMono = this.#clock.monotonic();
-        this.#finished.set(job.id, job);
-        if (from === 'queued') {
-          (this.#tiers[job.priority] as TierList<Job<T>>).remove(job);
-          this.#queued--;
-        } else {
-          this.#running--;
-          this.#ledger?.release(job.id);
-        }
+        this.#table.finish(job, to);
+        if (from === 'running') this.#ledger?.release(job.id);
         this.#countTransition(from, to);
         if (this.#hub.hasSubscribers)
           this.#hub.emit({ type: 'stateChanged', id: job.id, from, to });
@@ -521,26 +489,6 @@ export class ManagedQueue<T> implements Closeable {
         return undefined;
       },
     };
-  }
-
-  #require(id: string): Job<T> {
-    const job = typeof id === 'string' ? this.#jobs.get(id) : undefined;
-    if (job === undefined) throw jobNotFound(id);
-    return job;
-  }
-
-  #findFitting(pool: ResourcePool): Job<T> | undefined {
-    for (let p = 4; p >= 0; p--) {
-      const tier = this.#tiers[p] as TierList<Job<T>>;
-      for (let job = tier.head; job !== undefined; job = job.next) {
-        if (poolSatisfies(pool, job.resources)) return job;
-      }
-    }
-    return undefined;
-  }
-
-  *#queuedInOrder(): IterableIterator<Job<T>> {
-    for (let p = 4; p >= 0; p--) yield* this.#tiers[p] as TierList<Job<T>>;
   }
 
   #countTransition(from: JobState, to: JobState): void {
@@ -555,8 +503,8 @@ export class ManagedQueue<T> implements Closeable {
   }
 
   #gauges(): void {
-    this.#metrics.set(QUEUE_DEPTH, this.#queued, this.#labels);
-    this.#metrics.set(QUEUE_RUNNING, this.#running, this.#labels);
+    this.#metrics.set(QUEUE_DEPTH, this.#table.queued, this.#labels);
+    this.#metrics.set(QUEUE_RUNNING, this.#table.running, this.#labels);
   }
 
   #notify(): void {
@@ -595,19 +543,14 @@ export class ManagedQueue<T> implements Closeable {
     const jobs = await loadJobs<T>(store, running, this.#clock, (op, error) =>
       this.#runner.failure(op, error),
     );
-    const finished: Job<T>[] = [];
+    // Queued jobs in arrival order, then finished ones in finishing order (TTL order).
     for (const job of jobs) {
-      this.#jobs.set(job.id, job);
       this.#seq = Math.max(this.#seq, job.seq + 1);
-      if (job.state === 'queued') {
-        (this.#tiers[job.priority] as TierList<Job<T>>).push(job);
-        this.#queued++;
-      } else {
-        finished.push(job);
-      }
+      if (job.state === 'queued') this.#table.add(job);
     }
+    const finished = jobs.filter((job) => job.state !== 'queued');
     finished.sort((a, b) => a.finishedMono - b.finishedMono);
-    for (const job of finished) this.#finished.set(job.id, job);
+    for (const job of finished) this.#table.add(job);
     this.#runner.store = store;
     this.#gauges();
   }
