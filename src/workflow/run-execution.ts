@@ -6,6 +6,7 @@
  * @internal
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { JsonValue } from '../core/codec.js';
 import { sleep } from '../core/abort.js';
@@ -123,6 +124,8 @@ export class RunExecution {
     this.#input = input;
     this.#resumed = resumed;
     this.#startedAt = startedAt;
+    // Every attempt and backoff sleep listens on the run signal; parallel steps add up.
+    setMaxListeners(deps.maxParallelSteps * 2 + 16, this.#controller.signal);
     for (const record of prior) {
       if (record.status === 'completed' || record.status === 'skipped') {
         this.#results.set(record.stepId, {
