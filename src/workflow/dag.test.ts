@@ -186,7 +186,7 @@ describe('validateDefinition', () => {
     ['missing steps', { id: 'wf' } as never, /definition\.steps/],
     ['not an object', null as never, /definition/],
   ])('rejects %s', (_name, definition, message) => {
-    const e = code(() => validateDefinition(definition as WorkflowDefinition));
+    const e = code(() => validateDefinition(definition));
     expect(e.code).toBe('ERR_WORKFLOW_INVALID_DEFINITION');
     expect(e.message).toMatch(message);
   });

@@ -182,11 +182,15 @@ describe('WorkflowEngine: running', () => {
         ],
       },
       {
+        // Executors written by users may throw anything; that is what this test covers.
         s: () => {
+          // eslint-disable-next-line @typescript-eslint/only-throw-error
           throw 'plain string';
         },
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         o: () => Promise.reject({ reason: 'object' }),
         u: () => {
+          // eslint-disable-next-line @typescript-eslint/only-throw-error
           throw undefined;
         },
       },
