@@ -248,3 +248,33 @@ export type {
   BarrierStats,
   BarrierSetOptions,
 } from './barrier/index.js';
+// --- workflow -------------------------------------------------------------------------
+export {
+  WorkflowEngine,
+  WorkflowEventStream,
+  MemoryWorkflowStore,
+  validateDefinition,
+  topologicalTiers,
+  resolveRetryPolicy,
+  backoffDelay,
+  isTerminalRunStatus,
+} from './workflow/index.js';
+export type {
+  WorkflowEngineOptions,
+  WorkflowDefinition,
+  WorkflowStepDefinition,
+  TriggerMode,
+  ErrorPolicy,
+  RetryPolicy,
+  BackoffStrategy,
+  StepContext,
+  StepExecutor,
+  StepResult,
+  WorkflowRunResult,
+  WorkflowEvent,
+  WorkflowStore,
+  WorkflowRunRecord,
+  WorkflowRunStatus,
+  StepRecord,
+  StepStatus,
+} from './workflow/index.js';
