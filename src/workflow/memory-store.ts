@@ -73,6 +73,8 @@ function byCreation(a: WorkflowRunRecord, b: WorkflowRunRecord): number {
  */
 export class MemoryWorkflowStore implements WorkflowStore {
   readonly #life = new Lifecycle('MemoryWorkflowStore');
+  /** Writes apply synchronously, so they are in call order. */
+  readonly writesInOrder = true;
   readonly #clock: Clock;
   readonly #maxRuns: number;
   readonly #ttlMs: number | undefined;

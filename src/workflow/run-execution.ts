@@ -102,6 +102,8 @@ export class RunExecution {
   readonly #nextAttempt = new Map<string, number>();
   readonly #controller = new AbortController();
   #stop: Stop | undefined;
+  /** Final step writes issued but not yet committed (see #saveFinal). */
+  readonly #unflushed = new Set<Promise<boolean>>();
   #renewTimer: TimerHandle | undefined;
   #finished = false;
   /** Settles with the run's result; rejects on lease loss, engine close, or a store failure. */
@@ -246,6 +248,21 @@ export class RunExecution {
     return false;
   }
 
+  /**
+   * Writes a step's final record. With a store that commits in call order the engine
+   * does not wait: dependents may start at once, since their own `running` write (which
+   * they do await) commits after this one. `#finalize` awaits every such write.
+   */
+  async #saveFinal(record: StepRecord): Promise<void> {
+    const write = this.#save(record);
+    if (this.#deps.store.writesInOrder !== true) {
+      await write;
+      return;
+    }
+    this.#unflushed.add(write);
+    void write.then(() => this.#unflushed.delete(write));
+  }
+
   /** Runs every remaining step as its trigger is met, then waits for all to settle. */
   async #schedule(): Promise<void> {
     const waiting = new Set<string>();
@@ -254,7 +271,19 @@ export class RunExecution {
     }
     let candidates = [...waiting];
     const ready: string[] = [];
-    const inFlight = new Map<string, Promise<string>>();
+    let readyAt = 0;
+    let running = 0;
+    // Steps report completion into `done` and wake the loop; no per-iteration race over
+    // every in-flight promise (that is quadratic for wide workflows).
+    const done: string[] = [];
+    let wake: (() => void) | undefined;
+    const onSettled = (id: string): void => {
+      running--;
+      done.push(id);
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
     for (;;) {
       while (candidates.length > 0 && this.#stop === undefined) {
         const next: string[] = [];
@@ -274,20 +303,27 @@ export class RunExecution {
       }
       while (
         this.#stop === undefined &&
-        ready.length > 0 &&
-        inFlight.size < this.#deps.maxParallelSteps
+        readyAt < ready.length &&
+        running < this.#deps.maxParallelSteps
       ) {
-        const id = ready.shift();
+        const id = ready[readyAt++];
         if (id === undefined) break;
-        inFlight.set(
-          id,
-          this.#runStep(id).then(() => id),
+        running++;
+        this.#runStep(id).then(
+          () => onSettled(id),
+          (error: unknown) => {
+            this.halt({ kind: 'storage', error: storageError('step', error) });
+            onSettled(id);
+          },
         );
       }
-      if (inFlight.size === 0) return;
-      const finished = await Promise.race(inFlight.values());
-      inFlight.delete(finished);
-      candidates.push(...this.#step(finished).dependents);
+      if (running === 0 && done.length === 0) return;
+      if (done.length === 0) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+      for (const id of done.splice(0)) candidates.push(...this.#step(id).dependents);
     }
   }
 
@@ -320,7 +356,7 @@ export class RunExecution {
     const now = this.#deps.clock.now();
     const error = 'no dependency completed';
     this.#results.set(id, { status: 'skipped', output: null, error });
-    await this.#save({
+    await this.#saveFinal({
       runId: this.runId,
       stepId: id,
       status: 'skipped',
@@ -376,7 +412,7 @@ export class RunExecution {
       const completedAt = this.#deps.clock.now();
       const durationMs = Math.max(0, Math.round(this.#deps.clock.monotonic() - mono));
       this.#results.set(id, { status, output, error });
-      await this.#save({
+      await this.#saveFinal({
         ...base(attempt, status),
         output,
         error,
@@ -432,7 +468,7 @@ export class RunExecution {
     if (stop?.kind !== 'cancelled' && stop?.kind !== 'failed') return;
     const error = stop.kind === 'cancelled' ? `run ${stop.error}` : 'aborted: the run failed';
     this.#results.set(record.stepId, { status: 'failed', output: null, error });
-    await this.#save({ ...record, error, completedAt: this.#deps.clock.now() });
+    await this.#saveFinal({ ...record, error, completedAt: this.#deps.clock.now() });
     this.#emitStep(record.stepId, 'failed', record.attempt, { error });
   }
 
@@ -516,6 +552,7 @@ export class RunExecution {
   }
 
   async #finalize(monoStart: number): Promise<WorkflowRunResult> {
+    await Promise.all(this.#unflushed);
     const stop = this.#stop;
     const durationMs = Math.max(0, this.#deps.clock.monotonic() - monoStart);
     const store = this.#deps.store;

@@ -63,7 +63,10 @@ export function errorText(error: unknown): string {
   return String(error);
 }
 
-/** Runs `call(signal)`; rejects with the signal's reason the moment it aborts. */
+/**
+ * Runs `call(signal)`; rejects with the signal's reason the moment it aborts. Without a
+ * timeout the executor gets the run's own signal (no per-attempt controller to build).
+ */
 export async function runAttempt<T>(
   call: (signal: AbortSignal) => T | Promise<T>,
   runSignal: AbortSignal,
@@ -71,12 +74,14 @@ export async function runAttempt<T>(
   clock: Clock,
   stepId: string,
 ): Promise<T> {
-  const controller = new AbortController();
-  const onRunAbort = (): void => controller.abort(runSignal.reason);
   if (runSignal.aborted) throw toError(runSignal.reason);
-  runSignal.addEventListener('abort', onRunAbort, { once: true });
+  let signal = runSignal;
   let timer: TimerHandle | undefined;
+  let onRunAbort: (() => void) | undefined;
   if (timeoutMs !== undefined) {
+    const controller = new AbortController();
+    onRunAbort = () => controller.abort(runSignal.reason);
+    runSignal.addEventListener('abort', onRunAbort, { once: true });
     timer = clock.setTimer(timeoutMs, () => {
       controller.abort(
         new TimeoutError(`step '${stepId}' timed out after ${timeoutMs} ms`, {
@@ -84,9 +89,9 @@ export async function runAttempt<T>(
         }),
       );
     });
+    signal = controller.signal;
   }
   try {
-    const signal = controller.signal;
     return await new Promise<T>((resolve, reject) => {
       const onAbort = (): void => reject(toError(signal.reason));
       signal.addEventListener('abort', onAbort, { once: true });
@@ -106,6 +111,6 @@ export async function runAttempt<T>(
     });
   } finally {
     timer?.cancel();
-    runSignal.removeEventListener('abort', onRunAbort);
+    if (onRunAbort !== undefined) runSignal.removeEventListener('abort', onRunAbort);
   }
 }

@@ -173,6 +173,15 @@ export interface WorkflowStoreOptions {
  */
 export interface WorkflowStore extends Closeable {
   /**
+   * Optional. `true` when the store commits {@link WorkflowStore.saveStep} calls in call
+   * order (a later write never becomes durable before an earlier one). The engine then
+   * starts a step's dependents without waiting for the step's final write to resolve,
+   * which lets a store group writes into fewer commits. Absent or `false`: the engine
+   * awaits each step's final write before starting dependents.
+   */
+  readonly writesInOrder?: boolean;
+
+  /**
    * Inserts a new run claimed by `owner` with a lease of `leaseMs` (so `owner` is set and
    * `leaseExpiresAt = now + leaseMs`), `createdAt = updatedAt = now`, `output = null`,
    * `error = null`, `completedAt = null`. In the same transaction it applies retention:

@@ -120,8 +120,43 @@ describe('SqliteWorkflowStore', () => {
     await store.close();
   });
 
+  it('group-commits step writes of one tick in order, each with its own fence result', async () => {
+    const store = SqliteWorkflowStore.open(file());
+    await store.createRun(newRun('r1'), 'a', 10_000);
+    const record = (stepId: string, attempt: number) => ({
+      runId: 'r1',
+      stepId,
+      status: 'running' as const,
+      attempt,
+      output: null,
+      error: null,
+      startedAt: 1,
+      completedAt: null,
+      durationMs: null,
+      fallbackStepId: null,
+    });
+    const writes = await Promise.all([
+      store.saveStep('a', record('s1', 1)),
+      store.saveStep('intruder', record('s2', 1)),
+      store.saveStep('a', record('s1', 2)),
+      store.saveStep('a', record('s3', 1)),
+    ]);
+    expect(writes).toEqual([true, false, true, true]);
+    expect((await store.getSteps('r1')).map((r) => [r.stepId, r.attempt])).toEqual([
+      ['s1', 2],
+      ['s3', 1],
+    ]);
+    // A queued write is committed by close().
+    const last = store.saveStep('a', record('s4', 1));
+    await store.close();
+    expect(await last).toBe(true);
+  });
+
   it('validates its options and arguments', async () => {
     expect(await codeOf(() => SqliteWorkflowStore.open(''))).toBe('ERR_INVALID_ARGUMENT');
+    expect(
+      await codeOf(() => SqliteWorkflowStore.open(file(), { synchronous: 'off' as never })),
+    ).toBe('ERR_INVALID_ARGUMENT');
     expect(await codeOf(() => SqliteWorkflowStore.open(file(), { busyTimeoutMs: -1 }))).toBe(
       'ERR_INVALID_ARGUMENT',
     );
