@@ -7,6 +7,9 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../core/errors.js';
 import { describeValue, integerInRange, invalid, nonEmptyString } from '../core/validate.js';
+import { Priority, parsePriority } from '../queue/priority.js';
+import { parseResourceReq } from '../queue/resource-ledger.js';
+import type { ResourceReq } from '../queue/types.js';
 import { resolveRetryPolicy, type ResolvedRetryPolicy, type RetryPolicy } from './retry.js';
 
 /**
@@ -41,6 +44,13 @@ export interface WorkflowStepDefinition {
   readonly timeoutMs?: number;
   /** Policy once attempts are exhausted; default `fail`. */
   readonly onError?: ErrorPolicy;
+  /**
+   * What each attempt needs while it runs, when the engine has a `queue`: the attempt
+   * waits until the queue's `capacity` can hold it. Shape: `{ gpuCount, vramMb }`.
+   */
+  readonly resources?: ResourceReq;
+  /** Queue priority of the step's attempts (0..4, default Normal = 2), when the engine has a `queue`. */
+  readonly priority?: Priority;
 }
 
 /** A workflow: a directed acyclic graph of steps. */
@@ -68,6 +78,8 @@ export interface ResolvedStep {
   readonly retry: ResolvedRetryPolicy;
   readonly timeoutMs: number | undefined;
   readonly onError: ErrorPolicy;
+  readonly resources: ResourceReq | undefined;
+  readonly priority: Priority;
   /** True when some step names this one as its fallback (it never runs on its own). */
   readonly isFallback: boolean;
   /** Steps that depend on this one, in definition order. */
@@ -131,7 +143,19 @@ function checkStep(raw: unknown, index: number): Omit<ResolvedStep, 'isFallback'
   ) {
     invalid(`${where}.onError`, "'fail', 'continue', 'skip' or { fallback: id }", onError, code);
   }
-  return { id, index, dependsOn, trigger, retry, timeoutMs, onError };
+  let resources: ResourceReq | undefined;
+  let priority: Priority = Priority.Normal;
+  try {
+    if (step.resources !== undefined)
+      resources = parseResourceReq(step.resources, `${where}.resources`);
+    if (step.priority !== undefined) priority = parsePriority(step.priority);
+  } catch (error) {
+    throw new InvalidArgumentError(`workflow validation: ${(error as Error).message}`, {
+      code,
+      cause: error,
+    });
+  }
+  return { id, index, dependsOn, trigger, retry, timeoutMs, onError, resources, priority };
 }
 
 /**

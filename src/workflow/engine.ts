@@ -15,7 +15,9 @@ import { noopMetrics, type MetricsSink } from '../core/metrics.js';
 import { integerInRange, invalid, isFunction, nonEmptyString } from '../core/validate.js';
 import { validateDefinition, type WorkflowDefinition } from './dag.js';
 import { EventHub, type EventStreamOptions, type WorkflowEventStream } from './events.js';
+import { ManagedQueue } from '../queue/managed-queue.js';
 import { MemoryWorkflowStore } from './memory-store.js';
+import { QueueGate, type StepTicket } from './queue-gate.js';
 import { WORKFLOW_RUNS_ACTIVE, WORKFLOW_RUNS_TOTAL } from './metrics.js';
 import { RunExecution, storageError, type RegisteredWorkflow } from './run-execution.js';
 import { toStoredJson } from './step-attempt.js';
@@ -54,6 +56,14 @@ export interface WorkflowEngineOptions {
   readonly maxEventStreams?: number;
   /** Source of jitter, uniform in [0, 1); default `Math.random`. */
   readonly random?: () => number;
+  /**
+   * A ManagedQueue dedicated to this engine. When set, every step attempt is admitted
+   * through it: it enqueues a ticket with the step's `resources` and `priority`, runs once
+   * the queue hands it out (within the queue's `capacity` and `maxConcurrency`, across all
+   * runs of this engine), and completes or fails the ticket when the attempt ends. Do not
+   * let other consumers dequeue from it.
+   */
+  readonly queue?: ManagedQueue<StepTicket>;
   /** Receives background failures (lease renewal, lease release); default ignores them. */
   readonly onError?: (error: Error) => void;
 }
@@ -131,6 +141,7 @@ export class WorkflowEngine implements Closeable {
   readonly #random: () => number;
   readonly #onError: (error: Error) => void;
   readonly #hub: EventHub;
+  readonly #gate: QueueGate | undefined;
   readonly #workflows = new Map<string, RegisteredWorkflow>();
   readonly #active = new Map<string, RunExecution>();
   /** Runs being started or resumed (between the capacity check and the execution). */
@@ -180,6 +191,11 @@ export class WorkflowEngine implements Closeable {
     if (options.onError !== undefined) isFunction('onError', options.onError);
     this.#random = options.random ?? Math.random;
     this.#onError = options.onError ?? (() => undefined);
+    if (options.queue !== undefined && !(options.queue instanceof ManagedQueue)) {
+      invalid('queue', 'a ManagedQueue', options.queue);
+    }
+    this.#gate =
+      options.queue === undefined ? undefined : new QueueGate(options.queue, this.#onError);
     this.#hub = new EventHub(
       integerInRange('maxEventStreams', options.maxEventStreams ?? 64, 1, 10_000),
     );
@@ -239,6 +255,16 @@ export class WorkflowEngine implements Closeable {
     for (const id of workflow.steps.keys()) {
       if (!byId.has(id)) {
         throw new InvalidArgumentError(`executors: missing an executor for step '${id}'`, { code });
+      }
+    }
+    if (this.#gate === undefined) {
+      for (const step of workflow.steps.values()) {
+        if (step.resources !== undefined) {
+          throw new InvalidArgumentError(
+            `step '${step.id}' declares resources, but the engine has no queue option`,
+            { code },
+          );
+        }
       }
     }
     if (this.#workflows.has(workflow.id)) {
@@ -348,6 +374,7 @@ export class WorkflowEngine implements Closeable {
         maxResultBytes: this.#maxResultBytes,
         onError: this.#onError,
         stepsRunning: this.#stepsRunning,
+        gate: this.#gate,
       },
       registered,
       runId,

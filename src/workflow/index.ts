@@ -54,6 +54,7 @@ export type { RetryPolicy, ResolvedRetryPolicy, BackoffStrategy } from './retry.
 export { WorkflowEventStream } from './events.js';
 export type { WorkflowEvent, EventStreamOptions } from './events.js';
 export type { StepContext, StepExecutor, StepResult, WorkflowRunResult } from './step-context.js';
+export type { StepTicket } from './queue-gate.js';
 export { MemoryWorkflowStore, DEFAULT_MEMORY_MAX_RUNS } from './memory-store.js';
 export type { MemoryWorkflowStoreOptions } from './memory-store.js';
 export { TERMINAL_RUN_STATUSES, isTerminalRunStatus } from './types.js';

@@ -28,6 +28,7 @@ import {
   WORKFLOW_STEPS_TOTAL,
   WORKFLOW_STORE_ERRORS_TOTAL,
 } from './metrics.js';
+import type { QueueGate } from './queue-gate.js';
 import { backoffDelay } from './retry.js';
 import { errorText, runAttempt, toStoredJson } from './step-attempt.js';
 import type { StepContext, StepExecutor, StepResult, WorkflowRunResult } from './step-context.js';
@@ -52,6 +53,8 @@ export interface RunDeps {
   readonly maxParallelSteps: number;
   readonly maxResultBytes: number;
   readonly onError: (error: Error) => void;
+  /** Admission through a ManagedQueue, when the engine has one. */
+  readonly gate: QueueGate | undefined;
   /** Counts attempts in flight engine-wide (for the running-steps gauge). */
   readonly stepsRunning: { value: number };
 }
@@ -510,23 +513,40 @@ export class RunExecution {
         signal: attemptSignal,
         ...(fallbackFor === undefined ? {} : { fallbackFor }),
       });
+      const gate = this.#deps.gate;
+      let ticket: string | undefined;
+      let ok = false;
       const running = this.#deps.stepsRunning;
-      running.value++;
-      this.#deps.metrics.set(WORKFLOW_STEPS_RUNNING, running.value);
       try {
-        const value = await runAttempt(
-          (attemptSignal) => executor?.(context(attemptSignal)),
-          signal,
-          exec.timeoutMs,
-          this.#deps.clock,
-          exec.id,
-        );
-        const output = toStoredJson(
-          value,
-          this.#deps.maxResultBytes,
-          `result of step '${exec.id}'`,
-        );
-        return { kind: 'completed', output, attempt };
+        if (gate !== undefined) {
+          ticket = await gate.acquire(
+            { runId: this.runId, stepId: exec.id, attempt },
+            exec.priority,
+            exec.resources,
+            signal,
+          );
+        }
+        running.value++;
+        this.#deps.metrics.set(WORKFLOW_STEPS_RUNNING, running.value);
+        try {
+          const value = await runAttempt(
+            (attemptSignal) => executor?.(context(attemptSignal)),
+            signal,
+            exec.timeoutMs,
+            this.#deps.clock,
+            exec.id,
+          );
+          const output = toStoredJson(
+            value,
+            this.#deps.maxResultBytes,
+            `result of step '${exec.id}'`,
+          );
+          ok = true;
+          return { kind: 'completed', output, attempt };
+        } finally {
+          running.value--;
+          this.#deps.metrics.set(WORKFLOW_STEPS_RUNNING, running.value);
+        }
       } catch (error) {
         if (aborted()) return { kind: 'aborted', attempt };
         lastError = errorText(error);
@@ -534,8 +554,7 @@ export class RunExecution {
           this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, { outcome: 'timed_out' });
         }
       } finally {
-        running.value--;
-        this.#deps.metrics.set(WORKFLOW_STEPS_RUNNING, running.value);
+        if (gate !== undefined && ticket !== undefined) gate.release(ticket, ok);
       }
       if (k < policy.maxAttempts - 1) {
         const delay = backoffDelay(policy, k + 1, this.#deps.random);
