@@ -4,6 +4,7 @@ import { deferred } from '../core/abort.js';
 import { isMajraError } from '../core/errors.js';
 import { ManualClock, flushMicrotasks } from '../testing/manual-clock.js';
 import { WorkflowEngine } from './engine.js';
+import { MemoryWorkflowStore } from './memory-store.js';
 import type { StepContext } from './step-context.js';
 
 const engines: WorkflowEngine[] = [];
@@ -292,7 +293,6 @@ describe('WorkflowEngine: parallelism and capacity', () => {
   });
 
   it('keeps the store bounded when many runs churn through it', async () => {
-    const { MemoryWorkflowStore } = await import('./memory-store.js');
     const store = new MemoryWorkflowStore({ maxRuns: 5 });
     const e = engine({ store });
     e.register(
@@ -303,7 +303,54 @@ describe('WorkflowEngine: parallelism and capacity', () => {
       await e.wait(await e.start('wf'));
       expect(store.runCount).toBeLessThanOrEqual(5);
       expect(store.stepCount).toBeLessThanOrEqual(10);
+      expect(e.activeRuns).toBe(0);
     }
+    await store.close();
+  });
+});
+
+describe('WorkflowEngine: store failures', () => {
+  class FlakyStore extends MemoryWorkflowStore {
+    failSteps = false;
+    failCreate = false;
+    override saveStep(...args: Parameters<MemoryWorkflowStore['saveStep']>): Promise<boolean> {
+      if (this.failSteps) return Promise.reject(new Error('disk full'));
+      return super.saveStep(...args);
+    }
+    override createRun(...args: Parameters<MemoryWorkflowStore['createRun']>): Promise<void> {
+      if (this.failCreate) return Promise.reject(new Error('db down'));
+      return super.createRun(...args);
+    }
+  }
+
+  it('fails the run with ERR_WORKFLOW_STORAGE text when a step write fails', async () => {
+    const store = new FlakyStore();
+    const e = engine({ store });
+    e.register(
+      { id: 'wf', steps: [{ id: 'a' }, { id: 'b', dependsOn: ['a'] }] },
+      {
+        a: () => {
+          store.failSteps = true;
+          return 1;
+        },
+        b: () => 2,
+      },
+    );
+    const runId = await e.start('wf');
+    const result = await e.wait(runId);
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('workflow storage: saveStep failed: disk full');
+    expect((await store.getRun(runId))?.status).toBe('failed');
+    await store.close();
+  });
+
+  it('rejects start with ERR_WORKFLOW_STORAGE when the run cannot be created', async () => {
+    const store = new FlakyStore();
+    store.failCreate = true;
+    const e = engine({ store });
+    e.register({ id: 'wf', steps: [{ id: 'a' }] }, { a: () => 1 });
+    expect(await codeOf(e.start('wf'))).toBe('ERR_WORKFLOW_STORAGE');
+    expect(e.activeRuns).toBe(0);
     await store.close();
   });
 });
