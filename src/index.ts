@@ -297,3 +297,33 @@ export type {
   FleetNodeLoad,
   FleetNode,
 } from './fleet/index.js';
+// --- workflow -------------------------------------------------------------------------
+export {
+  WorkflowEngine,
+  WorkflowEventStream,
+  MemoryWorkflowStore,
+  validateDefinition,
+  topologicalTiers,
+  resolveRetryPolicy,
+  backoffDelay,
+  isTerminalRunStatus,
+} from './workflow/index.js';
+export type {
+  WorkflowEngineOptions,
+  WorkflowDefinition,
+  WorkflowStepDefinition,
+  TriggerMode,
+  ErrorPolicy,
+  RetryPolicy,
+  BackoffStrategy,
+  StepContext,
+  StepExecutor,
+  StepResult,
+  WorkflowRunResult,
+  WorkflowEvent,
+  WorkflowStore,
+  WorkflowRunRecord,
+  WorkflowRunStatus,
+  StepRecord,
+  StepStatus,
+} from './workflow/index.js';

@@ -166,6 +166,66 @@ export const ERROR_CODES = {
       'A row loaded from the QueueStore has an unknown state, priority or malformed field.',
   },
   // --- workflow ---------------------------------------------------------------------
+  ERR_WORKFLOW_INVALID_DEFINITION: {
+    errorClass: 'InvalidArgumentError',
+    description:
+      'A workflow definition is malformed: empty, duplicate or unknown step ids, bad retry, timeout or fallback.',
+  },
+  ERR_WORKFLOW_CYCLE: {
+    errorClass: 'InvalidArgumentError',
+    description: 'A workflow definition has a dependency cycle; the message names the cycle path.',
+  },
+  ERR_WORKFLOW_NOT_REGISTERED: {
+    errorClass: 'NotFoundError',
+    description: 'No workflow with this id is registered on the engine.',
+  },
+  ERR_WORKFLOW_ALREADY_REGISTERED: {
+    errorClass: 'InvalidStateError',
+    description: 'A workflow with this id is already registered on the engine.',
+  },
+  ERR_WORKFLOW_RUN_NOT_FOUND: {
+    errorClass: 'NotFoundError',
+    description: 'No run with this id exists (in the store, or active on this engine).',
+  },
+  ERR_WORKFLOW_RUN_EXISTS: {
+    errorClass: 'InvalidStateError',
+    description: 'A run with this id is already stored.',
+  },
+  ERR_WORKFLOW_RUN_NOT_ACTIVE: {
+    errorClass: 'InvalidStateError',
+    description: 'The run is not executing on this engine (finished, or run by another engine).',
+  },
+  ERR_WORKFLOW_LEASE_HELD: {
+    errorClass: 'InvalidStateError',
+    description:
+      'Another engine holds a live lease on the run; it can be resumed once that lease expires.',
+  },
+  ERR_WORKFLOW_LEASE_LOST: {
+    errorClass: 'InvalidStateError',
+    description:
+      'The engine lost its lease on the run (another engine took over); it stopped working on it.',
+  },
+  ERR_WORKFLOW_DEFINITION_MISMATCH: {
+    errorClass: 'InvalidStateError',
+    description:
+      'A run is resumed with a definition whose shape differs from the one it was started with.',
+  },
+  ERR_WORKFLOW_STEP_FAILED: {
+    errorClass: 'InvalidStateError',
+    description: 'A step exhausted its attempts under the `fail` policy, so the run failed.',
+  },
+  ERR_WORKFLOW_STEP_TIMEOUT: {
+    errorClass: 'TimeoutError',
+    description: 'A step attempt ran longer than its `timeoutMs`; its signal was aborted.',
+  },
+  ERR_WORKFLOW_RESULT_NOT_SERIALIZABLE: {
+    errorClass: 'InvalidArgumentError',
+    description: 'A step result or run input cannot be stored as JSON (or exceeds the size limit).',
+  },
+  ERR_WORKFLOW_STORAGE: {
+    errorClass: 'BackendError',
+    description: 'The workflow store failed; `cause` holds the driver error.',
+  },
   // --- relay / transport / fleet ----------------------------------------------------
   ERR_RELAY_INVALID_MESSAGE: {
     errorClass: 'ProtocolError',

@@ -1,0 +1,136 @@
+// Workflow engine throughput. In memory: runs/s of a 3-step linear and a 100-step wide
+// workflow, next to the same executors called directly (await in sequence / Promise.all),
+// which is the floor any engine adds overhead to. On SQLite: durable steps/s of a 10-step
+// linear workflow next to the raw committed single-row INSERT rate on the same database
+// file, with the same pragmas, in the same run (target: >= 0.5x, a step costs two commits).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteWorkflowStore } from '../src/backends/sqlite/workflow-store.js';
+import { WorkflowEngine } from '../src/workflow/engine.js';
+import { MemoryWorkflowStore } from '../src/workflow/memory-store.js';
+import type { StepExecutor } from '../src/workflow/step-context.js';
+import { measure, type BenchOptions, type BenchReport, type BenchRow } from './lib.js';
+
+const work: StepExecutor = ({ attempt }) => Promise.resolve(attempt);
+
+function linear(id: string, n: number) {
+  const steps = Array.from({ length: n }, (_, i) => ({
+    id: `s${i}`,
+    ...(i === 0 ? {} : { dependsOn: [`s${i - 1}`] }),
+  }));
+  return {
+    definition: { id, steps },
+    executors: Object.fromEntries(steps.map((s) => [s.id, work])),
+  };
+}
+
+function wide(id: string, n: number) {
+  const steps = Array.from({ length: n }, (_, i) => ({ id: `w${i}` }));
+  return {
+    definition: { id, steps },
+    executors: Object.fromEntries(steps.map((s) => [s.id, work])),
+  };
+}
+
+async function memoryRows(options: BenchOptions): Promise<BenchRow[]> {
+  const store = new MemoryWorkflowStore({ maxRuns: 1000 });
+  const engine = new WorkflowEngine({ store, maxParallelSteps: 100 });
+  const three = linear('linear3', 3);
+  const hundred = wide('wide100', 100);
+  engine.register(three.definition, three.executors);
+  engine.register(hundred.definition, hundred.executors);
+  const ctx = { attempt: 1 } as Parameters<StepExecutor>[0];
+  const results = await measure(
+    {
+      'majra linear3': async () => engine.wait(await engine.start('linear3')),
+      'direct linear3': async () => {
+        for (let i = 0; i < 3; i++) await work(ctx);
+      },
+      'majra wide100': async () => engine.wait(await engine.start('wide100')),
+      'direct wide100': () => Promise.all(Array.from({ length: 100 }, () => work(ctx))),
+    },
+    options,
+  );
+  await engine.close();
+  await store.close();
+  const get = (name: string) => results.get(name) ?? { hz: 0, spread: 0 };
+  return [
+    {
+      name: 'memory: 3-step linear workflow (start + wait)',
+      unit: 'runs/s',
+      majra: get('majra linear3').hz,
+      spread: get('majra linear3').spread,
+      peer: { name: 'same executors awaited directly', value: get('direct linear3').hz },
+    },
+    {
+      name: 'memory: 100-step wide workflow (start + wait)',
+      unit: 'runs/s',
+      majra: get('majra wide100').hz,
+      spread: get('majra wide100').spread,
+      peer: { name: 'same executors via Promise.all', value: get('direct wide100').hz },
+    },
+  ];
+}
+
+async function sqliteRow(options: BenchOptions, synchronous: 'normal' | 'full'): Promise<BenchRow> {
+  const dir = mkdtempSync(join(tmpdir(), 'majra-wf-bench-'));
+  try {
+    // Default retention (none): eviction cost is a separate concern from step throughput.
+    const store = SqliteWorkflowStore.open(join(dir, 'bench.db'), { synchronous });
+    const engine = new WorkflowEngine({ store });
+    const ten = linear('linear10', 10);
+    engine.register(ten.definition, ten.executors);
+    // The raw baseline: the same connection and pragmas, one committed INSERT per call.
+    const db = store.database;
+    db.exec('CREATE TABLE IF NOT EXISTS bench_raw (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    const insert = db.prepare('INSERT INTO bench_raw (body) VALUES (?)');
+    const body = JSON.stringify({ runId: '00000000-0000-0000-0000-000000000000', output: 1 });
+    const results = await measure(
+      {
+        'majra linear10': async () => engine.wait(await engine.start('linear10')),
+        // Ten sequential commits per sample, like the ten steps of a run, so checkpoint
+        // stalls weigh the same on both sides (a p50 of single inserts would hide them).
+        'raw insert x10': () => {
+          for (let i = 0; i < 10; i++) insert.run(body);
+        },
+      },
+      options,
+    );
+    await engine.close();
+    await store.close();
+    const steps = results.get('majra linear10') ?? { hz: 0, spread: 0 };
+    const raw10 = results.get('raw insert x10') ?? { hz: 0, spread: 0 };
+    return {
+      name: `SQLite: durable steps of a 10-step linear workflow (WAL, synchronous=${synchronous.toUpperCase()})`,
+      unit: 'steps/s',
+      majra: steps.hz * 10,
+      spread: steps.spread,
+      peer: {
+        name: 'raw committed single-row INSERT, same file and pragmas',
+        value: raw10.hz * 10,
+        spread: raw10.spread,
+      },
+      targetRatio: 0.5,
+      target: 'durable step throughput >= 0.5x the raw commit rate',
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the workflow benchmarks. */
+export async function run(options: BenchOptions): Promise<BenchReport> {
+  return {
+    area: 'workflow',
+    rows: [
+      ...(await memoryRows(options)),
+      await sqliteRow(options, 'normal'),
+      await sqliteRow(options, 'full'),
+    ],
+    notes: [
+      'SQLite: each step is two commits (attempt start, outcome); each run adds its create and final update.',
+      'Measured on a shared 2-core machine; the lead re-runs all benches at the end.',
+    ],
+  };
+}

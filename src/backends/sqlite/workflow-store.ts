@@ -1,0 +1,397 @@
+import Database from 'better-sqlite3';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { BackendError, InvalidStateError, MajraError } from '../../core/errors.js';
+import {
+  checkOptions,
+  prepare,
+  sql,
+  toRun,
+  toStep,
+  type PendingStep,
+  type RunRow,
+  type StatementName,
+  type StepRow,
+} from './workflow-store-sql.js';
+import { Lifecycle } from '../../core/lifecycle.js';
+import { invalid } from '../../core/validate.js';
+import {
+  checkId,
+  checkLeaseMs,
+  checkLimit,
+  checkListQuery,
+  checkNewRun,
+  checkRetention,
+  checkRunPatch,
+  checkStepRecord,
+} from '../../workflow/store-support.js';
+import {
+  isTerminalRunStatus,
+  type ClaimResult,
+  type ListRunsQuery,
+  type NewWorkflowRun,
+  type StepRecord,
+  type WorkflowRunPatch,
+  type WorkflowRunRecord,
+  type WorkflowStore,
+  type WorkflowStoreOptions,
+} from '../../workflow/types.js';
+
+/** Options of {@link SqliteWorkflowStore}. */
+export interface SqliteWorkflowStoreOptions extends WorkflowStoreOptions {
+  /** Clock for record times, leases and the TTL; default the system clock. */
+  readonly clock?: Clock;
+  /** How long a write waits for another process's lock (SQLite `busy_timeout`); default 5000 ms. */
+  readonly busyTimeoutMs?: number;
+  /**
+   * SQLite `synchronous` for file databases: `normal` (default) survives process crashes,
+   * and a power loss may drop the last commits; `full` fsyncs every commit.
+   */
+  readonly synchronous?: 'normal' | 'full';
+}
+
+/**
+ * A {@link WorkflowStore} in a SQLite file (better-sqlite3 12), shareable by several
+ * processes on one machine: WAL journal, `synchronous=NORMAL` (durable across process
+ * crashes; a power loss may drop the last commits), a busy timeout, and each write in one
+ * immediate transaction, so a lease claim is atomic across processes. Step writes issued
+ * in the same event-loop turn share one commit (group commit), so a linear workflow
+ * costs about one commit per step.
+ *
+ * @example
+ * ```ts
+ * import { SqliteWorkflowStore } from 'majra/sqlite';
+ * import { WorkflowEngine } from 'majra/workflow';
+ * const store = SqliteWorkflowStore.open('./workflows.db', { finishedRunTtlMs: 86_400_000 });
+ * const engine = new WorkflowEngine({ store });
+ * ```
+ */
+export class SqliteWorkflowStore implements WorkflowStore {
+  readonly #life = new Lifecycle('SqliteWorkflowStore');
+  readonly #db: Database.Database;
+  readonly #ownsDb: boolean;
+  readonly #clock: Clock;
+  readonly #maxRuns: number;
+  readonly #ttlMs: number | undefined;
+  readonly #sql: Record<StatementName, Database.Statement>;
+  readonly #tx: Database.Transaction<(fn: () => unknown) => unknown>;
+  readonly #pending: PendingStep[] = [];
+  /** Step writes are committed in call order (see {@link WorkflowStore.writesInOrder}). */
+  readonly writesInOrder = true;
+
+  /**
+   * Opens (creating when missing) the database file `filename` (`':memory:'` for a
+   * private in-memory database). The store owns the connection and closes it.
+   */
+  static open(filename: string, options: SqliteWorkflowStoreOptions = {}): SqliteWorkflowStore {
+    if (typeof filename !== 'string' || filename === '')
+      invalid('filename', 'a file path', filename);
+    checkOptions(options);
+    let db: Database.Database;
+    try {
+      db = new Database(filename);
+    } catch (error) {
+      throw new BackendError(`workflow storage: cannot open ${filename}`, {
+        code: 'ERR_WORKFLOW_STORAGE',
+        cause: error,
+      });
+    }
+    try {
+      return new SqliteWorkflowStore(db, options, true);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Uses an open better-sqlite3 connection (which the store does not close). Creates the
+   * tables when missing and sets WAL, `synchronous=NORMAL` and the busy timeout on it.
+   */
+  constructor(database: Database.Database, options: SqliteWorkflowStoreOptions = {}, owns = false) {
+    if (!(database instanceof Database)) invalid('database', 'a better-sqlite3 Database', database);
+    const { busyTimeoutMs, synchronous } = checkOptions(options);
+    const retention = checkRetention(options);
+    this.#maxRuns = retention.maxRuns;
+    this.#ttlMs = retention.finishedRunTtlMs;
+    this.#clock = options.clock ?? systemClock;
+    this.#db = database;
+    this.#ownsDb = owns;
+    try {
+      database.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      if (!database.memory) database.pragma('journal_mode = WAL');
+      database.pragma(`synchronous = ${synchronous}`);
+      database.exec(sql('schema'));
+      this.#sql = prepare(database);
+      this.#tx = database.transaction((fn: () => unknown) => fn());
+    } catch (error) {
+      throw new BackendError(`workflow storage: cannot prepare the database: ${String(error)}`, {
+        code: 'ERR_WORKFLOW_STORAGE',
+        cause: error,
+      });
+    }
+  }
+
+  /** The underlying connection (for inspection; do not close it while the store is open). */
+  get database(): Database.Database {
+    return this.#db;
+  }
+
+  get closed(): Promise<void> {
+    return this.#life.closed;
+  }
+
+  get isClosed(): boolean {
+    return this.#life.isClosed;
+  }
+
+  /** Commits queued step writes, then closes the connection when the store opened it. Idempotent. */
+  close(): Promise<void> {
+    return this.#life.close(() => {
+      this.#flush();
+      if (this.#ownsDb && this.#db.open) this.#db.close();
+    });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #op<T>(operation: string, body: () => T): Promise<T> {
+    try {
+      this.#life.assertOpen(operation);
+      // Queued step writes go first, so every operation sees (and orders after) them.
+      this.#flush();
+      return Promise.resolve(body());
+    } catch (error) {
+      if (error instanceof MajraError) return Promise.reject(error);
+      return Promise.reject(
+        new BackendError(`workflow storage: ${operation} failed: ${String(error)}`, {
+          code: 'ERR_WORKFLOW_STORAGE',
+          cause: error,
+        }),
+      );
+    }
+  }
+
+  createRun(run: NewWorkflowRun, owner: string, leaseMs: number): Promise<void> {
+    return this.#op('createRun', () => {
+      checkNewRun(run, owner, leaseMs);
+      const input = JSON.stringify(run.input);
+      this.#inTx(() => {
+        if (this.#sql.runExists.get(run.id) !== undefined) {
+          throw new InvalidStateError(`workflow run ${run.id} already exists`, {
+            code: 'ERR_WORKFLOW_RUN_EXISTS',
+          });
+        }
+        this.#sweep();
+        this.#evictForInsert();
+        const now = this.#clock.now();
+        this.#sql.insertRun.run({
+          id: run.id,
+          workflowId: run.workflowId,
+          hash: run.definitionHash,
+          status: run.status,
+          input,
+          now,
+          startedAt: run.startedAt,
+          owner,
+          expires: now + leaseMs,
+        });
+      });
+    });
+  }
+
+  getRun(runId: string): Promise<WorkflowRunRecord | undefined> {
+    return this.#op('getRun', () => {
+      checkId('runId', runId);
+      const row = this.#sql.getRun.get(runId) as RunRow | undefined;
+      return row === undefined ? undefined : toRun(row);
+    });
+  }
+
+  updateRun(runId: string, owner: string, patch: WorkflowRunPatch): Promise<boolean> {
+    return this.#op('updateRun', () => {
+      checkId('runId', runId);
+      checkId('owner', owner);
+      checkRunPatch(patch);
+      const info = this.#sql.updateRun.run({
+        id: runId,
+        owner,
+        now: this.#clock.now(),
+        hasStatus: patch.status === undefined ? 0 : 1,
+        status: patch.status ?? null,
+        hasOutput: patch.output === undefined ? 0 : 1,
+        output: patch.output === undefined ? null : JSON.stringify(patch.output),
+        hasError: patch.error === undefined ? 0 : 1,
+        error: patch.error ?? null,
+        hasStartedAt: patch.startedAt === undefined ? 0 : 1,
+        startedAt: patch.startedAt ?? null,
+        hasCompletedAt: patch.completedAt === undefined ? 0 : 1,
+        completedAt: patch.completedAt ?? null,
+        terminal: patch.status !== undefined && isTerminalRunStatus(patch.status) ? 1 : 0,
+      });
+      return info.changes === 1;
+    });
+  }
+
+  listRuns(query?: ListRunsQuery): Promise<WorkflowRunRecord[]> {
+    return this.#op('listRuns', () => {
+      const q = checkListQuery(query);
+      const rows = this.#sql.listRuns.all({
+        workflowId: q.workflowId ?? null,
+        statuses: q.statuses === undefined ? null : JSON.stringify(q.statuses),
+        limit: q.limit,
+        offset: q.offset,
+      }) as RunRow[];
+      return rows.map(toRun);
+    });
+  }
+
+  listResumable(limit?: number): Promise<WorkflowRunRecord[]> {
+    return this.#op('listResumable', () => {
+      const max = checkLimit('limit', limit);
+      const rows = this.#sql.listResumable.all({ now: this.#clock.now(), limit: max }) as RunRow[];
+      return rows.map(toRun);
+    });
+  }
+
+  claimRun(runId: string, owner: string, leaseMs: number): Promise<ClaimResult> {
+    return this.#op('claimRun', (): ClaimResult => {
+      checkId('runId', runId);
+      checkId('owner', owner);
+      checkLeaseMs(leaseMs);
+      return this.#inTx((): ClaimResult => {
+        const now = this.#clock.now();
+        const info = this.#sql.claimRun.run({ id: runId, owner, now, expires: now + leaseMs });
+        const row = this.#sql.getRun.get(runId) as RunRow | undefined;
+        const run = row === undefined ? undefined : toRun(row);
+        if (info.changes === 1 && run !== undefined) return { claimed: true, run };
+        return { claimed: false, run };
+      });
+    });
+  }
+
+  renewLease(runId: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.#op('renewLease', () => {
+      checkId('runId', runId);
+      checkId('owner', owner);
+      checkLeaseMs(leaseMs);
+      const now = this.#clock.now();
+      return (
+        this.#sql.renewLease.run({ id: runId, owner, now, expires: now + leaseMs }).changes === 1
+      );
+    });
+  }
+
+  releaseRun(runId: string, owner: string): Promise<boolean> {
+    return this.#op('releaseRun', () => {
+      checkId('runId', runId);
+      checkId('owner', owner);
+      return this.#sql.releaseRun.run({ id: runId, owner, now: this.#clock.now() }).changes === 1;
+    });
+  }
+
+  /**
+   * Queues the write and commits every step write queued in the same event-loop turn in
+   * one transaction (group commit), in call order; each resolves with its own fence result.
+   */
+  saveStep(owner: string, record: StepRecord): Promise<boolean> {
+    try {
+      this.#life.assertOpen('saveStep');
+      checkId('owner', owner);
+      checkStepRecord(record);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const output = JSON.stringify(record.output);
+    return new Promise<boolean>((resolve, reject) => {
+      this.#pending.push({ owner, record, output, resolve, reject });
+      if (this.#pending.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  /** Commits the queued step writes (no-op when none); called before every other operation. */
+  #flush(): void {
+    if (this.#pending.length === 0) return;
+    const batch = this.#pending.splice(0);
+    let results: boolean[];
+    try {
+      if (!this.#db.open) throw new Error('the database connection is not open');
+      results = this.#inTx(() => batch.map((item) => this.#writeStep(item)));
+    } catch (error) {
+      const wrapped = new BackendError(`workflow storage: saveStep failed: ${String(error)}`, {
+        code: 'ERR_WORKFLOW_STORAGE',
+        cause: error,
+      });
+      for (const item of batch) item.reject(wrapped);
+      return;
+    }
+    batch.forEach((item, i) => item.resolve(results[i] === true));
+  }
+
+  #writeStep({ owner, record, output }: PendingStep): boolean {
+    const touched = this.#sql.touchRun.run({ id: record.runId, owner, now: this.#clock.now() });
+    if (touched.changes !== 1) return false;
+    this.#sql.upsertStep.run({
+      runId: record.runId,
+      stepId: record.stepId,
+      status: record.status,
+      attempt: record.attempt,
+      output,
+      error: record.error,
+      startedAt: record.startedAt,
+      completedAt: record.completedAt,
+      durationMs: record.durationMs,
+      fallbackStepId: record.fallbackStepId,
+    });
+    return true;
+  }
+
+  getSteps(runId: string): Promise<StepRecord[]> {
+    return this.#op('getSteps', () => {
+      checkId('runId', runId);
+      return (this.#sql.getSteps.all(runId) as StepRow[]).map(toStep);
+    });
+  }
+
+  deleteRun(runId: string): Promise<boolean> {
+    return this.#op('deleteRun', () => {
+      checkId('runId', runId);
+      return this.#inTx(() => this.#deleteRun(runId));
+    });
+  }
+
+  sweep(): Promise<number> {
+    return this.#op('sweep', () => this.#inTx(() => this.#sweep()));
+  }
+
+  countRuns(): Promise<number> {
+    return this.#op('countRuns', () => (this.#sql.countRuns.get() as { n: number }).n);
+  }
+
+  /** Runs `fn` in one BEGIN IMMEDIATE transaction (the wrapper is built once: it is costly). */
+  #inTx<T>(fn: () => T): T {
+    return this.#tx.immediate(fn) as T;
+  }
+
+  #deleteRun(runId: string): boolean {
+    this.#sql.deleteSteps.run(runId);
+    return this.#sql.deleteRun.run(runId).changes === 1;
+  }
+
+  #sweep(): number {
+    if (this.#ttlMs === undefined) return 0;
+    const ids = this.#sql.expiredRuns.pluck().all(this.#clock.now() - this.#ttlMs) as string[];
+    for (const id of ids) this.#deleteRun(id);
+    return ids.length;
+  }
+
+  #evictForInsert(): void {
+    if (this.#maxRuns === 0) return;
+    const count = (this.#sql.countRuns.get() as { n: number }).n;
+    const excess = count - this.#maxRuns + 1;
+    if (excess <= 0) return;
+    const ids = this.#sql.oldestFinished.pluck().all(excess) as string[];
+    for (const id of ids) this.#deleteRun(id);
+  }
+}

@@ -1,0 +1,581 @@
+import { randomUUID } from 'node:crypto';
+import { waitFor, type WaitOptions } from '../core/abort.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { JsonValue } from '../core/codec.js';
+import {
+  CapacityExceededError,
+  InvalidArgumentError,
+  InvalidStateError,
+  MajraError,
+  NotFoundError,
+  toError,
+} from '../core/errors.js';
+import { Lifecycle, type Closeable } from '../core/lifecycle.js';
+import { noopMetrics, type MetricsSink } from '../core/metrics.js';
+import { integerInRange, invalid, isFunction, nonEmptyString } from '../core/validate.js';
+import { validateDefinition, type WorkflowDefinition } from './dag.js';
+import { EventHub, type EventStreamOptions, type WorkflowEventStream } from './events.js';
+import { ManagedQueue } from '../queue/managed-queue.js';
+import {
+  notFound,
+  resultFromRecord,
+  type Executors,
+  type ResumeInterruptedResult,
+  type StartOptions,
+  type WorkflowEngineOptions,
+} from './engine-options.js';
+import { MemoryWorkflowStore } from './memory-store.js';
+import { QueueGate } from './queue-gate.js';
+import { WORKFLOW_RUNS_ACTIVE, WORKFLOW_RUNS_TOTAL } from './metrics.js';
+import { RunExecution } from './run-execution.js';
+import { storageError, type RegisteredWorkflow } from './run-support.js';
+import { toStoredJson } from './step-attempt.js';
+import type { StepExecutor, StepResult, WorkflowRunResult } from './step-context.js';
+import { MAX_LEASE_MS, MAX_STORE_ID_LENGTH } from './store-support.js';
+import {
+  isTerminalRunStatus,
+  type StepRecord,
+  type WorkflowRunRecord,
+  type WorkflowStore,
+} from './types.js';
+
+/**
+ * Runs workflow definitions (DAGs of async steps) durably: every step transition is
+ * written to a {@link WorkflowStore}, each run is held by one engine at a time through a
+ * renewed lease, and an interrupted run is resumed by another engine once the lease
+ * expires, without re-running steps that completed or were skipped.
+ *
+ * @example
+ * ```ts
+ * const engine = new WorkflowEngine();
+ * engine.register(
+ *   { id: 'order', steps: [{ id: 'charge' }, { id: 'ship', dependsOn: ['charge'] }] },
+ *   {
+ *     charge: async ({ input, signal }) => chargeCard(input, { signal }),
+ *     ship: ({ results }) => shipParcel(results['charge']?.output),
+ *   },
+ * );
+ * const runId = await engine.start('order', { orderId: 42 });
+ * const result = await engine.wait(runId); // { status: 'completed', output: { charge, ship }, ... }
+ * ```
+ */
+export class WorkflowEngine implements Closeable {
+  readonly #life = new Lifecycle('WorkflowEngine');
+  readonly #store: WorkflowStore;
+  readonly #ownsStore: boolean;
+  readonly #clock: Clock;
+  readonly #metrics: MetricsSink;
+  readonly #maxParallelSteps: number;
+  readonly #maxActiveRuns: number;
+  readonly #maxWorkflows: number;
+  readonly #leaseMs: number;
+  readonly #renewEveryMs: number;
+  readonly #maxResultBytes: number;
+  readonly #random: () => number;
+  readonly #onError: (error: Error) => void;
+  readonly #hub: EventHub;
+  readonly #gate: QueueGate | undefined;
+  readonly #workflows = new Map<string, RegisteredWorkflow>();
+  readonly #active = new Map<string, RunExecution>();
+  /** Runs being started or resumed (between the capacity check and the execution). */
+  readonly #pending = new Map<string, Promise<boolean>>();
+  readonly #stepsRunning = { value: 0 };
+  /** This engine's lease owner id. */
+  readonly engineId: string;
+
+  /** @throws InvalidArgumentError for an out-of-range or mistyped option. */
+  constructor(options: WorkflowEngineOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+    this.#store = options.store ?? new MemoryWorkflowStore({ clock: this.#clock });
+    this.#ownsStore = options.store === undefined;
+    this.#metrics = options.metrics ?? noopMetrics;
+    this.#maxParallelSteps = integerInRange(
+      'maxParallelSteps',
+      options.maxParallelSteps ?? 20,
+      1,
+      10_000,
+    );
+    this.#maxActiveRuns = integerInRange(
+      'maxActiveRuns',
+      options.maxActiveRuns ?? 10_000,
+      1,
+      1_000_000,
+    );
+    this.#maxWorkflows = integerInRange('maxWorkflows', options.maxWorkflows ?? 1000, 1, 100_000);
+    this.#leaseMs = integerInRange('leaseMs', options.leaseMs ?? 30_000, 2, MAX_LEASE_MS);
+    this.#renewEveryMs = integerInRange(
+      'renewEveryMs',
+      options.renewEveryMs ?? Math.max(1, Math.floor(this.#leaseMs / 3)),
+      1,
+      this.#leaseMs - 1,
+    );
+    this.#maxResultBytes = integerInRange(
+      'maxResultBytes',
+      options.maxResultBytes ?? 1_048_576,
+      1,
+      268_435_456,
+    );
+    this.engineId = nonEmptyString(
+      'engineId',
+      options.engineId ?? randomUUID(),
+      MAX_STORE_ID_LENGTH,
+    );
+    if (options.random !== undefined) isFunction('random', options.random);
+    if (options.onError !== undefined) isFunction('onError', options.onError);
+    this.#random = options.random ?? Math.random;
+    this.#onError = options.onError ?? (() => undefined);
+    if (options.queue !== undefined && !(options.queue instanceof ManagedQueue)) {
+      invalid('queue', 'a ManagedQueue', options.queue);
+    }
+    this.#gate =
+      options.queue === undefined ? undefined : new QueueGate(options.queue, this.#onError);
+    this.#hub = new EventHub(
+      integerInRange('maxEventStreams', options.maxEventStreams ?? 64, 1, 10_000),
+    );
+  }
+
+  get closed(): Promise<void> {
+    return this.#life.closed;
+  }
+
+  get isClosed(): boolean {
+    return this.#life.isClosed;
+  }
+
+  /** Runs executing on this engine now. */
+  get activeRuns(): number {
+    return this.#active.size;
+  }
+
+  /** The store this engine writes to. */
+  get store(): WorkflowStore {
+    return this.#store;
+  }
+
+  /**
+   * Validates `definition` and registers it with one executor per step (fallback steps
+   * included). Nothing is stored: every engine that may run or resume the workflow
+   * registers it at startup.
+   *
+   * @throws InvalidArgumentError `ERR_WORKFLOW_INVALID_DEFINITION` / `ERR_WORKFLOW_CYCLE`
+   *   (see `validateDefinition`), or when an executor is missing, not a function, or
+   *   names no step.
+   * @throws InvalidStateError `ERR_WORKFLOW_ALREADY_REGISTERED`.
+   * @throws CapacityExceededError when `maxWorkflows` are registered.
+   */
+  register(definition: WorkflowDefinition, executors: Executors): void {
+    this.#life.assertOpen('register');
+    const workflow = validateDefinition(definition);
+    const code = 'ERR_WORKFLOW_INVALID_DEFINITION';
+    if (typeof executors !== 'object' || (executors as unknown) === null) {
+      invalid('executors', 'an object or Map of step id to function', executors, code);
+    }
+    const entries: [string, unknown][] =
+      executors instanceof Map
+        ? [...(executors as ReadonlyMap<string, unknown>).entries()]
+        : Object.entries(executors as Readonly<Record<string, unknown>>);
+    const byId = new Map<string, StepExecutor>();
+    for (const [id, fn] of entries) {
+      if (!workflow.steps.has(id)) {
+        throw new InvalidArgumentError(
+          `executors: '${id}' is not a step of workflow '${workflow.id}'`,
+          { code },
+        );
+      }
+      isFunction(`executors['${id}']`, fn, code);
+      byId.set(id, fn as StepExecutor);
+    }
+    for (const id of workflow.steps.keys()) {
+      if (!byId.has(id)) {
+        throw new InvalidArgumentError(`executors: missing an executor for step '${id}'`, { code });
+      }
+    }
+    if (this.#gate === undefined) {
+      for (const step of workflow.steps.values()) {
+        if (step.resources !== undefined) {
+          throw new InvalidArgumentError(
+            `step '${step.id}' declares resources, but the engine has no queue option`,
+            { code },
+          );
+        }
+      }
+    }
+    if (this.#workflows.has(workflow.id)) {
+      throw new InvalidStateError(`workflow '${workflow.id}' is already registered`, {
+        code: 'ERR_WORKFLOW_ALREADY_REGISTERED',
+      });
+    }
+    if (this.#workflows.size >= this.#maxWorkflows) {
+      throw new CapacityExceededError(`at most ${this.#maxWorkflows} workflows can be registered`, {
+        details: { maxWorkflows: this.#maxWorkflows },
+      });
+    }
+    this.#workflows.set(workflow.id, { workflow, executors: byId });
+  }
+
+  /** The tiers of a registered workflow (see `topologicalTiers`). */
+  tiers(workflowId: string): string[][] {
+    return this.#registered(workflowId).workflow.tiers.map((t) => [...t]);
+  }
+
+  #registered(workflowId: string): RegisteredWorkflow {
+    const found = this.#workflows.get(workflowId);
+    if (found === undefined) {
+      throw new NotFoundError(`workflow '${workflowId}' is not registered`, {
+        code: 'ERR_WORKFLOW_NOT_REGISTERED',
+      });
+    }
+    return found;
+  }
+
+  #checkCapacity(): void {
+    if (this.#active.size + this.#pending.size >= this.#maxActiveRuns) {
+      throw new CapacityExceededError(`at most ${this.#maxActiveRuns} runs can execute at once`, {
+        details: { maxActiveRuns: this.#maxActiveRuns },
+      });
+    }
+  }
+
+  /**
+   * Stores a new run of `workflowId` and starts it in the background. Resolves with the
+   * run id as soon as the run is stored (so it survives a crash from then on); use
+   * {@link wait} for the outcome.
+   *
+   * @throws NotFoundError `ERR_WORKFLOW_NOT_REGISTERED`; InvalidArgumentError
+   *   `ERR_WORKFLOW_RESULT_NOT_SERIALIZABLE` for an input JSON cannot hold;
+   *   CapacityExceededError at `maxActiveRuns`; InvalidStateError `ERR_WORKFLOW_RUN_EXISTS`
+   *   for a reused `runId`; BackendError `ERR_WORKFLOW_STORAGE`.
+   */
+  async start(workflowId: string, input?: unknown, options: StartOptions = {}): Promise<string> {
+    this.#life.assertOpen('start');
+    const registered = this.#registered(workflowId);
+    const json = toStoredJson(input, this.#maxResultBytes, 'run input');
+    const runId = nonEmptyString('runId', options.runId ?? randomUUID(), MAX_STORE_ID_LENGTH);
+    if (this.#active.has(runId) || this.#pending.has(runId)) {
+      throw new InvalidStateError(`workflow run ${runId} already exists`, {
+        code: 'ERR_WORKFLOW_RUN_EXISTS',
+      });
+    }
+    this.#checkCapacity();
+    const startedAt = this.#clock.now();
+    const creating = this.#store
+      .createRun(
+        {
+          id: runId,
+          workflowId: registered.workflow.id,
+          definitionHash: registered.workflow.hash,
+          status: 'running',
+          input: json,
+          startedAt,
+        },
+        this.engineId,
+        this.#leaseMs,
+      )
+      .then(() => true);
+    this.#pending.set(runId, creating);
+    try {
+      await creating;
+    } catch (error) {
+      throw storageError('createRun', error);
+    } finally {
+      this.#pending.delete(runId);
+    }
+    this.#metrics.increment(WORKFLOW_RUNS_TOTAL, 1, { event: 'started' });
+    this.#launch(registered, runId, json, [], false, startedAt);
+    return runId;
+  }
+
+  #launch(
+    registered: RegisteredWorkflow,
+    runId: string,
+    input: JsonValue,
+    prior: readonly StepRecord[],
+    resumed: boolean,
+    startedAt: number,
+  ): void {
+    const execution = new RunExecution(
+      {
+        store: this.#store,
+        clock: this.#clock,
+        metrics: this.#metrics,
+        emit: (event) => this.#hub.emit(event),
+        random: this.#random,
+        owner: this.engineId,
+        leaseMs: this.#leaseMs,
+        renewEveryMs: this.#renewEveryMs,
+        maxParallelSteps: this.#maxParallelSteps,
+        maxResultBytes: this.#maxResultBytes,
+        onError: this.#onError,
+        stepsRunning: this.#stepsRunning,
+        gate: this.#gate,
+      },
+      registered,
+      runId,
+      input,
+      prior,
+      resumed,
+      startedAt,
+    );
+    this.#active.set(execution.runId, execution);
+    this.#metrics.set(WORKFLOW_RUNS_ACTIVE, this.#active.size);
+    const forget = (): void => {
+      this.#active.delete(execution.runId);
+      this.#metrics.set(WORKFLOW_RUNS_ACTIVE, this.#active.size);
+    };
+    execution.done.then(forget, forget);
+    // A closed engine stops a run that was launched while close() was already draining.
+    if (this.#life.isClosed) execution.close();
+  }
+
+  /**
+   * Resolves with the run's final result: `completed`, `failed` or `cancelled` (a failed
+   * run resolves; it does not reject). Works for runs executing on this engine and for
+   * finished runs still in the store.
+   *
+   * @throws NotFoundError `ERR_WORKFLOW_RUN_NOT_FOUND`; InvalidStateError
+   *   `ERR_WORKFLOW_RUN_NOT_ACTIVE` for an unfinished run this engine is not executing;
+   *   `ERR_WORKFLOW_LEASE_LOST` when another engine took the run over; ClosedError when
+   *   the engine closed first (the run stays resumable); AbortedError on `signal`.
+   */
+  async wait(runId: string, options: WaitOptions = {}): Promise<WorkflowRunResult> {
+    nonEmptyString('runId', runId, MAX_STORE_ID_LENGTH);
+    const pending = this.#pending.get(runId);
+    if (pending !== undefined) {
+      await waitFor<boolean>(
+        (resolve, reject) => {
+          pending.then(resolve, (e: unknown) => reject(toError(e)));
+          return undefined;
+        },
+        { signal: options.signal, what: 'workflow wait' },
+      );
+    }
+    const execution = this.#active.get(runId);
+    if (execution !== undefined) {
+      return waitFor<WorkflowRunResult>(
+        (resolve, reject) => {
+          execution.done.then(resolve, (e: unknown) => reject(toError(e)));
+          return undefined;
+        },
+        { signal: options.signal, what: 'workflow wait' },
+      );
+    }
+    const run = await this.#read(() => this.#store.getRun(runId), 'getRun');
+    if (run === undefined) throw notFound(runId);
+    if (!isTerminalRunStatus(run.status)) {
+      throw new InvalidStateError(
+        `workflow run ${runId} is ${run.status} but not executing on this engine`,
+        {
+          code: 'ERR_WORKFLOW_RUN_NOT_ACTIVE',
+          details: { owner: run.owner },
+        },
+      );
+    }
+    const records = await this.#read(() => this.#store.getSteps(runId), 'getSteps');
+    const steps: Record<string, StepResult> = {};
+    for (const r of records) {
+      if (r.status === 'completed' || r.status === 'failed' || r.status === 'skipped') {
+        steps[r.stepId] = { status: r.status, output: r.output, error: r.error };
+      }
+    }
+    return resultFromRecord(run, steps);
+  }
+
+  async #read<T>(call: () => Promise<T>, operation: string): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw storageError(operation, error);
+    }
+  }
+
+  /**
+   * Cancels a run. On this engine: running steps are aborted through their signal and the
+   * run ends `cancelled` (see {@link wait}). A stored unfinished run that no engine holds
+   * (its lease expired) is marked `cancelled` directly.
+   *
+   * @throws NotFoundError `ERR_WORKFLOW_RUN_NOT_FOUND`; InvalidStateError
+   *   `ERR_WORKFLOW_RUN_NOT_ACTIVE` for a finished run, `ERR_WORKFLOW_LEASE_HELD` for a run
+   *   another live engine is executing.
+   */
+  async cancel(runId: string, reason?: string): Promise<void> {
+    nonEmptyString('runId', runId, MAX_STORE_ID_LENGTH);
+    if (reason !== undefined) nonEmptyString('reason', reason, 1024);
+    await this.#pending.get(runId)?.catch(() => undefined);
+    const execution = this.#active.get(runId);
+    if (execution !== undefined) {
+      execution.cancel(reason);
+      return;
+    }
+    this.#life.assertOpen('cancel');
+    const run = await this.#read(() => this.#store.getRun(runId), 'getRun');
+    if (run === undefined) throw notFound(runId);
+    if (isTerminalRunStatus(run.status)) {
+      throw new InvalidStateError(`workflow run ${runId} already finished (${run.status})`, {
+        code: 'ERR_WORKFLOW_RUN_NOT_ACTIVE',
+      });
+    }
+    const claim = await this.#read(
+      () => this.#store.claimRun(runId, this.engineId, this.#leaseMs),
+      'claimRun',
+    );
+    if (!claim.claimed) throw this.#leaseHeld(runId, claim.run);
+    const error = reason === undefined ? 'cancelled' : `cancelled: ${reason}`;
+    const patch = { status: 'cancelled' as const, error, completedAt: this.#clock.now() };
+    await this.#read(() => this.#store.updateRun(runId, this.engineId, patch), 'updateRun');
+    this.#metrics.increment(WORKFLOW_RUNS_TOTAL, 1, { event: 'cancelled' });
+  }
+
+  #leaseHeld(runId: string, run: WorkflowRunRecord | undefined): MajraError {
+    if (run === undefined) return notFound(runId);
+    return new InvalidStateError(
+      `workflow run ${runId} is held by engine ${String(run.owner)} until ${String(run.leaseExpiresAt)}`,
+      {
+        code: 'ERR_WORKFLOW_LEASE_HELD',
+        details: { owner: run.owner, leaseExpiresAt: run.leaseExpiresAt },
+      },
+    );
+  }
+
+  /**
+   * Resumes a stored run on this engine: claims its lease, then runs every step that has
+   * no `completed` or `skipped` record (a step interrupted mid-attempt runs again with the
+   * next attempt number). A `failed` run is retried the same way. Resolves `true` once the
+   * run is executing here (use {@link wait}), `false` when it had already completed or
+   * been cancelled.
+   *
+   * @throws NotFoundError `ERR_WORKFLOW_RUN_NOT_FOUND` / `ERR_WORKFLOW_NOT_REGISTERED`;
+   *   InvalidStateError `ERR_WORKFLOW_LEASE_HELD` while another engine's lease is live,
+   *   `ERR_WORKFLOW_DEFINITION_MISMATCH` when the registered definition's shape differs
+   *   from the run's; CapacityExceededError at `maxActiveRuns`.
+   */
+  resume(runId: string): Promise<boolean> {
+    try {
+      this.#life.assertOpen('resume');
+      nonEmptyString('runId', runId, MAX_STORE_ID_LENGTH);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+    if (this.#active.has(runId)) return Promise.resolve(true);
+    const pending = this.#pending.get(runId);
+    if (pending !== undefined) return pending;
+    try {
+      this.#checkCapacity();
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+    const resuming = this.#resume(runId);
+    this.#pending.set(runId, resuming);
+    const clear = (): void => {
+      this.#pending.delete(runId);
+    };
+    resuming.then(clear, clear);
+    return resuming;
+  }
+
+  async #resume(runId: string): Promise<boolean> {
+    const run = await this.#read(() => this.#store.getRun(runId), 'getRun');
+    if (run === undefined) throw notFound(runId);
+    if (run.status === 'completed' || run.status === 'cancelled') return false;
+    const registered = this.#registered(run.workflowId);
+    if (registered.workflow.hash !== run.definitionHash) {
+      throw new InvalidStateError(
+        `workflow run ${runId} was started with a different definition of '${run.workflowId}'`,
+        { code: 'ERR_WORKFLOW_DEFINITION_MISMATCH' },
+      );
+    }
+    const claim = await this.#read(
+      () => this.#store.claimRun(runId, this.engineId, this.#leaseMs),
+      'claimRun',
+    );
+    if (!claim.claimed) throw this.#leaseHeld(runId, claim.run);
+    const patch = { status: 'running' as const, error: null, completedAt: null };
+    const ok = await this.#read(
+      () => this.#store.updateRun(runId, this.engineId, patch),
+      'updateRun',
+    );
+    if (!ok) {
+      throw new InvalidStateError(`lost the lease on run ${runId}`, {
+        code: 'ERR_WORKFLOW_LEASE_LOST',
+      });
+    }
+    const prior = await this.#read(() => this.#store.getSteps(runId), 'getSteps');
+    if (this.#life.isClosed) {
+      await this.#store
+        .releaseRun(runId, this.engineId)
+        .catch((e: unknown) => this.#onError(toError(e)));
+      this.#life.assertOpen('resume');
+    }
+    this.#metrics.increment(WORKFLOW_RUNS_TOTAL, 1, { event: 'resumed' });
+    this.#launch(
+      registered,
+      runId,
+      claim.run.input,
+      prior,
+      true,
+      run.startedAt ?? this.#clock.now(),
+    );
+    return true;
+  }
+
+  /**
+   * Resumes every run the store lists as resumable (unfinished, no live lease), up to
+   * `limit` (default 100). Runs another engine claims first, or whose workflow is not
+   * registered here, are reported in `skipped`.
+   */
+  async resumeInterrupted(
+    options: { readonly limit?: number } = {},
+  ): Promise<ResumeInterruptedResult> {
+    this.#life.assertOpen('resumeInterrupted');
+    const limit = integerInRange('limit', options.limit ?? 100, 1, 10_000);
+    const runs = await this.#read(() => this.#store.listResumable(limit), 'listResumable');
+    const result: ResumeInterruptedResult = { resumed: [], skipped: [] };
+    for (const run of runs) {
+      try {
+        if (await this.resume(run.id)) result.resumed.push(run.id);
+      } catch (error) {
+        const e = error instanceof MajraError ? error : storageError('resume', error);
+        result.skipped.push({ runId: run.id, error: e });
+      }
+    }
+    return result;
+  }
+
+  /**
+   * A bounded async iterable of run and step events from now on (see {@link WorkflowEventStream}).
+   *
+   * @throws CapacityExceededError when `maxEventStreams` streams are open.
+   */
+  events(options: EventStreamOptions = {}): WorkflowEventStream {
+    this.#life.assertOpen('events');
+    if (this.#hub.size >= this.#hub.maxStreams) {
+      throw new CapacityExceededError(`at most ${this.#hub.maxStreams} event streams can be open`);
+    }
+    return this.#hub.open(options);
+  }
+
+  /**
+   * Stops the engine: running steps are aborted, each active run's lease is released (the
+   * runs stay `running` in the store, so any engine can resume them at once), event
+   * streams end, and an engine-created store is closed. Waiters reject with ClosedError.
+   */
+  close(): Promise<void> {
+    return this.#life.close(async () => {
+      await Promise.allSettled([...this.#pending.values()]);
+      const executions = [...this.#active.values()];
+      for (const execution of executions) execution.close();
+      await Promise.allSettled(executions.map((e) => e.done));
+      this.#hub.endAll();
+      if (this.#ownsStore) await this.#store.close();
+    });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+export type {
+  WorkflowEngineOptions,
+  StartOptions,
+  ResumeInterruptedResult,
+} from './engine-options.js';

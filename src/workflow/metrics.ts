@@ -1,0 +1,65 @@
+/**
+ * Metric definitions of the workflow engine. Labels take values from small fixed sets
+ * (never a run, step or workflow id).
+ *
+ * @module
+ */
+import { defineMetric } from '../core/metrics.js';
+
+const DURATION_BUCKETS = [10, 50, 100, 500, 1000, 5000, 10_000, 60_000, 300_000];
+
+/** Runs by lifecycle event: started, resumed, completed, failed, cancelled, lease_lost, interrupted. */
+export const WORKFLOW_RUNS_TOTAL = defineMetric({
+  name: 'majra_workflow_runs_total',
+  type: 'counter',
+  help: 'Workflow runs by lifecycle event.',
+  labelNames: ['event'],
+});
+
+/** Wall time of finished runs by final status (from start or resume to the end). */
+export const WORKFLOW_RUN_DURATION_MS = defineMetric({
+  name: 'majra_workflow_run_duration_ms',
+  type: 'histogram',
+  help: 'Duration of finished workflow runs in milliseconds, by final status.',
+  labelNames: ['status'],
+  buckets: DURATION_BUCKETS,
+});
+
+/** Runs executing on this engine. */
+export const WORKFLOW_RUNS_ACTIVE = defineMetric({
+  name: 'majra_workflow_runs_active',
+  type: 'gauge',
+  help: 'Workflow runs executing on this engine.',
+});
+
+/** Step outcomes: completed, failed, skipped, and attempt-level retried and timed_out. */
+export const WORKFLOW_STEPS_TOTAL = defineMetric({
+  name: 'majra_workflow_steps_total',
+  type: 'counter',
+  help: 'Workflow step outcomes and attempt events.',
+  labelNames: ['outcome'],
+});
+
+/** Step duration (all attempts and backoff) by outcome. */
+export const WORKFLOW_STEP_DURATION_MS = defineMetric({
+  name: 'majra_workflow_step_duration_ms',
+  type: 'histogram',
+  help: 'Duration of workflow steps in milliseconds (all attempts), by outcome.',
+  labelNames: ['outcome'],
+  buckets: DURATION_BUCKETS,
+});
+
+/** Step attempts in flight on this engine. */
+export const WORKFLOW_STEPS_RUNNING = defineMetric({
+  name: 'majra_workflow_steps_running',
+  type: 'gauge',
+  help: 'Workflow step attempts executing on this engine.',
+});
+
+/** Store calls that failed (the run fails or the error goes to onError). */
+export const WORKFLOW_STORE_ERRORS_TOTAL = defineMetric({
+  name: 'majra_workflow_store_errors_total',
+  type: 'counter',
+  help: 'Workflow store operations that failed.',
+  labelNames: ['operation'],
+});
