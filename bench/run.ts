@@ -1,4 +1,4 @@
-// `npm run bench` (or `npm run bench -- --quick`, or `-- pubsub queue` to pick areas):
+// `npm run bench` (builds, then measures the compiled dist/ through bench/use-dist.mjs; or `npm run bench -- --quick`, or `-- pubsub queue` to pick areas):
 // imports every bench/*.bench.ts, runs it (majra and its peers in the same process run)
 // and writes bench/RESULTS.md from the measured figures only. --quick proves each bench
 // still runs, with tiny iteration counts, and writes nothing.

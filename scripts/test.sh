@@ -32,7 +32,7 @@ export REDIS_URL DATABASE_URL
 export REQUIRE_SERVICES=1
 
 step benchmarks still run
-npx tsx bench/run.ts --quick
+node --import tsx --import ./bench/use-dist.mjs bench/run.ts --quick
 
 step integration and e2e tests
 npx vitest run --project integration
