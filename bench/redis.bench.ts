@@ -14,6 +14,9 @@ import { escapeGlob } from '../src/backends/redis/keys.js';
 import { median, spread, type BenchOptions, type BenchReport, type BenchRow } from './lib.js';
 
 const URL_ = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const log = (...args: unknown[]): void => {
+  if (process.env['BENCH_VERBOSE'] !== undefined) console.error(...args);
+};
 
 /** Runs `total` calls of `fn` with `inFlight` outstanding at a time; returns ops/s. */
 async function throughput(total: number, inFlight: number, fn: (i: number) => Promise<unknown>) {
@@ -26,9 +29,14 @@ async function throughput(total: number, inFlight: number, fn: (i: number) => Pr
   return total / ((performance.now() - start) / 1000);
 }
 
+let stage = 0;
 async function repeat(times: number, fn: () => Promise<number>) {
+  const label = `stage ${stage++}`;
   const values: number[] = [];
-  for (let i = 0; i < times; i++) values.push(await fn());
+  for (let i = 0; i < times; i++) {
+    values.push(await fn());
+    log(label, i, Math.round(values[i] ?? 0));
+  }
   return { value: median(values), spread: spread(values) };
 }
 

@@ -20,7 +20,11 @@ export interface ResolvedClient {
 export function resolveClient(input: unknown): ResolvedClient {
   if (input instanceof Redis) return { client: input as Redis, owned: false };
   if (typeof input === 'string' && /^rediss?:\/\//.test(input)) {
-    return { client: new Redis(input, { lazyConnect: true }), owned: true };
+    const client = new Redis(input, { lazyConnect: true });
+    // Connection errors surface through the failing commands (and ready()); without a
+    // listener ioredis would print every reconnect attempt as an unhandled error.
+    client.on('error', () => undefined);
+    return { client, owned: true };
   }
   throw new InvalidArgumentError(
     `redis: expected an ioredis client or a redis:// URL, got ${describeValue(input)}`,
