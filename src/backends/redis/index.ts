@@ -41,3 +41,11 @@ export type {
   RedisRateLimiterOptions,
   RedisSlidingWindowLimiterOptions,
 } from './rate-limiter.js';
+export { RedisHeartbeatTracker, connectRedisHeartbeatTracker } from './heartbeat.js';
+export type {
+  RedisNodeStatus,
+  RedisGpuTelemetry,
+  RedisNodeState,
+  RedisFleetStats,
+  RedisHeartbeatTrackerOptions,
+} from './heartbeat.js';
