@@ -172,7 +172,7 @@ async function rateLimitRows(options: BenchOptions, prefix: string): Promise<Ben
   const serial = options.quick ? 100 : 5_000;
   const runs = options.quick ? 1 : 3;
   const client = new Redis(URL_);
-  const limiter = new RedisRateLimiter(client, 'bench', { prefix, rate: 1e9, burst: 1e9 });
+  const limiter = new RedisRateLimiter(client, 'bench', { prefix, ratePerSecond: 1e9, burst: 1e9 });
   await limiter.ready();
   const flexible = new RateLimiterRedis({
     storeClient: client,

@@ -33,10 +33,8 @@ export {
   RedisSlidingWindowLimiter,
   connectRedisRateLimiter,
   connectRedisSlidingWindowLimiter,
-  MAX_RATE_LIMIT_KEY_LENGTH,
 } from './rate-limiter.js';
 export type {
-  RedisRateLimitDecision,
   RedisLimiterBaseOptions,
   RedisRateLimiterOptions,
   RedisSlidingWindowLimiterOptions,

@@ -1,15 +1,18 @@
 import type { Redis } from 'ioredis';
-import { sleep, throwIfAborted, type WaitOptions } from '../../core/abort.js';
+import { sleep, throwIfAborted } from '../../core/abort.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
 import { noopMetrics, type MetricsSink } from '../../core/metrics.js';
-import {
-  invalid,
-  nonEmptyString,
-  optionalSignal,
-  positiveInteger,
-  positiveNumber,
-} from '../../core/validate.js';
+import { optionalSignal, positiveInteger, positiveNumber } from '../../core/validate.js';
+import { assertCost, assertKey } from '../../ratelimit/memory-limiter.js';
+import type {
+  AsyncRateLimiter,
+  RateLimitAcquireOptions,
+  RateLimitDecision,
+  RateLimitStats,
+  SlidingWindowOptions,
+  TokenBucketOptions,
+} from '../../ratelimit/types.js';
 import {
   ensureReady,
   releaseClient,
@@ -18,22 +21,9 @@ import {
   type RedisConnectionInput,
   type ResolvedClient,
 } from './connection.js';
-import { baseKey, type RedisKeyOptions } from './keys.js';
+import { baseKey, escapeGlob, type RedisKeyOptions } from './keys.js';
 import { redisRateLimitDecisions } from './metrics.js';
 import { LuaScript } from './script.js';
-
-/** Longest accepted limiter key (UTF-16 code units). */
-export const MAX_RATE_LIMIT_KEY_LENGTH = 65_536;
-
-/** The outcome of one rate-limit check. */
-export interface RedisRateLimitDecision {
-  /** True when the request was admitted (and its cost consumed). */
-  readonly allowed: boolean;
-  /** Whole units left after this check. */
-  readonly remaining: number;
-  /** When denied, ms until a request of the same cost could pass; 0 when allowed. */
-  readonly retryAfterMs: number;
-}
 
 /** Options shared by both Redis limiters. */
 export interface RedisLimiterBaseOptions extends RedisKeyOptions {
@@ -42,21 +32,12 @@ export interface RedisLimiterBaseOptions extends RedisKeyOptions {
   readonly clock?: Clock;
 }
 
-/** Options of {@link RedisRateLimiter}. */
-export interface RedisRateLimiterOptions extends RedisLimiterBaseOptions {
-  /** Tokens added per second (finite, > 0). */
-  readonly rate: number;
-  /** Bucket capacity: the largest burst (integer >= 1). */
-  readonly burst: number;
-}
+/** Options of {@link RedisRateLimiter}: `ratePerSecond` and `burst` as in memory. */
+export interface RedisRateLimiterOptions extends RedisLimiterBaseOptions, TokenBucketOptions {}
 
-/** Options of {@link RedisSlidingWindowLimiter}. */
-export interface RedisSlidingWindowLimiterOptions extends RedisLimiterBaseOptions {
-  /** Requests admitted per window (integer >= 1). */
-  readonly maxRequests: number;
-  /** Window length in ms (integer >= 1). */
-  readonly windowMs: number;
-}
+/** Options of {@link RedisSlidingWindowLimiter}: `maxRequests` and `windowMs` as in memory. */
+export interface RedisSlidingWindowLimiterOptions
+  extends RedisLimiterBaseOptions, SlidingWindowOptions {}
 
 /**
  * Shared machinery: one cached script call per check (EVALSHA, NOSCRIPT fallback), key
@@ -64,7 +45,7 @@ export interface RedisSlidingWindowLimiterOptions extends RedisLimiterBaseOption
  *
  * @internal
  */
-abstract class RedisLimiterBase implements Closeable {
+abstract class RedisLimiterBase implements AsyncRateLimiter, Closeable {
   /** Base key; a limited key `k` lives at `<base>:<k>`. */
   readonly key: string;
   readonly #resolved: ResolvedClient;
@@ -75,7 +56,10 @@ abstract class RedisLimiterBase implements Closeable {
   readonly #label: string;
   readonly #clock: Clock;
   readonly #capacity: number;
+  readonly #capacityName: string;
   readonly #limitArgs: readonly number[];
+  #allowed = 0;
+  #rejected = 0;
 
   protected constructor(
     what: string,
@@ -84,6 +68,7 @@ abstract class RedisLimiterBase implements Closeable {
     name: string,
     options: RedisLimiterBaseOptions,
     capacity: number,
+    capacityName: string,
     limitArgs: readonly number[],
   ) {
     this.key = baseKey(options, 'ratelimit', name);
@@ -93,6 +78,7 @@ abstract class RedisLimiterBase implements Closeable {
     this.#label = what === 'RedisRateLimiter' ? 'token_bucket' : 'sliding_window';
     this.#clock = options.clock ?? systemClock;
     this.#capacity = capacity;
+    this.#capacityName = capacityName;
     this.#limitArgs = limitArgs;
     this.#resolved = resolveClient(redis);
     this.#client = this.#resolved.client;
@@ -122,14 +108,13 @@ abstract class RedisLimiterBase implements Closeable {
    * Checks `key` and consumes `cost` when admitted: one round trip, atomic across every
    * process sharing the limiter.
    *
-   * @throws InvalidArgumentError for an empty/over-long key or a cost outside (0, capacity].
+   * @throws InvalidArgumentError (`ERR_RATELIMIT_INVALID_KEY`, `ERR_RATELIMIT_INVALID_COST`)
+   *   before anything is sent.
    */
-  async check(key: string, cost = 1): Promise<RedisRateLimitDecision> {
+  async check(key: string, cost = 1): Promise<RateLimitDecision> {
     this.#life.assertOpen('check');
-    nonEmptyString('key', key, MAX_RATE_LIMIT_KEY_LENGTH);
-    if (typeof cost !== 'number' || !Number.isFinite(cost) || cost <= 0 || cost > this.#capacity) {
-      invalid('cost', `a number in (0, ${this.#capacity}]`, cost);
-    }
+    assertKey(key);
+    assertCost(cost, this.#capacity, this.#capacityName);
     let reply: unknown;
     try {
       reply = await this.#script.run(
@@ -141,11 +126,13 @@ abstract class RedisLimiterBase implements Closeable {
       throw wrapRedisError(error, 'rate limit check');
     }
     const [allowed, remaining, retry] = Array.isArray(reply) ? (reply as unknown[]) : [];
-    const decision: RedisRateLimitDecision = {
+    const decision: RateLimitDecision = {
       allowed: allowed === 1,
       remaining: Number(remaining ?? 0),
-      retryAfterMs: Number(retry ?? 0),
+      retryAfterMs: allowed === 1 ? 0 : Math.max(1, Number(retry ?? 1)),
     };
+    if (decision.allowed) this.#allowed++;
+    else this.#rejected++;
     this.#metrics.increment(redisRateLimitDecisions, 1, {
       limiter: this.#label,
       outcome: decision.allowed ? 'allowed' : 'rejected',
@@ -154,23 +141,53 @@ abstract class RedisLimiterBase implements Closeable {
   }
 
   /** Waits (sleeping `retryAfterMs` between checks) until `cost` is admitted for `key`. */
-  async acquire(
-    key: string,
-    options: WaitOptions & { readonly cost?: number } = {},
-  ): Promise<RedisRateLimitDecision> {
+  async acquire(key: string, options: RateLimitAcquireOptions = {}): Promise<void> {
+    assertKey(key);
+    const cost = assertCost(options.cost ?? 1, this.#capacity, this.#capacityName);
     const signal = optionalSignal('signal', options.signal);
     for (;;) {
       throwIfAborted(signal, 'rate limit acquire');
-      const decision = await this.check(key, options.cost ?? 1);
-      if (decision.allowed) return decision;
-      await sleep(Math.max(1, decision.retryAfterMs), { signal, clock: this.#clock });
+      const decision = await this.check(key, cost);
+      if (decision.allowed) return;
+      await sleep(decision.retryAfterMs, { signal, clock: this.#clock });
     }
+  }
+
+  /**
+   * Always 0: every key carries a Redis expiry set to the moment its state equals a
+   * fresh key's, so Redis evicts stale keys itself and never an active one.
+   */
+  evictStale(): Promise<number> {
+    this.#life.assertOpen('evictStale');
+    return Promise.resolve(0);
+  }
+
+  /**
+   * `allowed` / `rejected` count this object's checks (not other processes');
+   * `activeKeys` counts the limiter's live keys in Redis (SCAN); `evicted` is 0 (Redis
+   * expires keys itself).
+   */
+  async stats(): Promise<RateLimitStats> {
+    this.#life.assertOpen('stats');
+    let activeKeys = 0;
+    let cursor = '0';
+    const match = `${escapeGlob(this.key)}:*`;
+    try {
+      do {
+        const [next, keys] = await this.#client.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+        cursor = next;
+        activeKeys += keys.length;
+      } while (cursor !== '0');
+    } catch (error) {
+      throw wrapRedisError(error, 'stats');
+    }
+    return { allowed: this.#allowed, rejected: this.#rejected, activeKeys, evicted: 0 };
   }
 
   /** Forgets the state of `key` (it starts full again). */
   async reset(key: string): Promise<void> {
     this.#life.assertOpen('reset');
-    nonEmptyString('key', key, MAX_RATE_LIMIT_KEY_LENGTH);
+    assertKey(key);
     try {
       await this.#client.del(`${this.key}:${key}`);
     } catch (error) {
@@ -192,28 +209,28 @@ const TOKEN_BUCKET = new LuaScript('ratelimit-token-bucket');
 const SLIDING_WINDOW = new LuaScript('ratelimit-sliding-window');
 
 /**
- * A distributed token bucket: `burst` capacity refilled at `rate` tokens/s, shared by
+ * A distributed token bucket: `burst` capacity refilled at `ratePerSecond` tokens/s, shared by
  * every process that uses the same Redis, prefix and name. Each check is one EVALSHA of a
  * cached script that reads the time from the server (TIME), so callers' clock skew does
  * not matter. Keys expire once their bucket would be full again.
  *
  * @example
  * ```ts
- * const limiter = await connectRedisRateLimiter(redis, 'api', { rate: 10, burst: 20 });
+ * const limiter = await connectRedisRateLimiter(redis, 'api', { ratePerSecond: 10, burst: 20 });
  * const { allowed, retryAfterMs } = await limiter.check(`user:${userId}`);
  * ```
  */
 export class RedisRateLimiter extends RedisLimiterBase {
   /** Tokens per second. */
-  readonly rate: number;
+  readonly ratePerSecond: number;
   /** Bucket capacity. */
   readonly burst: number;
 
   constructor(redis: RedisConnectionInput, name: string, options: RedisRateLimiterOptions) {
-    const rate = positiveNumber('rate', options.rate);
+    const rate = positiveNumber('ratePerSecond', options.ratePerSecond);
     const burst = positiveInteger('burst', options.burst);
-    super('RedisRateLimiter', TOKEN_BUCKET, redis, name, options, burst, [rate, burst]);
-    this.rate = rate;
+    super('RedisRateLimiter', TOKEN_BUCKET, redis, name, options, burst, 'burst', [rate, burst]);
+    this.ratePerSecond = rate;
     this.burst = burst;
   }
 }
@@ -233,11 +250,17 @@ export class RedisSlidingWindowLimiter extends RedisLimiterBase {
     options: RedisSlidingWindowLimiterOptions,
   ) {
     const maxRequests = positiveInteger('maxRequests', options.maxRequests);
-    const windowMs = positiveInteger('windowMs', options.windowMs);
-    super('RedisSlidingWindowLimiter', SLIDING_WINDOW, redis, name, options, maxRequests, [
+    const windowMs = positiveNumber('windowMs', options.windowMs);
+    super(
+      'RedisSlidingWindowLimiter',
+      SLIDING_WINDOW,
+      redis,
+      name,
+      options,
       maxRequests,
-      windowMs,
-    ]);
+      'maxRequests',
+      [maxRequests, windowMs],
+    );
     this.maxRequests = maxRequests;
     this.windowMs = windowMs;
   }
