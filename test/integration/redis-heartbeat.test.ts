@@ -23,16 +23,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('RedisHeartbeatTracker', () => {
   it('registers, heartbeats known nodes only, deregisters', async () => {
     const hb = await tracker();
-    await hb.register('n1', { zone: 'a' });
-    expect(await hb.heartbeat('n1')).toBe(true);
-    expect(await hb.heartbeat('ghost')).toBe(false);
+    await hb.register('n1', { metadata: { zone: 'a' } });
+    expect(await hb.beat('n1')).toBe(true);
+    expect(await hb.beat('ghost')).toBe(false);
     expect(await client.exists(`${hb.key}:node:ghost`)).toBe(0);
     expect(await hb.get('n1')).toMatchObject({
       nodeId: 'n1',
       status: 'online',
       metadata: { zone: 'a' },
     });
-    expect(await hb.heartbeatWithMetadata('n1', { zone: 'b' })).toBe(true);
+    expect(await hb.beat('n1', { metadata: { zone: 'b' } })).toBe(true);
+    expect(await hb.beat('n1')).toBe(true);
     expect((await hb.get('n1'))?.metadata).toEqual({ zone: 'b' });
     expect(await hb.deregister('n1')).toBe(true);
     expect(await hb.deregister('n1')).toBe(false);
@@ -41,23 +42,44 @@ describe('RedisHeartbeatTracker', () => {
   });
 
   it('moves nodes online -> suspect -> offline on the server clock, then expires them', async () => {
-    const hb = await tracker({ suspectAfterMs: 100, offlineAfterMs: 300, retainOfflineMs: 300 });
-    await hb.register('quiet');
-    await hb.register('busy');
-    await sleep(150);
-    await hb.heartbeat('busy');
-    expect(Object.fromEntries((await hb.nodes()).map((n) => [n.nodeId, n.status]))).toEqual({
+    // Each assertion only relies on "at least this much time has passed".
+    const a = await tracker({ suspectAfterMs: 300, offlineAfterMs: 100_000 });
+    await a.register('quiet');
+    await sleep(350);
+    await a.register('fresh');
+    expect(Object.fromEntries((await a.nodes()).map((n) => [n.nodeId, n.status]))).toEqual({
       quiet: 'suspect',
-      busy: 'online',
+      fresh: 'online',
     });
-    await sleep(250);
-    expect((await hb.get('quiet'))?.status).toBe('offline');
-    expect((await hb.listByStatus('offline')).map((n) => n.nodeId)).toEqual(['quiet']);
-    const ttl = await client.pttl(`${hb.key}:node:quiet`);
+    const b = await tracker({ suspectAfterMs: 10, offlineAfterMs: 50, retainOfflineMs: 60_000 });
+    await b.register('gone-quiet');
+    await sleep(80);
+    expect((await b.get('gone-quiet'))?.status).toBe('offline');
+    expect((await b.listByStatus('offline')).map((n) => n.nodeId)).toEqual(['gone-quiet']);
+    const c = await tracker({ suspectAfterMs: 10, offlineAfterMs: 20, retainOfflineMs: 30 });
+    await c.register('expiring');
+    const ttl = await client.pttl(`${c.key}:node:expiring`);
     expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(600);
-    await sleep(400);
-    expect(await hb.get('quiet')).toBeUndefined();
+    expect(ttl).toBeLessThanOrEqual(50);
+    await sleep(200);
+    expect(await c.get('expiring')).toBeUndefined();
+    expect(await c.beat('expiring')).toBe(false);
+    await Promise.all([a.close(), b.close(), c.close()]);
+  });
+
+  it('sweep reports transitions since the previous sweep', async () => {
+    const hb = await tracker({ suspectAfterMs: 300, offlineAfterMs: 100_000 });
+    await hb.register('a');
+    expect(await hb.sweep()).toEqual([]);
+    await sleep(350);
+    expect((await hb.sweep()).map((t) => [t.nodeId, t.from, t.to])).toEqual([
+      ['a', 'online', 'suspect'],
+    ]);
+    expect(await hb.sweep()).toEqual([]);
+    await hb.beat('a');
+    expect((await hb.sweep()).map((t) => [t.nodeId, t.from, t.to])).toEqual([
+      ['a', 'suspect', 'online'],
+    ]);
     await hb.close();
   });
 
@@ -76,8 +98,8 @@ describe('RedisHeartbeatTracker', () => {
 
   it('reports fleet stats with telemetry; re-registering clears telemetry', async () => {
     const hb = await tracker();
-    await hb.register('gpu', null, {
-      telemetry: [
+    await hb.register('gpu', {
+      gpus: [
         { utilizationPct: 50, memoryUsedMb: 6000, memoryTotalMb: 8000 },
         { utilizationPct: 10, memoryUsedMb: 9000, memoryTotalMb: 8000 },
       ],
@@ -91,22 +113,21 @@ describe('RedisHeartbeatTracker', () => {
       totalGpus: 2,
       totalVramMb: 16_000,
       availableVramMb: 2000,
+      avgGpuUtilizationPct: 30,
     });
     expect(
-      await hb.heartbeatWithTelemetry('gpu', [
-        { utilizationPct: 95, memoryUsedMb: 0, memoryTotalMb: 16_000 },
-      ]),
+      await hb.beat('gpu', {
+        gpus: [{ utilizationPct: 95, memoryUsedMb: 0, memoryTotalMb: 16_000 }],
+      }),
     ).toBe(true);
-    expect((await hb.get('gpu'))?.telemetry).toEqual([
+    expect((await hb.get('gpu'))?.gpus).toEqual([
       { utilizationPct: 95, memoryUsedMb: 0, memoryTotalMb: 16_000 },
     ]);
     await hb.register('gpu');
-    expect((await hb.get('gpu'))?.telemetry).toBeUndefined();
+    expect((await hb.get('gpu'))?.gpus).toEqual([]);
     await expect(
-      hb.heartbeatWithTelemetry('gpu', [
-        { utilizationPct: Number.NaN, memoryUsedMb: 0, memoryTotalMb: 1 },
-      ]),
-    ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+      hb.beat('gpu', { gpus: [{ utilizationPct: Number.NaN, memoryUsedMb: 0, memoryTotalMb: 1 }] }),
+    ).rejects.toMatchObject({ code: 'ERR_HEARTBEAT_INVALID_TELEMETRY' });
     await hb.close();
   });
 
@@ -130,11 +151,18 @@ describe('RedisHeartbeatTracker', () => {
       prefix: `${scope.prefix}[hb]a\\ "q" `,
     });
     await plain.register('must-not-be-listed');
-    const ids = ['a b', '*', '?', '[x]', '\\', 'new\nline', '"; FLUSHALL', 'n'.repeat(65_536)];
-    for (const id of ids) await hb.register(id, { id });
+    const ids = ['a b', '*', '?', '[x]', '\\', 'new\nline', '"; FLUSHALL', 'n'.repeat(256)];
+    for (const id of ids) await hb.register(id, { metadata: { id, big: 'x'.repeat(64 * 1024) } });
     const listed = (await hb.nodes()).map((n) => n.nodeId).sort();
     expect(listed).toEqual([...ids].sort());
+    expect((await hb.get('new\nline'))?.metadata).toEqual({
+      id: 'new\nline',
+      big: 'x'.repeat(64 * 1024),
+    });
     await expect(hb.register('')).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(hb.register('n'.repeat(257))).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
     await Promise.all([hb.close(), plain.close()]);
   });
 

@@ -1,9 +1,21 @@
 import type { Redis } from 'ioredis';
 import { DEFAULT_MAX_BYTES, decodeJson, encodeJson } from '../../core/codec.js';
-import { InvalidArgumentError } from '../../core/errors.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
 import { noopMetrics, type MetricsSink } from '../../core/metrics.js';
 import { invalid, nonEmptyString, positiveInteger } from '../../core/validate.js';
+import { validateGpus } from '../../heartbeat/telemetry.js';
+import {
+  DEFAULT_OFFLINE_AFTER_MS,
+  DEFAULT_SUSPECT_AFTER_MS,
+  MAX_NODE_ID_LENGTH,
+  type FleetStats,
+  type GpuTelemetry,
+  type HeartbeatTrackerContract,
+  type NodeState,
+  type NodeStatus,
+  type NodeUpdate,
+  type StatusTransition,
+} from '../../heartbeat/types.js';
 import {
   ensureReady,
   releaseClient,
@@ -16,43 +28,11 @@ import { baseKey, escapeGlob, type RedisKeyOptions } from './keys.js';
 import { redisHeartbeats } from './metrics.js';
 import { LuaScript } from './script.js';
 
-/** Liveness of a node, by time since its last heartbeat. */
-export type RedisNodeStatus = 'online' | 'suspect' | 'offline';
-
-/** GPU telemetry of one device. */
-export interface RedisGpuTelemetry {
-  readonly utilizationPct: number;
-  readonly memoryUsedMb: number;
-  readonly memoryTotalMb: number;
-  readonly temperatureC?: number;
-}
-
-/** A node as stored in Redis. */
-export interface RedisNodeState {
-  readonly nodeId: string;
-  readonly status: RedisNodeStatus;
-  /** Server time (epoch ms) of the last heartbeat. */
-  readonly lastSeen: number;
-  readonly metadata: unknown;
-  readonly telemetry: readonly RedisGpuTelemetry[] | undefined;
-}
-
-/** Fleet totals (same shape as the in-memory tracker's). */
-export interface RedisFleetStats {
-  readonly totalNodes: number;
-  readonly online: number;
-  readonly suspect: number;
-  readonly offline: number;
-  readonly totalGpus: number;
-  readonly totalVramMb: number;
-  readonly availableVramMb: number;
-}
-
 /** Options of {@link RedisHeartbeatTracker}. */
 export interface RedisHeartbeatTrackerOptions extends RedisKeyOptions {
-  /** Silence after which a node is suspect. @defaultValue 30000 */
+  /** Silence after which a node is suspect (inclusive). @defaultValue 30000 */
   readonly suspectAfterMs?: number;
-  /** Silence after which a node is offline. @defaultValue 90000 */
+  /** Silence after which a node is offline (inclusive). @defaultValue 90000 */
   readonly offlineAfterMs?: number;
   /** How long an offline node stays listed before its key expires. @defaultValue offlineAfterMs */
   readonly retainOfflineMs?: number;
@@ -82,7 +62,7 @@ const READ = new LuaScript('heartbeat-read');
  * console.log(await hb.fleetStats());
  * ```
  */
-export class RedisHeartbeatTracker implements Closeable {
+export class RedisHeartbeatTracker implements HeartbeatTrackerContract, Closeable {
   /** Base key; node `n` lives at `<key>:node:<n>`. */
   readonly key: string;
   readonly suspectAfterMs: number;
@@ -95,6 +75,8 @@ export class RedisHeartbeatTracker implements Closeable {
   readonly #client: Redis;
   readonly #life = new Lifecycle('RedisHeartbeatTracker');
   readonly #metrics: MetricsSink;
+  /** Last status seen per node, for `sweep` transitions; rebuilt (so bounded) by each sweep. */
+  #lastStatuses = new Map<string, NodeStatus>();
 
   constructor(
     redis: RedisConnectionInput,
@@ -102,8 +84,14 @@ export class RedisHeartbeatTracker implements Closeable {
     options: RedisHeartbeatTrackerOptions = {},
   ) {
     this.key = baseKey(options, 'heartbeat', name);
-    this.suspectAfterMs = positiveInteger('suspectAfterMs', options.suspectAfterMs ?? 30_000);
-    this.offlineAfterMs = positiveInteger('offlineAfterMs', options.offlineAfterMs ?? 90_000);
+    this.suspectAfterMs = positiveInteger(
+      'suspectAfterMs',
+      options.suspectAfterMs ?? DEFAULT_SUSPECT_AFTER_MS,
+    );
+    this.offlineAfterMs = positiveInteger(
+      'offlineAfterMs',
+      options.offlineAfterMs ?? DEFAULT_OFFLINE_AFTER_MS,
+    );
     if (this.suspectAfterMs >= this.offlineAfterMs) {
       invalid(
         'suspectAfterMs',
@@ -148,37 +136,30 @@ export class RedisHeartbeatTracker implements Closeable {
     return this;
   }
 
-  /** Registers (or re-registers) a node as online; replaces metadata, clears telemetry unless given. */
-  async register(
-    nodeId: string,
-    metadata: unknown = null,
-    options: { telemetry?: readonly RedisGpuTelemetry[] } = {},
-  ): Promise<void> {
+  /** Registers (or re-registers) a node as online; replaces metadata and GPUs (default none). */
+  async register(nodeId: string, update: NodeUpdate = {}): Promise<void> {
     this.#life.assertOpen('register');
     const key = this.#nodeKey(nodeId);
-    const md = this.#encode(metadata);
-    const tel =
-      options.telemetry === undefined ? '' : this.#encode(validateTelemetry(options.telemetry));
-    await this.#run(REGISTER, [key], [this.#ttlMs, md, tel], 'register');
+    const md = this.#encode(update.metadata ?? null);
+    const gpus = this.#encode(validateGpus(update.gpus ?? []));
+    await this.#run(REGISTER, [key], [this.#ttlMs, md, gpus], 'register');
     this.#metrics.increment(redisHeartbeats);
   }
 
-  /** Heartbeat of a registered node; false for an unknown (or expired) node. */
-  async heartbeat(nodeId: string): Promise<boolean> {
-    return await this.#beat(nodeId, '', '');
-  }
-
-  /** Heartbeat that replaces the metadata. */
-  async heartbeatWithMetadata(nodeId: string, metadata: unknown): Promise<boolean> {
-    return await this.#beat(nodeId, 'm', this.#encode(metadata));
-  }
-
-  /** Heartbeat that replaces the GPU telemetry. */
-  async heartbeatWithTelemetry(
-    nodeId: string,
-    telemetry: readonly RedisGpuTelemetry[],
-  ): Promise<boolean> {
-    return await this.#beat(nodeId, 'g', this.#encode(validateTelemetry(telemetry)));
+  /**
+   * Heartbeat of a registered node; replaces metadata / GPUs when given. False (nothing
+   * written) for an unknown or expired node: nodes are never registered implicitly.
+   */
+  async beat(nodeId: string, update: NodeUpdate = {}): Promise<boolean> {
+    this.#life.assertOpen('beat');
+    const key = this.#nodeKey(nodeId);
+    const setMeta = 'metadata' in update;
+    const md = setMeta ? this.#encode(update.metadata ?? null) : '';
+    const gpus = update.gpus === undefined ? '' : this.#encode(validateGpus(update.gpus));
+    const args = [this.#ttlMs, setMeta ? '1' : '', md, gpus === '' ? '' : '1', gpus];
+    const reply = await this.#run(BEAT, [key], args, 'beat');
+    if (reply === 1) this.#metrics.increment(redisHeartbeats);
+    return reply === 1;
   }
 
   /** Removes a node; false when it was not there. */
@@ -192,16 +173,20 @@ export class RedisHeartbeatTracker implements Closeable {
   }
 
   /** One node, or undefined when unknown or expired. */
-  async get(nodeId: string): Promise<RedisNodeState | undefined> {
+  async get(nodeId: string): Promise<NodeState | undefined> {
     this.#life.assertOpen('get');
     const [state] = await this.#read([this.#nodeKey(nodeId)]);
-    return state;
+    return state?.node;
   }
 
   /** Every listed node (SCAN, in batches), with its status. */
-  async nodes(): Promise<RedisNodeState[]> {
+  async nodes(): Promise<NodeState[]> {
+    return (await this.#list()).map((n) => n.node);
+  }
+
+  async #list(): Promise<ReadNode[]> {
     this.#life.assertOpen('nodes');
-    const out: RedisNodeState[] = [];
+    const out: ReadNode[] = [];
     let cursor = '0';
     const match = `${escapeGlob(this.#nodePrefix)}*`;
     try {
@@ -219,23 +204,25 @@ export class RedisHeartbeatTracker implements Closeable {
     } catch (error) {
       throw wrapRedisError(error, 'scan nodes');
     }
-    // SCAN may return a key twice; keep the first.
+    // SCAN may return a key twice; keep the first. Registration order, like the memory tracker.
     const seen = new Set<string>();
-    return out.filter((n) => (seen.has(n.nodeId) ? false : (seen.add(n.nodeId), true)));
+    return out
+      .filter((n) => (seen.has(n.node.nodeId) ? false : (seen.add(n.node.nodeId), true)))
+      .sort((a, b) => a.registeredAt - b.registeredAt || (a.node.nodeId < b.node.nodeId ? -1 : 1));
   }
 
   /** Nodes with the given status. */
-  async listByStatus(status: RedisNodeStatus): Promise<RedisNodeState[]> {
+  async listByStatus(status: NodeStatus): Promise<NodeState[]> {
     return (await this.nodes()).filter((n) => n.status === status);
   }
 
   /** Online nodes. */
-  async online(): Promise<RedisNodeState[]> {
+  async online(): Promise<NodeState[]> {
     return await this.listByStatus('online');
   }
 
   /** Counts by status and GPU totals over every listed node (offline ones included). */
-  async fleetStats(): Promise<RedisFleetStats> {
+  async fleetStats(): Promise<FleetStats> {
     const nodes = await this.nodes();
     let online = 0;
     let suspect = 0;
@@ -243,12 +230,14 @@ export class RedisHeartbeatTracker implements Closeable {
     let totalGpus = 0;
     let totalVramMb = 0;
     let availableVramMb = 0;
+    let utilization = 0;
     for (const node of nodes) {
       if (node.status === 'online') online++;
       else if (node.status === 'suspect') suspect++;
       else offline++;
-      for (const gpu of node.telemetry ?? []) {
+      for (const gpu of node.gpus) {
         totalGpus++;
+        utilization += gpu.utilizationPct;
         totalVramMb += gpu.memoryTotalMb;
         availableVramMb += Math.max(0, gpu.memoryTotalMb - gpu.memoryUsedMb);
       }
@@ -261,7 +250,28 @@ export class RedisHeartbeatTracker implements Closeable {
       totalGpus,
       totalVramMb,
       availableVramMb,
+      avgGpuUtilizationPct: totalGpus === 0 ? 0 : utilization / totalGpus,
     };
+  }
+
+  /**
+   * Lists every node and reports the status changes since this object's previous sweep
+   * (a node seen for the first time counts as coming from `online`). Statuses themselves
+   * are always computed live from the server clock; Redis expiry does the eviction.
+   */
+  async sweep(): Promise<StatusTransition[]> {
+    const listed = await this.#list();
+    const next = new Map<string, NodeStatus>();
+    const transitions: StatusTransition[] = [];
+    for (const { node, observedAt } of listed) {
+      const from = this.#lastStatuses.get(node.nodeId) ?? 'online';
+      next.set(node.nodeId, node.status);
+      if (from !== node.status) {
+        transitions.push({ nodeId: node.nodeId, from, to: node.status, at: observedAt });
+      }
+    }
+    this.#lastStatuses = next;
+    return transitions;
   }
 
   /** Closes an owned client. */
@@ -274,30 +284,18 @@ export class RedisHeartbeatTracker implements Closeable {
   }
 
   /** Status for a silence of `elapsedMs` (inclusive thresholds). */
-  statusFor(elapsedMs: number): RedisNodeStatus {
+  statusFor(elapsedMs: number): NodeStatus {
     if (elapsedMs >= this.offlineAfterMs) return 'offline';
     if (elapsedMs >= this.suspectAfterMs) return 'suspect';
     return 'online';
   }
 
   #nodeKey(nodeId: string): string {
-    return this.#nodePrefix + nonEmptyString('nodeId', nodeId, 65_536);
+    return this.#nodePrefix + nonEmptyString('nodeId', nodeId, MAX_NODE_ID_LENGTH);
   }
 
   #encode(value: unknown): string {
     return Buffer.from(encodeJson(value, this.#maxBytes)).toString('utf8');
-  }
-
-  async #beat(nodeId: string, field: string, value: string): Promise<boolean> {
-    this.#life.assertOpen('heartbeat');
-    const reply = await this.#run(
-      BEAT,
-      [this.#nodeKey(nodeId)],
-      [this.#ttlMs, field, value],
-      'heartbeat',
-    );
-    if (reply === 1) this.#metrics.increment(redisHeartbeats);
-    return reply === 1;
   }
 
   async #run(script: LuaScript, keys: string[], args: (string | number)[], op: string) {
@@ -308,47 +306,42 @@ export class RedisHeartbeatTracker implements Closeable {
     }
   }
 
-  async #read(keys: readonly string[]): Promise<RedisNodeState[]> {
+  async #read(keys: readonly string[]): Promise<ReadNode[]> {
     const reply = await this.#run(READ, [...keys], [], 'read nodes');
     const flat = Array.isArray(reply) ? (reply as unknown[]) : [];
     const now = Number(flat[0]);
-    const out: RedisNodeState[] = [];
+    const out: ReadNode[] = [];
     keys.forEach((key, i) => {
-      const t = text(flat[1 + i * 3]);
+      const t = text(flat[1 + i * 4]);
       if (t === '') return; // expired between SCAN and read
-      const m = text(flat[2 + i * 3]);
-      const g = text(flat[3 + i * 3]);
+      const m = text(flat[3 + i * 4]);
+      const g = text(flat[4 + i * 4]);
       const lastSeen = Number(t);
       out.push({
-        nodeId: key.slice(this.#nodePrefix.length),
-        status: this.statusFor(now - lastSeen),
-        lastSeen,
-        metadata: m === '' ? null : decodeJson(m, this.#maxBytes),
-        telemetry: g === '' ? undefined : (decodeJson(g, this.#maxBytes) as RedisGpuTelemetry[]),
+        observedAt: now,
+        registeredAt: Number(text(flat[2 + i * 4]) || t),
+        node: {
+          nodeId: key.slice(this.#nodePrefix.length),
+          status: this.statusFor(now - lastSeen),
+          lastSeen,
+          metadata: m === '' ? null : decodeJson(m, this.#maxBytes),
+          gpus: g === '' ? [] : (decodeJson(g, this.#maxBytes) as GpuTelemetry[]),
+        },
       });
     });
     return out;
   }
 }
 
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
+interface ReadNode {
+  /** Server time of the read. */
+  readonly observedAt: number;
+  readonly registeredAt: number;
+  readonly node: NodeState;
 }
 
-function validateTelemetry(gpus: readonly RedisGpuTelemetry[]): readonly RedisGpuTelemetry[] {
-  const list: unknown = gpus;
-  if (!Array.isArray(list)) invalid('telemetry', 'an array of GPU telemetry', list);
-  for (const gpu of gpus) {
-    for (const field of ['utilizationPct', 'memoryUsedMb', 'memoryTotalMb'] as const) {
-      const v: unknown = (gpu as Partial<RedisGpuTelemetry> | null)?.[field];
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-        throw new InvalidArgumentError(`telemetry.${field}: expected a finite number >= 0`, {
-          details: { option: `telemetry.${field}` },
-        });
-      }
-    }
-  }
-  return gpus;
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
 }
 
 /** Creates a {@link RedisHeartbeatTracker} and resolves once ready. */

@@ -40,10 +40,4 @@ export type {
   RedisSlidingWindowLimiterOptions,
 } from './rate-limiter.js';
 export { RedisHeartbeatTracker, connectRedisHeartbeatTracker } from './heartbeat.js';
-export type {
-  RedisNodeStatus,
-  RedisGpuTelemetry,
-  RedisNodeState,
-  RedisFleetStats,
-  RedisHeartbeatTrackerOptions,
-} from './heartbeat.js';
+export type { RedisHeartbeatTrackerOptions } from './heartbeat.js';
