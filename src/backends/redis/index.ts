@@ -41,3 +41,5 @@ export type {
 } from './rate-limiter.js';
 export { RedisHeartbeatTracker, connectRedisHeartbeatTracker } from './heartbeat.js';
 export type { RedisHeartbeatTrackerOptions } from './heartbeat.js';
+export { RedisPubSub, connectRedisPubSub } from './pubsub.js';
+export type { RedisPubSubOptions, RedisSubscribeOptions, RedisPubSubGap } from './pubsub.js';

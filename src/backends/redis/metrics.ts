@@ -72,3 +72,18 @@ export const redisBackgroundErrors = defineMetric({
   help: 'Errors in background work of Redis-backed primitives, by component.',
   labelNames: ['component'],
 });
+
+/** Pub/sub messages, by direction (published, delivered). */
+export const redisPubSubMessages = defineMetric({
+  name: 'majra_redis_pubsub_messages_total',
+  type: 'counter',
+  help: 'Redis pub/sub messages published and delivered to receivers.',
+  labelNames: ['direction'],
+});
+
+/** Subscriber reconnects after which messages may have been missed. */
+export const redisPubSubGaps = defineMetric({
+  name: 'majra_redis_pubsub_gaps_total',
+  type: 'counter',
+  help: 'Subscriber connection gaps (reconnect + resubscribe) during which messages were missed.',
+});
