@@ -5,6 +5,7 @@
 //   time vs a raw PING round trip)
 // Every key lives under a random prefix and is deleted at the end.
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
@@ -82,6 +83,7 @@ async function queueRows(options: BenchOptions, prefix: string): Promise<BenchRo
   const majraE2e = await repeat(runs, async () => {
     let done = 0;
     const stop = new AbortController();
+    setMaxListeners(128, stop.signal);
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => (finish = resolve));
     const start = performance.now();
@@ -167,6 +169,48 @@ async function queueRows(options: BenchOptions, prefix: string): Promise<BenchRo
   ];
 }
 
+/** Bytes of every key under `match` (MEMORY USAGE, exact sampling). */
+async function keyBytes(redis: Redis, match: string): Promise<number> {
+  let cursor = '0';
+  let total = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+    cursor = next;
+    const pipeline = redis.pipeline();
+    for (const key of keys) pipeline.memory('USAGE', key, 'SAMPLES', '0');
+    for (const [, bytes] of (await pipeline.exec()) ?? []) total += Number(bytes ?? 0);
+  } while (cursor !== '0');
+  return total;
+}
+
+async function memoryRows(options: BenchOptions, prefix: string): Promise<BenchRow[]> {
+  const n = options.quick ? 200 : 10_000;
+  const redis = new Redis(URL_);
+  const connection = { host: new URL(URL_).hostname, port: Number(new URL(URL_).port || 6379) };
+  const payload = { to: 'user@example.com', subject: 'hello', n: 0 };
+  const queue = new RedisQueue(redis, 'mem', { prefix: `${prefix}mem:` });
+  await queue.ready();
+  await throughput(n, 64, (i) => queue.enqueue({ ...payload, n: i }));
+  const majra = (await keyBytes(redis, `${escapeGlob(prefix)}mem:*`)) / n;
+  const bull = new Queue('mem', { connection, prefix: `${prefix}bullmem` });
+  await throughput(n, 64, (i) => bull.add('job', { ...payload, n: i }));
+  const peer = (await keyBytes(redis, `${escapeGlob(prefix)}bullmem:*`)) / n;
+  await bull.obliterate({ force: true });
+  await bull.close();
+  await queue.clear();
+  await queue.close();
+  redis.disconnect();
+  return [
+    {
+      name: 'RedisQueue memory per waiting job (56-byte JSON payload)',
+      unit: 'bytes/job',
+      majra,
+      peer: { name: 'BullMQ waiting job', value: peer },
+      lowerIsBetter: true,
+    },
+  ];
+}
+
 async function rateLimitRows(options: BenchOptions, prefix: string): Promise<BenchRow[]> {
   const n = options.quick ? 300 : 30_000;
   const serial = options.quick ? 100 : 5_000;
@@ -233,7 +277,11 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
   const prefix = `majra-bench:${randomBytes(4).toString('hex')}:`;
   const admin = new Redis(URL_);
   try {
-    const rows = [...(await queueRows(options, prefix)), ...(await rateLimitRows(options, prefix))];
+    const rows = [
+      ...(await queueRows(options, prefix)),
+      ...(await memoryRows(options, prefix)),
+      ...(await rateLimitRows(options, prefix)),
+    ];
     return {
       area: 'redis',
       rows,
