@@ -21,6 +21,7 @@ import {
   type RedisConnectionInput,
   type ResolvedClient,
 } from './connection.js';
+import { Batcher } from './batcher.js';
 import { baseKey, escapeGlob, type RedisKeyOptions } from './keys.js';
 import { redisRateLimitDecisions } from './metrics.js';
 import { LuaScript } from './script.js';
@@ -60,6 +61,7 @@ abstract class RedisLimiterBase implements AsyncRateLimiter, Closeable {
   readonly #limitArgs: readonly number[];
   #allowed = 0;
   #rejected = 0;
+  readonly #batch: Batcher<readonly [string, number], readonly [unknown, unknown, unknown]>;
 
   protected constructor(
     what: string,
@@ -82,6 +84,23 @@ abstract class RedisLimiterBase implements AsyncRateLimiter, Closeable {
     this.#limitArgs = limitArgs;
     this.#resolved = resolveClient(redis);
     this.#client = this.#resolved.client;
+    // Checks issued in the same event-loop turn share one EVALSHA (still atomic per check).
+    this.#batch = new Batcher((items) => this.#runBatch(items), { maxItems: 256 });
+  }
+
+  async #runBatch(
+    items: readonly (readonly [string, number])[],
+  ): Promise<(readonly [unknown, unknown, unknown])[]> {
+    const keys = items.map(([key]) => `${this.key}:${key}`);
+    const args = [...this.#limitArgs, ...items.map(([, cost]) => cost)];
+    let reply: unknown;
+    try {
+      reply = await this.#script.run(this.#client, keys, args);
+    } catch (error) {
+      throw wrapRedisError(error, 'rate limit check');
+    }
+    const flat = Array.isArray(reply) ? (reply as unknown[]) : [];
+    return items.map((_, i) => [flat[i * 3], flat[i * 3 + 1], flat[i * 3 + 2]] as const);
   }
 
   get closed(): Promise<void> {
@@ -115,17 +134,7 @@ abstract class RedisLimiterBase implements AsyncRateLimiter, Closeable {
     this.#life.assertOpen('check');
     assertKey(key);
     assertCost(cost, this.#capacity, this.#capacityName);
-    let reply: unknown;
-    try {
-      reply = await this.#script.run(
-        this.#client,
-        [`${this.key}:${key}`],
-        [...this.#limitArgs, cost],
-      );
-    } catch (error) {
-      throw wrapRedisError(error, 'rate limit check');
-    }
-    const [allowed, remaining, retry] = Array.isArray(reply) ? (reply as unknown[]) : [];
+    const [allowed, remaining, retry] = await this.#batch.add([key, cost]);
     const decision: RateLimitDecision = {
       allowed: allowed === 1,
       remaining: Number(remaining ?? 0),
