@@ -389,6 +389,27 @@ export const ERROR_CODES = {
     description: 'A rekey message was malformed or arrived when none could be accepted.',
   },
   // --- redis ------------------------------------------------------------------------
+  ERR_REDIS_INVALID_PREFIX: {
+    errorClass: 'InvalidArgumentError',
+    description:
+      'A Redis key prefix or object name is empty, longer than 512 characters or contains a control character.',
+  },
+  ERR_REDIS_UNREACHABLE: {
+    errorClass: 'BackendError',
+    description: 'The Redis server could not be reached when connecting.',
+  },
+  ERR_REDIS_COMMAND: {
+    errorClass: 'BackendError',
+    description: 'A Redis command or script failed; `cause` holds the driver error.',
+  },
+  ERR_REDIS_QUEUE_FULL: {
+    errorClass: 'CapacityExceededError',
+    description: 'A RedisQueue already holds `maxJobs` live jobs; the job was not added.',
+  },
+  ERR_REDIS_MALFORMED_REPLY: {
+    errorClass: 'ProtocolError',
+    description: 'Redis returned data majra did not write (a foreign or corrupted value).',
+  },
   // --- postgres / sqlite ------------------------------------------------------------
   // --- ws / prometheus / cli --------------------------------------------------------
   ERR_WS_BAD_FRAME: {

@@ -1,0 +1,50 @@
+-- majra RedisRateLimiter: token-bucket checks (one per key, in order; a key may repeat),
+-- atomically, on the server's clock. Concurrent checks are sent together in one call.
+--
+-- KEYS:
+--   1..N bucket  HASH { t = tokens (may be fractional), ts = last refill (server epoch ms) }
+-- ARGV:
+--   1 rate       tokens added per second (> 0)
+--   2 burst      bucket capacity (>= 1)
+--   3..N+2 cost  tokens check i needs (0 < cost <= burst)
+-- Returns: { allowed (1|0), remaining whole tokens, retryAfterMs (0 when allowed) } per check,
+--   flattened.
+-- The key expires once the bucket would be full again (burst / rate seconds + 1 s), at
+-- which point a fresh bucket is identical, so the key space stays bounded by traffic.
+-- Time comes from TIME: callers' clocks do not matter, and if the server clock steps
+-- back the stored time is kept (no negative refill).
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local ttl = math.ceil(burst * 1000 / rate) + 1000
+local out = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local cost = tonumber(ARGV[i + 2])
+  local state = redis.call('HMGET', key, 't', 'ts')
+  local tokens = tonumber(state[1])
+  local ts = tonumber(state[2])
+  if tokens == nil or ts == nil then
+    tokens = burst
+    ts = now
+  end
+  if now > ts then
+    tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
+    ts = now
+  end
+  local allowed = 0
+  local retry = 0
+  if tokens >= cost then
+    tokens = tokens - cost
+    allowed = 1
+  else
+    retry = math.ceil((cost - tokens) * 1000 / rate)
+  end
+  redis.call('HSET', key, 't', string.format('%.17g', tokens), 'ts', string.format('%.17g', ts))
+  redis.call('PEXPIRE', key, ttl)
+  out[#out + 1] = allowed
+  out[#out + 1] = math.floor(tokens)
+  out[#out + 1] = retry
+end
+return out
