@@ -9,7 +9,15 @@ const drivers = ['ioredis', 'pg', 'better-sqlite3', 'ws', 'prom-client'];
 
 export default defineConfig(
   {
-    ignores: ['dist/', 'node_modules/', 'coverage/', 'test-results/', '.majra/', 'docs/api/', '.tmp/'],
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      'test-results/',
+      '.majra/',
+      'docs/api/',
+      '.tmp/',
+    ],
   },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,
