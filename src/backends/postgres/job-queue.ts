@@ -110,6 +110,7 @@ export class PostgresJobQueue implements Closeable {
     jitter: number;
   };
   readonly #workerId: string;
+  readonly #syncCommit: 'on' | 'off';
   readonly #listener: NotificationListener;
   readonly #workers = new Set<JobWorker>();
   readonly #wakeHandlers = new Set<(queue: string | undefined) => void>();
@@ -166,6 +167,11 @@ export class PostgresJobQueue implements Closeable {
       options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
       200,
     );
+    const asyncCommit: unknown = options.asyncCommit ?? true;
+    if (typeof asyncCommit !== 'boolean') {
+      throw new InvalidArgumentError(`asyncCommit: expected a boolean, got ${typeof asyncCommit}`);
+    }
+    this.#syncCommit = asyncCommit ? 'off' : 'on';
     this.#resolved = resolvePool({ ...options, onError: this.#onError });
     this.#sql = new StatementSet('./queries/job-queue.sql', this.#schema);
     this.#channel = `majra_jobs_${createHash('sha256').update(this.#schema).digest('hex').slice(0, 24)}`;
@@ -328,7 +334,7 @@ export class PostgresJobQueue implements Closeable {
     const rows = await runQuery<ClaimRow>(
       this.#resolved.pool,
       this.#sql.get('claim'),
-      [queue, limit, leaseMs, this.#workerId],
+      [queue, limit, leaseMs, this.#workerId, this.#syncCommit],
       'claim',
     );
     rows.sort((a, b) => b.priority - a.priority || compareIds(a.id, b.id));
@@ -383,7 +389,7 @@ export class PostgresJobQueue implements Closeable {
       rows = await runQuery(
         this.#resolved.pool,
         this.#sql.get('ackDelete'),
-        [ids, attempts],
+        [ids, attempts, this.#syncCommit],
         'ack',
       );
     } else {
@@ -391,7 +397,7 @@ export class PostgresJobQueue implements Closeable {
       rows = await runQuery(
         this.#resolved.pool,
         this.#sql.get('ack'),
-        [ids, attempts, results],
+        [ids, attempts, results, this.#syncCommit],
         'ack',
       );
     }
@@ -428,7 +434,7 @@ export class PostgresJobQueue implements Closeable {
     const rows = await runQuery<{ state: 'queued' | 'dead' }>(
       this.#resolved.pool,
       this.#sql.get('nack'),
-      [id, job.attempt, delay, message, options.dead === true, this.#channel],
+      [id, job.attempt, delay, message, options.dead === true, this.#channel, this.#syncCommit],
       'nack',
     );
     const state = rows[0]?.state ?? null;
@@ -457,7 +463,7 @@ export class PostgresJobQueue implements Closeable {
     const rows = await runQuery<{ id: string }>(
       this.#resolved.pool,
       this.#sql.get('renew'),
-      [jobs.map((j) => j.id), jobs.map((j) => j.attempt), leaseMs],
+      [jobs.map((j) => j.id), jobs.map((j) => j.attempt), leaseMs, this.#syncCommit],
       'renew',
     );
     return new Set(rows.map((row) => row.id));

@@ -43,6 +43,13 @@ export interface PostgresJobQueueOptions extends PostgresConnectionOptions {
   readonly maintenanceIntervalMs?: number | undefined;
   /** Fallback poll interval of idle workers (NOTIFY is the normal wake-up), in ms. @defaultValue 5000 */
   readonly pollIntervalMs?: number | undefined;
+  /**
+   * Commit claims, acks, nacks and lease renewals without waiting for the WAL flush
+   * (`synchronous_commit = off` for those transactions only; enqueue and cancel always
+   * wait). Safe for at-least-once delivery: a database crash can only forget the last
+   * few hundred ms of claims/acks, and those jobs run again. @defaultValue true
+   */
+  readonly asyncCommit?: boolean | undefined;
   /** Name recorded on claimed rows. @defaultValue `<hostname>:<pid>:<random>` */
   readonly workerId?: string | undefined;
   /** Timers (lease renewal, backoff, polling). Lease and schedule times use the DATABASE clock. */

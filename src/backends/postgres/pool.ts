@@ -13,8 +13,11 @@ import { positiveInteger } from '../../core/validate.js';
 
 /** Anything that runs a parameterised query: a `pg.Pool`, a `pg.PoolClient` or a `pg.Client`. */
 export interface Queryable {
-  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  query(config: { text: string; values?: unknown[]; name?: string }): Promise<{ rows: unknown[] }>;
 }
+
+/** A statement: SQL text, optionally with a name so each connection prepares it once. */
+export type Statement = string | { readonly name: string; readonly text: string };
 
 /** How a PostgreSQL store reaches the database. */
 export interface PostgresConnectionOptions {
@@ -150,12 +153,16 @@ export function wrapPgError(error: unknown, what: string): Error {
 /** Runs one parameterised statement, wrapping driver errors. */
 export async function runQuery<R extends QueryResultRow>(
   db: Queryable,
-  text: string,
+  statement: Statement,
   values: unknown[],
   what: string,
 ): Promise<R[]> {
   try {
-    const result = await db.query(text, values);
+    const result = await db.query(
+      typeof statement === 'string'
+        ? { text: statement, values }
+        : { name: statement.name, text: statement.text, values },
+    );
     return result.rows as R[];
   } catch (error) {
     throw wrapPgError(error, what);

@@ -102,20 +102,25 @@ export function parseNamedStatements(text: string, source: string): Map<string, 
 export class StatementSet {
   readonly #file: string;
   readonly #schema: string;
-  #statements: Map<string, string> | undefined;
+  #statements: Map<string, { readonly name: string; readonly text: string }> | undefined;
 
   constructor(file: string, schema: string) {
     this.#file = file;
     this.#schema = schema;
   }
 
-  /** The statement called `name`. */
-  get(name: string): string {
+  /**
+   * The statement called `name`, with a stable prepared-statement name derived from its
+   * text, so each connection parses and plans it once instead of on every call.
+   */
+  get(name: string): { readonly name: string; readonly text: string } {
     if (this.#statements === undefined) {
       const parsed = parseNamedStatements(readAsset(this.#file), this.#file);
-      const substituted = new Map<string, string>();
+      const substituted = new Map<string, { name: string; text: string }>();
       for (const [key, sql] of parsed) {
-        substituted.set(key, substituteSchema(sql, this.#schema, this.#file));
+        const text = substituteSchema(sql, this.#schema, this.#file);
+        const hash = createHash('sha256').update(text).digest('hex').slice(0, 24);
+        substituted.set(key, { name: `majra_${key}_${hash}`, text });
       }
       this.#statements = substituted;
     }

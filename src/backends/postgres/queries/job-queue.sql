@@ -28,12 +28,14 @@ SELECT id::text AS id, idempotency_key FROM {{schema}}.majra_jobs
 WHERE queue = $1 AND idempotency_key = ANY($2::text[])
 
 -- name: claim
--- $1 queue text, $2 limit int, $3 lease (ms) float8, $4 worker id text.
+-- $1 queue text, $2 limit int, $3 lease (ms) float8, $4 worker id text,
+-- $5 synchronous_commit for this transaction ('on' | 'off').
 -- Highest priority first, FIFO by id within a priority; rows locked by another claimer
 -- are skipped, so concurrent claimers never take the same job.
 WITH picked AS (
   SELECT id FROM {{schema}}.majra_jobs
   WHERE queue = $1 AND state = 'queued' AND run_at <= now()
+    AND (SELECT set_config('synchronous_commit', $5, true)) IS NOT NULL
   ORDER BY priority DESC, id
   LIMIT $2
   FOR UPDATE SKIP LOCKED
@@ -46,24 +48,28 @@ RETURNING j.id::text AS id, j.priority, j.payload, j.attempts, j.max_attempts,
   (extract(epoch FROM j.created_at) * 1000)::bigint::float8 AS created_at
 
 -- name: ack
--- $1 ids bigint[], $2 attempts (fencing tokens) int[], $3 results text[] (NULL = none).
+-- $1 ids bigint[], $2 attempts (fencing tokens) int[], $3 results text[] (NULL = none),
+-- $4 synchronous_commit ('on' | 'off').
 -- Only jobs still running under the same attempt are completed.
 UPDATE {{schema}}.majra_jobs j
 SET state = 'completed', finished_at = now(), lease_until = NULL, result = a.result
 FROM unnest($1::bigint[], $2::int[], $3::text[]) AS a(id, attempt, result)
 WHERE j.id = a.id AND j.attempts = a.attempt AND j.state = 'running'
+  AND (SELECT set_config('synchronous_commit', $4, true)) IS NOT NULL
 RETURNING j.id::text AS id
 
 -- name: ackDelete
--- $1 ids bigint[], $2 attempts int[]. Completion with zero retention: the row goes.
+-- $1 ids bigint[], $2 attempts int[], $3 synchronous_commit ('on' | 'off').
+-- Completion with zero retention: the row goes.
 DELETE FROM {{schema}}.majra_jobs j
 USING unnest($1::bigint[], $2::int[]) AS a(id, attempt)
 WHERE j.id = a.id AND j.attempts = a.attempt AND j.state = 'running'
+  AND (SELECT set_config('synchronous_commit', $3, true)) IS NOT NULL
 RETURNING j.id::text AS id
 
 -- name: nack
 -- $1 id bigint, $2 attempt int, $3 retry delay (ms) float8, $4 error text,
--- $5 force dead-letter boolean, $6 channel text.
+-- $5 force dead-letter boolean, $6 channel text, $7 synchronous_commit ('on' | 'off').
 WITH upd AS (
   UPDATE {{schema}}.majra_jobs
   SET state = CASE WHEN $5 OR attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
@@ -72,6 +78,7 @@ WITH upd AS (
       finished_at = CASE WHEN $5 OR attempts >= max_attempts THEN now() ELSE NULL END,
       lease_until = NULL, worker = NULL, last_error = $4
   WHERE id = $1 AND attempts = $2 AND state = 'running'
+    AND (SELECT set_config('synchronous_commit', $7, true)) IS NOT NULL
   RETURNING state, queue
 ), notified AS (
   SELECT pg_notify($6, 'e:' || queue) FROM upd WHERE state = 'queued' AND $3 <= 0
@@ -79,11 +86,13 @@ WITH upd AS (
 SELECT state, (SELECT count(*) FROM notified)::int AS notified FROM upd
 
 -- name: renew
--- $1 ids bigint[], $2 attempts int[], $3 lease (ms) float8. Returns the ids still held.
+-- $1 ids bigint[], $2 attempts int[], $3 lease (ms) float8, $4 synchronous_commit.
+-- Returns the ids still held.
 UPDATE {{schema}}.majra_jobs j
 SET lease_until = now() + $3 * interval '1 millisecond'
 FROM unnest($1::bigint[], $2::int[]) AS a(id, attempt)
 WHERE j.id = a.id AND j.attempts = a.attempt AND j.state = 'running'
+  AND (SELECT set_config('synchronous_commit', $4, true)) IS NOT NULL
 RETURNING j.id::text AS id
 
 -- name: reap
