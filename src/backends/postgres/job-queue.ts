@@ -1,18 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
-import { systemClock, type Clock, type TimerHandle } from '../../core/clock.js';
+import type { TimerHandle } from '../../core/clock.js';
 import { InvalidArgumentError, NotFoundError, toError } from '../../core/errors.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
-import { noopMetrics, type MetricsSink } from '../../core/metrics.js';
 import {
   integerInRange,
   isFunction,
-  nonEmptyString,
   nonNegativeInteger,
   positiveInteger,
 } from '../../core/validate.js';
-import { DEFAULT_SCHEMA, validateSchemaName } from './identifier.js';
+import { resolveJobQueueConfig, type JobQueueConfig } from './job-queue-config.js';
 import {
   backoffDelay,
   decodeValue,
@@ -89,28 +86,10 @@ export async function connectPostgresJobQueue(
  */
 export class PostgresJobQueue implements Closeable {
   readonly #life = new Lifecycle('PostgresJobQueue');
+  readonly #cfg: JobQueueConfig;
   readonly #resolved: ResolvedPool;
-  readonly #schema: string;
   readonly #sql: StatementSet;
   readonly #channel: string;
-  readonly #clock: Clock;
-  readonly #metrics: MetricsSink;
-  readonly #onError: (error: Error) => void;
-  readonly #maxPayloadBytes: number;
-  readonly #maxAttempts: number;
-  readonly #leaseMs: number;
-  readonly #pollIntervalMs: number;
-  readonly #maintenanceIntervalMs: number;
-  readonly #completedMs: number;
-  readonly #deadMs: number;
-  readonly #backoff: {
-    type: 'exponential' | 'fixed';
-    delayMs: number;
-    maxDelayMs: number;
-    jitter: number;
-  };
-  readonly #workerId: string;
-  readonly #syncCommit: 'on' | 'off';
   readonly #listener: NotificationListener;
   readonly #workers = new Set<JobWorker>();
   readonly #wakeHandlers = new Set<(queue: string | undefined) => void>();
@@ -120,66 +99,15 @@ export class PostgresJobQueue implements Closeable {
 
   /** Use {@link connectPostgresJobQueue}; the constructor validates options and does no I/O. */
   constructor(options: PostgresJobQueueOptions) {
-    this.#schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
-    this.#clock = options.clock ?? systemClock;
-    this.#metrics = options.metrics ?? noopMetrics;
-    const onError = options.onError;
-    if (onError !== undefined) isFunction('onError', onError);
-    this.#onError = (error) => onError?.(error);
-    this.#maxPayloadBytes = positiveInteger(
-      'maxPayloadBytes',
-      options.maxPayloadBytes ?? 1 << 20,
-      256 << 20,
-    );
-    this.#maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? 3, INT32_MAX);
-    this.#leaseMs = positiveInteger('leaseMs', options.leaseMs ?? 30_000, 2 ** 31);
-    this.#pollIntervalMs = positiveInteger('pollIntervalMs', options.pollIntervalMs ?? 5000);
-    this.#maintenanceIntervalMs = positiveInteger(
-      'maintenanceIntervalMs',
-      options.maintenanceIntervalMs ?? 5000,
-    );
-    this.#completedMs = nonNegativeInteger(
-      'retention.completedMs',
-      options.retention?.completedMs ?? 3_600_000,
-    );
-    this.#deadMs = nonNegativeInteger('retention.deadMs', options.retention?.deadMs ?? 604_800_000);
-    const backoff = options.backoff ?? {};
-    const type: unknown = backoff.type ?? 'exponential';
-    if (type !== 'exponential' && type !== 'fixed') {
-      throw new InvalidArgumentError(
-        `backoff.type: expected 'exponential' or 'fixed', got ${String(type)}`,
-      );
-    }
-    const jitter = backoff.jitter ?? 0.2;
-    if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
-      throw new InvalidArgumentError(
-        `backoff.jitter: expected a number from 0 to 1, got ${String(jitter)}`,
-      );
-    }
-    this.#backoff = {
-      type,
-      delayMs: nonNegativeInteger('backoff.delayMs', backoff.delayMs ?? 1000),
-      maxDelayMs: nonNegativeInteger('backoff.maxDelayMs', backoff.maxDelayMs ?? 3_600_000),
-      jitter,
-    };
-    this.#workerId = nonEmptyString(
-      'workerId',
-      options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
-      200,
-    );
-    const asyncCommit: unknown = options.asyncCommit ?? true;
-    if (typeof asyncCommit !== 'boolean') {
-      throw new InvalidArgumentError(`asyncCommit: expected a boolean, got ${typeof asyncCommit}`);
-    }
-    this.#syncCommit = asyncCommit ? 'off' : 'on';
-    this.#resolved = resolvePool({ ...options, onError: this.#onError });
-    this.#sql = new StatementSet('./queries/job-queue.sql', this.#schema);
-    this.#channel = `majra_jobs_${createHash('sha256').update(this.#schema).digest('hex').slice(0, 24)}`;
+    this.#cfg = resolveJobQueueConfig(options);
+    this.#resolved = resolvePool({ ...options, onError: this.#cfg.onError });
+    this.#sql = new StatementSet('./queries/job-queue.sql', this.#cfg.schema);
+    this.#channel = `majra_jobs_${createHash('sha256').update(this.#cfg.schema).digest('hex').slice(0, 24)}`;
     this.#listener = new NotificationListener({
       pool: this.#resolved.pool,
       channel: this.#channel,
-      clock: this.#clock,
-      onError: this.#onError,
+      clock: this.#cfg.clock,
+      onError: this.#cfg.onError,
       onMessage: (payload) => this.#dispatch(payload),
       onReconnect: () => {
         for (const wake of this.#wakeHandlers) wake(undefined);
@@ -191,7 +119,7 @@ export class PostgresJobQueue implements Closeable {
   ready(): Promise<void> {
     this.#ready ??= (async () => {
       this.#life.assertOpen('connect');
-      await migrate(this.#resolved.pool, { schema: this.#schema });
+      await migrate(this.#resolved.pool, { schema: this.#cfg.schema });
       await this.#listener.start();
     })();
     return this.#ready;
@@ -204,12 +132,12 @@ export class PostgresJobQueue implements Closeable {
 
   /** The schema holding the tables. */
   get schema(): string {
-    return this.#schema;
+    return this.#cfg.schema;
   }
 
   /** This process's worker id, recorded on claimed rows. */
   get workerId(): string {
-    return this.#workerId;
+    return this.#cfg.workerId;
   }
 
   #dispatch(payload: string): void {
@@ -255,11 +183,11 @@ export class PostgresJobQueue implements Closeable {
     const attempts: number[] = [];
     const keys: (string | null)[] = [];
     jobs.forEach((job, i) => {
-      payloads.push(encodeValue(job.payload, this.#maxPayloadBytes, `jobs[${i}].payload`));
+      payloads.push(encodeValue(job.payload, this.#cfg.maxPayloadBytes, `jobs[${i}].payload`));
       priorities.push(integerInRange('priority', job.priority ?? 0, INT32_MIN, INT32_MAX));
       delays.push(nonNegativeInteger('delayMs', job.delayMs ?? 0, 2 ** 40));
       attempts.push(
-        positiveInteger('maxAttempts', job.maxAttempts ?? this.#maxAttempts, INT32_MAX),
+        positiveInteger('maxAttempts', job.maxAttempts ?? this.#cfg.maxAttempts, INT32_MAX),
       );
       keys.push(
         job.idempotencyKey === undefined ? null : validateIdempotencyKey(job.idempotencyKey),
@@ -272,7 +200,7 @@ export class PostgresJobQueue implements Closeable {
       [queue, payloads, priorities, delays, attempts, keys, this.#channel],
       'enqueue',
     );
-    this.#metrics.increment(M.JOBS_ENQUEUED, rows.length);
+    this.#cfg.metrics.increment(M.JOBS_ENQUEUED, rows.length);
     if (rows.length === jobs.length) return rows.map((row) => ({ id: row.id, created: true }));
     return this.#resolveDuplicates(db, queue, keys, rows);
   }
@@ -326,7 +254,7 @@ export class PostgresJobQueue implements Closeable {
     this.#life.assertOpen('claim');
     validateQueueName(queue);
     const limit = positiveInteger('limit', options.limit ?? 1, MAX_BATCH);
-    const leaseMs = positiveInteger('leaseMs', options.leaseMs ?? this.#leaseMs, 2 ** 31);
+    const leaseMs = positiveInteger('leaseMs', options.leaseMs ?? this.#cfg.leaseMs, 2 ** 31);
     return this.#claim<T>(queue, limit, leaseMs);
   }
 
@@ -334,11 +262,11 @@ export class PostgresJobQueue implements Closeable {
     const rows = await runQuery<ClaimRow>(
       this.#resolved.pool,
       this.#sql.get('claim'),
-      [queue, limit, leaseMs, this.#workerId, this.#syncCommit],
+      [queue, limit, leaseMs, this.#cfg.workerId, this.#cfg.syncCommit],
       'claim',
     );
     rows.sort((a, b) => b.priority - a.priority || compareIds(a.id, b.id));
-    this.#metrics.increment(M.JOBS_CLAIMED, rows.length);
+    this.#cfg.metrics.increment(M.JOBS_CLAIMED, rows.length);
     return rows.map((row) => ({
       id: row.id,
       queue,
@@ -372,8 +300,8 @@ export class PostgresJobQueue implements Closeable {
   }
 
   #encodeResult(result: unknown): string | null {
-    if (result === undefined || this.#completedMs === 0) return null;
-    return encodeValue(result, this.#maxPayloadBytes, 'result');
+    if (result === undefined || this.#cfg.completedMs === 0) return null;
+    return encodeValue(result, this.#cfg.maxPayloadBytes, 'result');
   }
 
   async #ackEncoded(
@@ -385,11 +313,11 @@ export class PostgresJobQueue implements Closeable {
     const ids = items.map((item) => item.job.id);
     const attempts = items.map((item) => item.job.attempt);
     let rows: unknown[];
-    if (this.#completedMs === 0) {
+    if (this.#cfg.completedMs === 0) {
       rows = await runQuery(
         this.#resolved.pool,
         this.#sql.get('ackDelete'),
-        [ids, attempts, this.#syncCommit],
+        [ids, attempts, this.#cfg.syncCommit],
         'ack',
       );
     } else {
@@ -397,13 +325,13 @@ export class PostgresJobQueue implements Closeable {
       rows = await runQuery(
         this.#resolved.pool,
         this.#sql.get('ack'),
-        [ids, attempts, results, this.#syncCommit],
+        [ids, attempts, results, this.#cfg.syncCommit],
         'ack',
       );
     }
-    this.#metrics.increment(M.JOBS_COMPLETED, rows.length);
+    this.#cfg.metrics.increment(M.JOBS_COMPLETED, rows.length);
     if (rows.length < items.length)
-      this.#metrics.increment(M.LEASES_LOST, items.length - rows.length);
+      this.#cfg.metrics.increment(M.LEASES_LOST, items.length - rows.length);
     return rows.length;
   }
 
@@ -429,25 +357,27 @@ export class PostgresJobQueue implements Closeable {
     options: NackOptions,
   ): Promise<'queued' | 'dead' | null> {
     const id = job.id;
-    const delay = options.delayMs ?? backoffDelay(this.#backoff, job.attempt);
+    const delay = options.delayMs ?? backoffDelay(this.#cfg.backoff, job.attempt);
     const message = storableText(error instanceof Error ? error.message : String(error));
     const rows = await runQuery<{ state: 'queued' | 'dead' }>(
       this.#resolved.pool,
       this.#sql.get('nack'),
-      [id, job.attempt, delay, message, options.dead === true, this.#channel, this.#syncCommit],
+      [id, job.attempt, delay, message, options.dead === true, this.#channel, this.#cfg.syncCommit],
       'nack',
     );
     const state = rows[0]?.state ?? null;
-    if (state === null) this.#metrics.increment(M.LEASES_LOST);
+    if (state === null) this.#cfg.metrics.increment(M.LEASES_LOST);
     else
-      this.#metrics.increment(M.JOBS_FAILED, 1, { outcome: state === 'dead' ? 'dead' : 'retry' });
+      this.#cfg.metrics.increment(M.JOBS_FAILED, 1, {
+        outcome: state === 'dead' ? 'dead' : 'retry',
+      });
     return state;
   }
 
   /** Extends the leases of held jobs; returns the ids still held (the others were lost). */
   async renew(
     jobs: readonly Pick<ClaimedJob, 'id' | 'attempt'>[],
-    leaseMs = this.#leaseMs,
+    leaseMs = this.#cfg.leaseMs,
   ): Promise<Set<string>> {
     this.#life.assertOpen('renew');
     positiveInteger('leaseMs', leaseMs, 2 ** 31);
@@ -463,7 +393,7 @@ export class PostgresJobQueue implements Closeable {
     const rows = await runQuery<{ id: string }>(
       this.#resolved.pool,
       this.#sql.get('renew'),
-      [jobs.map((j) => j.id), jobs.map((j) => j.attempt), leaseMs, this.#syncCommit],
+      [jobs.map((j) => j.id), jobs.map((j) => j.attempt), leaseMs, this.#cfg.syncCommit],
       'renew',
     );
     return new Set(rows.map((row) => row.id));
@@ -484,7 +414,7 @@ export class PostgresJobQueue implements Closeable {
       'cancel',
     );
     if ((rows[0]?.cancelled ?? 0) > 0) {
-      this.#metrics.increment(M.JOBS_CANCELLED);
+      this.#cfg.metrics.increment(M.JOBS_CANCELLED);
       return true;
     }
     if ((await this.get(id)) === undefined) throw notFound(id);
@@ -571,7 +501,7 @@ export class PostgresJobQueue implements Closeable {
       'reap',
     );
     const reaped = rows[0]?.reaped ?? 0;
-    this.#metrics.increment(M.JOBS_REAPED, reaped);
+    this.#cfg.metrics.increment(M.JOBS_REAPED, reaped);
     return reaped;
   }
 
@@ -586,7 +516,7 @@ export class PostgresJobQueue implements Closeable {
     const rows = await runQuery<{ deleted: number }>(
       this.#resolved.pool,
       this.#sql.get('sweep'),
-      [this.#completedMs, this.#deadMs, limit],
+      [this.#cfg.completedMs, this.#cfg.deadMs, limit],
       'sweep',
     );
     return rows[0]?.deleted ?? 0;
@@ -611,11 +541,11 @@ export class PostgresJobQueue implements Closeable {
 
   #host(): WorkerHost {
     return {
-      clock: this.#clock,
-      metrics: this.#metrics,
-      onError: this.#onError,
-      leaseMs: this.#leaseMs,
-      pollIntervalMs: this.#pollIntervalMs,
+      clock: this.#cfg.clock,
+      metrics: this.#cfg.metrics,
+      onError: this.#cfg.onError,
+      leaseMs: this.#cfg.leaseMs,
+      pollIntervalMs: this.#cfg.pollIntervalMs,
       claim: (queue, limit, leaseMs) => this.#claim(queue, limit, leaseMs),
       encodeResult: (result) => this.#encodeResult(result),
       ackEncoded: (items) => this.#ackEncoded(items),
@@ -648,15 +578,15 @@ export class PostgresJobQueue implements Closeable {
     const tick = (): void => {
       if (stopped || this.#life.isClosed) return;
       Promise.all([this.#reap(1000), this.#sweep(1000)])
-        .catch((error: unknown) => this.#onError(toError(error)))
+        .catch((error: unknown) => this.#cfg.onError(toError(error)))
         .finally(() => {
           if (!stopped && !this.#life.isClosed) {
-            timer = this.#clock.setTimer(this.#maintenanceIntervalMs, tick);
+            timer = this.#cfg.clock.setTimer(this.#cfg.maintenanceIntervalMs, tick);
             timer.unref();
           }
         });
     };
-    timer = this.#clock.setTimer(0, tick);
+    timer = this.#cfg.clock.setTimer(0, tick);
     timer.unref();
     this.#maintenance = {
       cancel: () => {

@@ -93,9 +93,7 @@ describe('job value validation', () => {
     expect(codeOf(() => encodeValue(undefined, 1000, 'payload'))).toBe(
       'ERR_CODEC_NOT_SERIALIZABLE',
     );
-    expect(codeOf(() => encodeValue('é'.repeat(600), 1000, 'payload'))).toBe(
-      'ERR_CODEC_TOO_LARGE',
-    );
+    expect(codeOf(() => encodeValue('é'.repeat(600), 1000, 'payload'))).toBe('ERR_CODEC_TOO_LARGE');
     expect(encodeValue({ "'; DROP": 1 }, 1000, 'payload')).toBe('{"\'; DROP":1}');
   });
 
