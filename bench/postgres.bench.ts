@@ -271,6 +271,15 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       lowerIsBetter: true,
       target: '<= 5 ms',
     });
+    const commitLatency: number[] = [];
+    for (let i = 0; i < (options.quick ? 5 : 40); i++) {
+      const t0 = performance.now();
+      await admin.query(`INSERT INTO ${majraSchema}.raw_insert (payload) VALUES ($1)`, ['{}']);
+      commitLatency.push(performance.now() - t0);
+    }
+    notes.push(
+      `one committed single-row INSERT took ${median(commitLatency).toFixed(2)} ms (p50) in this run: add-to-start latency includes one such commit (the enqueue) plus the claim`,
+    );
     notes.push(
       `majra latency p99 ${percentile(majraLat, 99).toFixed(2)} ms over ${majraLat.length} samples`,
     );
