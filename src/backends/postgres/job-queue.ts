@@ -183,6 +183,10 @@ export class PostgresJobQueue implements Closeable {
     const attempts: number[] = [];
     const keys: (string | null)[] = [];
     jobs.forEach((job, i) => {
+      const entry: unknown = job;
+      if (typeof entry !== 'object' || entry === null) {
+        throw new InvalidArgumentError(`jobs[${i}]: expected an object with a payload`);
+      }
       payloads.push(encodeValue(job.payload, this.#cfg.maxPayloadBytes, `jobs[${i}].payload`));
       priorities.push(integerInRange('priority', job.priority ?? 0, INT32_MIN, INT32_MAX));
       delays.push(nonNegativeInteger('delayMs', job.delayMs ?? 0, 2 ** 40));

@@ -19,6 +19,7 @@ export class NotificationListener {
   readonly #onMessage: (payload: string) => void;
   readonly #onReconnect: () => void;
   #client: PoolClient | undefined;
+  #detach: (() => void) | undefined;
   #timer: TimerHandle | undefined;
   #failures = 0;
   #stopped = false;
@@ -54,26 +55,38 @@ export class NotificationListener {
     const onError = (error: Error): void => {
       this.#drop(client, error);
     };
+    const onEnd = (): void => this.#drop(client, new Error('LISTEN connection ended'));
     client.on('notification', onNotification);
     client.on('error', onError);
-    client.on('end', () => this.#drop(client, new Error('LISTEN connection ended')));
+    client.on('end', onEnd);
+    const detach = (): void => {
+      client.off('notification', onNotification);
+      client.off('error', onError);
+      client.off('end', onEnd);
+    };
     try {
       await client.query(`LISTEN ${quoteIdentifier(this.#channel)}`);
     } catch (error) {
+      detach();
       client.release(error instanceof Error ? error : true);
       throw wrapPgError(error, 'LISTEN');
     }
     if (this.#stopped) {
+      detach();
       client.release(true);
       return;
     }
     this.#client = client;
+    this.#detach = detach;
     this.#failures = 0;
   }
 
   #drop(client: PoolClient, error: Error): void {
     if (this.#client !== client) return;
     this.#client = undefined;
+    this.#detach?.();
+    // A late 'error' from the dead socket must not become an unhandled event.
+    client.on('error', () => undefined);
     client.release(error);
     if (this.#stopped) return;
     this.#onError(wrapPgError(error, 'LISTEN connection'));
@@ -106,6 +119,8 @@ export class NotificationListener {
     const client = this.#client;
     this.#client = undefined;
     if (client === undefined) return;
+    this.#detach?.();
+    client.on('error', () => undefined);
     try {
       await client.query(`UNLISTEN ${quoteIdentifier(this.#channel)}`);
       client.release();
