@@ -17,31 +17,36 @@ afterAll(async () => {
 describe('migrations', () => {
   it('applies once, records versions, and is a no-op the second time', async () => {
     const first = await migrate(admin, { schema });
-    expect(first.applied.map((a) => a.version)).toEqual([1]);
+    expect(first.applied.map((a) => a.version)).toEqual(bundledMigrations().map((f) => f.version));
     const second = await migrate(admin, { schema });
     expect(second.applied).toEqual([]);
-    expect(second.version).toBe(1);
+    expect(second.version).toBe(bundledMigrations().length);
     const { rows } = await admin.query<{ version: number }>(
       `SELECT version FROM "${schema}".majra_migrations`,
     );
-    expect(rows).toEqual([{ version: 1 }]);
+    expect(rows.map((r) => r.version)).toEqual(bundledMigrations().map((f) => f.version));
   });
 
   it('serialises concurrent migrations from separate sessions under the advisory lock', async () => {
     const race = `${schema}_race`;
-    const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: databaseUrl(), max: 1 }));
+    const pools = Array.from(
+      { length: 4 },
+      () => new pg.Pool({ connectionString: databaseUrl(), max: 1 }),
+    );
     try {
       const reports = await Promise.all(pools.map((pool) => migrate(pool, { schema: race })));
       const applied = reports.flatMap((r) => r.applied);
-      expect(applied).toHaveLength(1);
-      expect(reports.every((r) => r.version === 1)).toBe(true);
+      expect(applied).toHaveLength(bundledMigrations().length);
+      expect(reports.every((r) => r.version === bundledMigrations().length)).toBe(true);
     } finally {
       await Promise.all(pools.map((pool) => pool.end()));
     }
   });
 
   it('refuses to run when an applied migration file changed (append-only)', async () => {
-    await admin.query(`UPDATE "${schema}".majra_migrations SET checksum = 'tampered' WHERE version = 1`);
+    await admin.query(
+      `UPDATE "${schema}".majra_migrations SET checksum = 'tampered' WHERE version = 1`,
+    );
     const error: unknown = await migrate(admin, { schema }).catch((e: unknown) => e);
     expect(isMajraError(error, 'ERR_POSTGRES_MIGRATION')).toBe(true);
     // Nothing was applied or rewritten by the refused run.
@@ -84,7 +89,11 @@ describe('migrations', () => {
   it('routes idle-client errors to onError instead of crashing the process', async () => {
     const appName = uniqueName('majra_idle');
     const errors: Error[] = [];
-    const pool = new pg.Pool({ connectionString: databaseUrl(), application_name: appName, max: 3 });
+    const pool = new pg.Pool({
+      connectionString: databaseUrl(),
+      application_name: appName,
+      max: 3,
+    });
     const queue = await connectPostgresJobQueue({ pool, schema, onError: (e) => errors.push(e) });
     try {
       // Park two idle clients in the pool, then kill every connection of this app.

@@ -44,3 +44,5 @@ export type {
   RetentionOptions,
   WorkOptions,
 } from './job-types.js';
+export { connectPostgresQueueStore, PostgresQueueStore } from './queue-store.js';
+export type { PostgresQueueStoreOptions } from './queue-store.js';
