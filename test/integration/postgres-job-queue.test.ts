@@ -116,7 +116,13 @@ describe('PostgresJobQueue', () => {
       const error = await caught(promise);
       expect(isMajraError(error) ? error.code : error).toBe(code);
     }
-    expect(await queue.counts(q)).toEqual({ queued: 0, running: 0, completed: 0, dead: 0, cancelled: 0 });
+    expect(await queue.counts(q)).toEqual({
+      queued: 0,
+      running: 0,
+      completed: 0,
+      dead: 0,
+      cancelled: 0,
+    });
   });
 
   it('enqueues inside the caller transaction: rollback leaves no job, commit publishes it', async () => {
@@ -246,14 +252,23 @@ describe('PostgresJobQueue', () => {
     expect(await keepNone.ack(job)).toBe(true);
     expect(await keepNone.get(id)).toBeUndefined();
     // Churn: many dead jobs, then one sweep pass keeps the table bounded.
-    await keepNone.enqueueMany(q, Array.from({ length: 100 }, (_, i) => ({ payload: i, maxAttempts: 1 })));
+    await keepNone.enqueueMany(
+      q,
+      Array.from({ length: 100 }, (_, i) => ({ payload: i, maxAttempts: 1 })),
+    );
     for (const claimed of await keepNone.claim(q, { limit: 100 })) {
       await keepNone.nack(claimed, 'x');
     }
     expect((await keepNone.counts(q)).dead).toBe(100);
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(await keepNone.sweep(10_000)).toBeGreaterThanOrEqual(100);
-    expect(await keepNone.counts(q)).toEqual({ queued: 0, running: 0, completed: 0, dead: 0, cancelled: 0 });
+    expect(await keepNone.counts(q)).toEqual({
+      queued: 0,
+      running: 0,
+      completed: 0,
+      dead: 0,
+      cancelled: 0,
+    });
   });
 
   it('work() runs handlers with bounded concurrency, nacks throws, stores results', async () => {
@@ -277,13 +292,33 @@ describe('PostgresJobQueue', () => {
       Array.from({ length: 30 }, (_, i) => ({ payload: i + 1, maxAttempts: 1 })),
     );
     await expect
-      .poll(async () => (await queue.counts(q)).completed + (await queue.counts(q)).dead, { timeout: 20_000 })
+      .poll(async () => (await queue.counts(q)).completed + (await queue.counts(q)).dead, {
+        timeout: 20_000,
+      })
       .toBe(30);
     await worker.close();
     expect(peak).toBeLessThanOrEqual(3);
     const counts = await queue.counts(q);
     expect(counts.dead).toBe(3);
     expect((await queue.get(results[4]?.id ?? ''))?.result).toBe(10);
+  });
+
+  it('abort() signals running handlers, nacks the ones that throw, and stops', async () => {
+    const q = 'abort';
+    const { id } = await queue.enqueue(q, 'long', { maxAttempts: 5 });
+    let started = false;
+    const worker = queue.work(q, (_job, { signal }) => {
+      started = true;
+      return new Promise<void>((_resolve, reject) => {
+        signal.addEventListener('abort', () => reject(signal.reason as Error));
+      });
+    });
+    await expect.poll(() => started, { timeout: 10_000 }).toBe(true);
+    await worker.abort();
+    expect(worker.isClosed).toBe(true);
+    const info = await queue.get(id);
+    expect(info).toMatchObject({ state: 'queued', attempts: 1 });
+    expect(info?.lastError).toMatch(/worker stopping/);
   });
 
   it('closes idempotently and refuses work afterwards', async () => {

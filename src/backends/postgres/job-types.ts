@@ -128,7 +128,7 @@ export interface NackOptions {
 
 /** Context given to a work handler. */
 export interface JobContext {
-  /** Aborts when the job is cancelled (from any process), its lease is lost, or the worker is force-stopped. */
+  /** Aborts when the job is cancelled (from any process), its lease is lost, or the worker is force-stopped with `abort()`. */
   readonly signal: AbortSignal;
 }
 

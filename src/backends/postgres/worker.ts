@@ -293,6 +293,22 @@ export class JobWorker implements Closeable {
     return this.#life.isClosed;
   }
 
+  /**
+   * Force-stop: aborts every running handler's signal (reason: `ERR_ABORTED`, "worker
+   * stopping"), then closes like `close()`. Handlers that honour the signal end early; a
+   * handler that then throws is nacked as usual (the job is retried after its backoff),
+   * one that returns is acked.
+   */
+  abort(): Promise<void> {
+    const closing = this.close();
+    for (const entry of this.#inFlight.values()) {
+      if (!entry.controller.signal.aborted) {
+        entry.controller.abort(new AbortedError(`job ${entry.job.id}: worker stopping`));
+      }
+    }
+    return closing;
+  }
+
   /** Stops claiming and waits for running handlers to finish and be acknowledged. */
   close(): Promise<void> {
     return this.#life.close(async () => {
