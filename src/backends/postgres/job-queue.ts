@@ -34,9 +34,10 @@ import type {
 import { NotificationListener } from './listener.js';
 import { migrate } from './migrate.js';
 import * as M from './metrics.js';
-import { resolvePool, runQuery, type Queryable, type ResolvedPool } from './pool.js';
+import { resolvePool, runQuery, type ResolvedPool } from './pool.js';
 import { StatementSet } from './sql-file.js';
 import { JobWorker, type WorkerHost } from './worker.js';
+import { resolveDuplicates, toJobInfo } from './job-rows.js';
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
@@ -206,48 +207,7 @@ export class PostgresJobQueue implements Closeable {
     );
     this.#cfg.metrics.increment(M.JOBS_ENQUEUED, rows.length);
     if (rows.length === jobs.length) return rows.map((row) => ({ id: row.id, created: true }));
-    return this.#resolveDuplicates(db, queue, keys, rows);
-  }
-
-  async #resolveDuplicates(
-    db: Queryable,
-    queue: string,
-    keys: readonly (string | null)[],
-    inserted: readonly { id: string; idempotency_key: string | null }[],
-  ): Promise<EnqueueResult[]> {
-    const byKey = new Map<string, EnqueueResult>();
-    const plain: EnqueueResult[] = [];
-    for (const row of inserted) {
-      if (row.idempotency_key === null) plain.push({ id: row.id, created: true });
-      else byKey.set(row.idempotency_key, { id: row.id, created: true });
-    }
-    const missing = [...new Set(keys.filter((k): k is string => k !== null && !byKey.has(k)))];
-    const found = await runQuery<{ id: string; idempotency_key: string }>(
-      db,
-      this.#sql.get('findByKeys'),
-      [queue, missing],
-      'enqueue (idempotency lookup)',
-    );
-    for (const row of found) byKey.set(row.idempotency_key, { id: row.id, created: false });
-    let next = 0;
-    const seen = new Set<string>();
-    return keys.map((key) => {
-      if (key === null) {
-        const result = plain[next++];
-        if (result === undefined) throw new Error('enqueue: row count mismatch');
-        return result;
-      }
-      const result = byKey.get(key);
-      if (result === undefined) {
-        throw new NotFoundError(`idempotency key conflict but the job is gone: ${key}`, {
-          code: 'ERR_POSTGRES_JOB_NOT_FOUND',
-        });
-      }
-      // A key repeated inside one batch yields one job; later copies report created: false.
-      const out = seen.has(key) ? { id: result.id, created: false } : result;
-      seen.add(key);
-      return out;
-    });
+    return resolveDuplicates(db, this.#sql.get('findByKeys'), queue, keys, rows);
   }
 
   /** Claims up to `limit` due jobs of `queue`, leased for `leaseMs`. Highest priority first, FIFO within. */
@@ -451,22 +411,7 @@ export class PostgresJobQueue implements Closeable {
       'get',
     );
     if (row === undefined) return undefined;
-    return {
-      id: row['id'] as string,
-      queue: row['queue'] as string,
-      state: row['state'] as JobState,
-      priority: row['priority'] as number,
-      payload: decodeValue(row['payload'] as string) as T,
-      attempts: row['attempts'] as number,
-      maxAttempts: row['max_attempts'] as number,
-      idempotencyKey: row['idempotency_key'] as string | null,
-      lastError: row['last_error'] as string | null,
-      result: decodeValue(row['result'] as string | null),
-      createdAt: row['created_at'] as number,
-      runAt: row['run_at'] as number,
-      startedAt: row['started_at'] as number | null,
-      finishedAt: row['finished_at'] as number | null,
-    };
+    return toJobInfo<T>(row);
   }
 
   /** Job counts of a queue by state (every state present, zero when none). */
