@@ -413,23 +413,28 @@ export const ERROR_CODES = {
   // --- postgres / sqlite ------------------------------------------------------------
   ERR_POSTGRES_UNAVAILABLE: {
     errorClass: 'BackendError',
-    description: 'PostgreSQL could not be reached (refused, timed out, authentication or database missing).',
+    description:
+      'PostgreSQL could not be reached (refused, timed out, authentication or database missing).',
   },
   ERR_POSTGRES_QUERY: {
     errorClass: 'BackendError',
-    description: 'A PostgreSQL statement failed; `cause` holds the driver error and `details.sqlState` its code.',
+    description:
+      'A PostgreSQL statement failed; `cause` holds the driver error and `details.sqlState` its code.',
   },
   ERR_POSTGRES_MIGRATION: {
     errorClass: 'BackendError',
-    description: 'A schema migration failed or an applied migration file was changed (append-only rule).',
+    description:
+      'A schema migration failed or an applied migration file was changed (append-only rule).',
   },
   ERR_POSTGRES_INVALID_SCHEMA: {
     errorClass: 'InvalidArgumentError',
-    description: 'A PostgreSQL schema name is not a plain identifier (letters, digits, `_`, at most 63 bytes, no `pg_` prefix).',
+    description:
+      'A PostgreSQL schema name is not a plain identifier (letters, digits, `_`, at most 63 bytes, no `pg_` prefix).',
   },
   ERR_POSTGRES_INVALID_QUEUE: {
     errorClass: 'InvalidArgumentError',
-    description: 'A job queue name is empty, longer than 200 characters or contains a control character.',
+    description:
+      'A job queue name is empty, longer than 200 characters or contains a control character.',
   },
   ERR_POSTGRES_JOB_NOT_FOUND: {
     errorClass: 'NotFoundError',
