@@ -321,6 +321,22 @@ describe('PostgresJobQueue', () => {
     expect(info?.lastError).toMatch(/worker stopping/);
   });
 
+  it('stays bounded under worker churn: closed workers are forgotten', async () => {
+    const q = 'churn';
+    for (let round = 0; round < 50; round++) {
+      const workers = Array.from({ length: 4 }, () => queue.work(q, () => undefined));
+      expect(queue.activeWorkers).toBe(4);
+      await Promise.all(workers.map((w) => w.close()));
+    }
+    await expect.poll(() => queue.activeWorkers).toBe(0);
+    // A worker started after the churn still gets woken exactly as before.
+    const seen: unknown[] = [];
+    const worker = queue.work(q, (job) => void seen.push(job.payload));
+    await queue.enqueue(q, 'after-churn');
+    await expect.poll(() => seen, { timeout: 10_000 }).toEqual(['after-churn']);
+    await worker.close();
+  });
+
   it('closes idempotently and refuses work afterwards', async () => {
     const q = await open();
     await Promise.all([q.close(), q.close()]);

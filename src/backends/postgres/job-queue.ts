@@ -136,6 +136,11 @@ export class PostgresJobQueue implements Closeable {
     return this.#cfg.schema;
   }
 
+  /** Workers started by `work()` and not closed yet. */
+  get activeWorkers(): number {
+    return this.#workers.size;
+  }
+
   /** This process's worker id, recorded on claimed rows. */
   get workerId(): string {
     return this.#cfg.workerId;
