@@ -46,3 +46,5 @@ export type {
 } from './job-types.js';
 export { connectPostgresQueueStore, PostgresQueueStore } from './queue-store.js';
 export type { PostgresQueueStoreOptions } from './queue-store.js';
+export { connectPostgresWorkflowStore, PostgresWorkflowStore } from './workflow-store.js';
+export type { PostgresWorkflowStoreOptions } from './workflow-store.js';
