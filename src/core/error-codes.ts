@@ -411,6 +411,35 @@ export const ERROR_CODES = {
     description: 'Redis returned data majra did not write (a foreign or corrupted value).',
   },
   // --- postgres / sqlite ------------------------------------------------------------
+  ERR_POSTGRES_UNAVAILABLE: {
+    errorClass: 'BackendError',
+    description:
+      'PostgreSQL could not be reached (refused, timed out, authentication or database missing).',
+  },
+  ERR_POSTGRES_QUERY: {
+    errorClass: 'BackendError',
+    description:
+      'A PostgreSQL statement failed; `cause` holds the driver error and `details.sqlState` its code.',
+  },
+  ERR_POSTGRES_MIGRATION: {
+    errorClass: 'BackendError',
+    description:
+      'A schema migration failed or an applied migration file was changed (append-only rule).',
+  },
+  ERR_POSTGRES_INVALID_SCHEMA: {
+    errorClass: 'InvalidArgumentError',
+    description:
+      'A PostgreSQL schema name is not a plain identifier (letters, digits, `_`, at most 63 bytes, no `pg_` prefix).',
+  },
+  ERR_POSTGRES_INVALID_QUEUE: {
+    errorClass: 'InvalidArgumentError',
+    description:
+      'A job queue name is empty, longer than 200 characters or contains a control character.',
+  },
+  ERR_POSTGRES_JOB_NOT_FOUND: {
+    errorClass: 'NotFoundError',
+    description: 'No job with the given id exists (never created, or removed by retention).',
+  },
   // --- ws / prometheus / cli --------------------------------------------------------
   ERR_WS_BAD_FRAME: {
     errorClass: 'ProtocolError',

@@ -1,0 +1,129 @@
+-- Statements of PostgresWorkflowStore. Each block starts with `-- name: <id>`; the
+-- comment lines under it document its `$n` parameters. {{schema}} is the quoted schema
+-- identifier; every value is a parameter. Times are the store clock's epoch ms.
+
+-- name: insertRun
+-- $1 id, $2 workflow id, $3 definition hash, $4 status, $5 input JSON text, $6 now,
+-- $7 started_at, $8 owner, $9 lease expiry. No row returned when the id exists.
+INSERT INTO {{schema}}.majra_workflow_runs
+  (id, workflow_id, definition_hash, status, input_json, output_json, error,
+   created_at, started_at, completed_at, updated_at, owner, lease_expires_at)
+VALUES ($1, $2, $3, $4, $5, 'null', NULL, $6, $7, NULL, $6, $8, $9)
+ON CONFLICT (id) DO NOTHING
+RETURNING id
+
+-- name: getRun
+-- $1 run id.
+SELECT * FROM {{schema}}.majra_workflow_runs WHERE id = $1
+
+-- name: countRuns
+-- No parameters.
+SELECT count(*)::int AS n FROM {{schema}}.majra_workflow_runs
+
+-- name: updateRun
+-- Fenced patch. $1 id, $2 owner, $3 now; flags and values: $4/$5 status, $6/$7 output
+-- JSON text, $8/$9 error, $10/$11 started_at, $12/$13 completed_at; $14 terminal
+-- (releases the lease).
+UPDATE {{schema}}.majra_workflow_runs SET
+  status = CASE WHEN $4::boolean THEN $5::text ELSE status END,
+  output_json = CASE WHEN $6::boolean THEN $7::text ELSE output_json END,
+  error = CASE WHEN $8::boolean THEN $9::text ELSE error END,
+  started_at = CASE WHEN $10::boolean THEN $11::float8 ELSE started_at END,
+  completed_at = CASE WHEN $12::boolean THEN $13::float8 ELSE completed_at END,
+  updated_at = $3,
+  owner = CASE WHEN $14::boolean THEN NULL ELSE owner END,
+  lease_expires_at = CASE WHEN $14::boolean THEN NULL ELSE lease_expires_at END
+WHERE id = $1 AND owner = $2
+RETURNING id
+
+-- name: listRuns
+-- $1 workflow id (NULL = all), $2 statuses text[] (NULL = all), $3 limit, $4 offset.
+SELECT * FROM {{schema}}.majra_workflow_runs
+WHERE ($1::text IS NULL OR workflow_id = $1)
+  AND ($2::text[] IS NULL OR status = ANY($2::text[]))
+ORDER BY created_at, id
+LIMIT $3 OFFSET $4
+
+-- name: listResumable
+-- $1 now, $2 limit. Unfinished runs with no live lease.
+SELECT * FROM {{schema}}.majra_workflow_runs
+WHERE status IN ('pending', 'running')
+  AND (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= $1)
+ORDER BY created_at, id
+LIMIT $2
+
+-- name: claimRun
+-- $1 id, $2 owner, $3 now, $4 lease expiry. One row only when the lease is free,
+-- expired or already ours; the row lock makes concurrent claims serialise, and the
+-- loser re-checks the condition against the winner's committed row.
+UPDATE {{schema}}.majra_workflow_runs
+SET owner = $2, lease_expires_at = $4, updated_at = $3
+WHERE id = $1
+  AND (owner IS NULL OR owner = $2 OR lease_expires_at IS NULL OR lease_expires_at <= $3)
+RETURNING *
+
+-- name: renewLease
+-- $1 id, $2 owner, $3 now, $4 lease expiry.
+UPDATE {{schema}}.majra_workflow_runs SET lease_expires_at = $4, updated_at = $3
+WHERE id = $1 AND owner = $2
+RETURNING id
+
+-- name: releaseRun
+-- $1 id, $2 owner, $3 now.
+UPDATE {{schema}}.majra_workflow_runs SET owner = NULL, lease_expires_at = NULL, updated_at = $3
+WHERE id = $1 AND owner = $2
+RETURNING id
+
+-- name: saveStep
+-- $1 owner, $2 now, $3 run id, $4 step id, $5 status, $6 attempt, $7 output JSON text,
+-- $8 error, $9 started_at, $10 completed_at, $11 duration_ms, $12 fallback step id.
+-- One statement: the fenced touch of the run and the upsert commit together, and no
+-- step is written when the owner lost the lease.
+WITH touched AS (
+  UPDATE {{schema}}.majra_workflow_runs SET updated_at = $2
+  WHERE id = $3 AND owner = $1
+  RETURNING id
+)
+INSERT INTO {{schema}}.majra_workflow_steps
+  (run_id, step_id, status, attempt, output_json, error, started_at, completed_at,
+   duration_ms, fallback_step_id)
+SELECT id, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM touched
+ON CONFLICT (run_id, step_id) DO UPDATE SET
+  status = excluded.status,
+  attempt = excluded.attempt,
+  output_json = excluded.output_json,
+  error = excluded.error,
+  started_at = excluded.started_at,
+  completed_at = excluded.completed_at,
+  duration_ms = excluded.duration_ms,
+  fallback_step_id = excluded.fallback_step_id
+RETURNING run_id
+
+-- name: getSteps
+-- $1 run id. Ordered by started_at (NULL last), then step id.
+SELECT * FROM {{schema}}.majra_workflow_steps WHERE run_id = $1
+ORDER BY started_at ASC NULLS LAST, step_id
+
+-- name: deleteRuns
+-- $1 run ids text[]. Deletes the runs and their step records in one statement.
+WITH steps AS (
+  DELETE FROM {{schema}}.majra_workflow_steps WHERE run_id = ANY($1::text[])
+), runs AS (
+  DELETE FROM {{schema}}.majra_workflow_runs WHERE id = ANY($1::text[]) RETURNING id
+)
+SELECT count(*)::int AS n FROM runs
+
+-- name: expiredRuns
+-- $1 cutoff (now - finishedRunTtlMs). Finished runs at or before the cutoff, locked.
+SELECT id FROM {{schema}}.majra_workflow_runs
+WHERE status IN ('completed', 'failed', 'cancelled')
+  AND COALESCE(completed_at, updated_at) <= $1
+FOR UPDATE SKIP LOCKED
+
+-- name: oldestFinished
+-- $1 how many. Finished runs, oldest completion first, locked.
+SELECT id FROM {{schema}}.majra_workflow_runs
+WHERE status IN ('completed', 'failed', 'cancelled')
+ORDER BY COALESCE(completed_at, updated_at), id
+LIMIT $1
+FOR UPDATE SKIP LOCKED

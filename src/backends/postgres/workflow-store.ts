@@ -1,0 +1,430 @@
+import type { PoolClient } from 'pg';
+import { systemClock, type Clock } from '../../core/clock.js';
+import type { JsonValue } from '../../core/codec.js';
+import { BackendError, InvalidStateError, isMajraError } from '../../core/errors.js';
+import { Lifecycle } from '../../core/lifecycle.js';
+import {
+  checkId,
+  checkLeaseMs,
+  checkLimit,
+  checkListQuery,
+  checkNewRun,
+  checkRetention,
+  checkRunPatch,
+  checkStepRecord,
+  isRunStatus,
+  isStepStatus,
+} from '../../workflow/store-support.js';
+import {
+  isTerminalRunStatus,
+  type ClaimResult,
+  type ListRunsQuery,
+  type NewWorkflowRun,
+  type StepRecord,
+  type WorkflowRunPatch,
+  type WorkflowRunRecord,
+  type WorkflowStore,
+  type WorkflowStoreOptions,
+} from '../../workflow/types.js';
+import { DEFAULT_SCHEMA, validateSchemaName } from './identifier.js';
+import { migrate } from './migrate.js';
+import {
+  resolvePool,
+  runQuery,
+  withTransaction,
+  type PostgresConnectionOptions,
+  type Queryable,
+  type ResolvedPool,
+} from './pool.js';
+import { StatementSet } from './sql-file.js';
+
+/** Options of {@link connectPostgresWorkflowStore}. */
+export interface PostgresWorkflowStoreOptions
+  extends WorkflowStoreOptions, PostgresConnectionOptions {
+  /** Schema holding the tables (created and migrated at connect). @defaultValue 'majra' */
+  readonly schema?: string | undefined;
+  /** Clock for record times, leases and the TTL. @defaultValue systemClock */
+  readonly clock?: Clock | undefined;
+}
+
+interface RunRow {
+  id: string;
+  workflow_id: string;
+  definition_hash: string;
+  status: string;
+  input_json: string;
+  output_json: string;
+  error: string | null;
+  created_at: number;
+  started_at: number | null;
+  completed_at: number | null;
+  updated_at: number;
+  owner: string | null;
+  lease_expires_at: number | null;
+}
+
+interface StepRow {
+  run_id: string;
+  step_id: string;
+  status: string;
+  attempt: number;
+  output_json: string;
+  error: string | null;
+  started_at: number | null;
+  completed_at: number | null;
+  duration_ms: number | null;
+  fallback_step_id: string | null;
+}
+
+function corrupt(what: string, value: unknown): BackendError {
+  return new BackendError(`workflow storage: corrupt ${what}: ${String(value)}`, {
+    code: 'ERR_WORKFLOW_STORAGE',
+  });
+}
+
+function parseJson(text: string, what: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (error) {
+    throw corrupt(what, (error as Error).message);
+  }
+}
+
+function toRun(row: RunRow): WorkflowRunRecord {
+  if (!isRunStatus(row.status)) throw corrupt('run status', row.status);
+  return {
+    id: row.id,
+    workflowId: row.workflow_id,
+    definitionHash: row.definition_hash,
+    status: row.status,
+    input: parseJson(row.input_json, 'run input'),
+    output: parseJson(row.output_json, 'run output'),
+    error: row.error,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+    updatedAt: row.updated_at,
+    owner: row.owner,
+    leaseExpiresAt: row.lease_expires_at,
+  };
+}
+
+function toStep(row: StepRow): StepRecord {
+  if (!isStepStatus(row.status)) throw corrupt('step status', row.status);
+  return {
+    runId: row.run_id,
+    stepId: row.step_id,
+    status: row.status,
+    attempt: row.attempt,
+    output: parseJson(row.output_json, 'step output'),
+    error: row.error,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+    durationMs: row.duration_ms,
+    fallbackStepId: row.fallback_step_id,
+  };
+}
+
+/**
+ * Opens a {@link PostgresWorkflowStore}: adopts `pool` or creates one from
+ * `connectionString`, migrates `schema`, and resolves when ready.
+ *
+ * @example
+ * ```ts
+ * import { WorkflowEngine } from 'majra/workflow';
+ * import { connectPostgresWorkflowStore } from 'majra/postgres';
+ *
+ * const store = await connectPostgresWorkflowStore({
+ *   connectionString: process.env.DATABASE_URL,
+ *   finishedRunTtlMs: 86_400_000,
+ * });
+ * const engine = new WorkflowEngine({ store });
+ * ```
+ */
+export async function connectPostgresWorkflowStore(
+  options: PostgresWorkflowStoreOptions = {},
+): Promise<PostgresWorkflowStore> {
+  const store = new PostgresWorkflowStore(options);
+  try {
+    await migrate(store.pool, { schema: store.schema });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+/**
+ * A {@link WorkflowStore} in PostgreSQL, shared by engines in any number of processes
+ * and machines. Each write is one transaction (most are one statement), synchronously
+ * committed; lease claims are a single conditional UPDATE, so when engines race for a run
+ * exactly one wins; every engine write is fenced by `owner`. Times come from the injected
+ * clock, not the server. Retention (`finishedRunTtlMs`, `maxRuns`) is applied inside
+ * `createRun`'s transaction.
+ */
+export class PostgresWorkflowStore implements WorkflowStore {
+  /** The schema holding the tables. */
+  readonly schema: string;
+  readonly #life = new Lifecycle('PostgresWorkflowStore');
+  readonly #resolved: ResolvedPool;
+  readonly #sql: StatementSet;
+  readonly #clock: Clock;
+  readonly #maxRuns: number;
+  readonly #ttlMs: number | undefined;
+
+  /** Use {@link connectPostgresWorkflowStore}; the constructor validates and does no I/O. */
+  constructor(options: PostgresWorkflowStoreOptions = {}) {
+    this.schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
+    const retention = checkRetention(options);
+    this.#maxRuns = retention.maxRuns;
+    this.#ttlMs = retention.finishedRunTtlMs;
+    this.#clock = options.clock ?? systemClock;
+    this.#resolved = resolvePool(options);
+    this.#sql = new StatementSet('./queries/workflow-store.sql', this.schema);
+  }
+
+  /** The pool in use. */
+  get pool(): ResolvedPool['pool'] {
+    return this.#resolved.pool;
+  }
+
+  get closed(): Promise<void> {
+    return this.#life.closed;
+  }
+
+  get isClosed(): boolean {
+    return this.#life.isClosed;
+  }
+
+  /** Ends an owned pool (a pool you passed in stays open). Idempotent. */
+  close(): Promise<void> {
+    return this.#life.close(() => this.#resolved.release());
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #op<T>(operation: string, body: () => Promise<T>): Promise<T> {
+    this.#life.assertOpen(operation);
+    try {
+      return await body();
+    } catch (error) {
+      if (
+        isMajraError(error) &&
+        error.code !== 'ERR_POSTGRES_QUERY' &&
+        error.code !== 'ERR_POSTGRES_UNAVAILABLE'
+      ) {
+        throw error;
+      }
+      throw new BackendError(
+        `workflow storage: ${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
+        { code: 'ERR_WORKFLOW_STORAGE', cause: error },
+      );
+    }
+  }
+
+  #q<R>(db: Queryable, name: string, values: unknown[]): Promise<R[]> {
+    return runQuery<R & Record<string, unknown>>(db, this.#sql.get(name), values, name);
+  }
+
+  createRun(run: NewWorkflowRun, owner: string, leaseMs: number): Promise<void> {
+    return this.#op('createRun', async () => {
+      checkNewRun(run, owner, leaseMs);
+      const input = JSON.stringify(run.input);
+      return await withTransaction(this.pool, 'createRun', async (client) => {
+        await this.#sweepIn(client);
+        await this.#evictForInsert(client);
+        const now = this.#clock.now();
+        const rows = await this.#q(client, 'insertRun', [
+          run.id,
+          run.workflowId,
+          run.definitionHash,
+          run.status,
+          input,
+          now,
+          run.startedAt,
+          owner,
+          now + leaseMs,
+        ]);
+        if (rows.length === 0) {
+          throw new InvalidStateError(`workflow run ${run.id} already exists`, {
+            code: 'ERR_WORKFLOW_RUN_EXISTS',
+          });
+        }
+      });
+    });
+  }
+
+  getRun(runId: string): Promise<WorkflowRunRecord | undefined> {
+    return this.#op('getRun', async () => {
+      checkId('runId', runId);
+      const [row] = await this.#q<RunRow>(this.pool, 'getRun', [runId]);
+      return row === undefined ? undefined : toRun(row);
+    });
+  }
+
+  updateRun(runId: string, owner: string, patch: WorkflowRunPatch): Promise<boolean> {
+    return this.#op('updateRun', async () => {
+      checkId('runId', runId);
+      checkId('owner', owner);
+      checkRunPatch(patch);
+      const rows = await this.#q(this.pool, 'updateRun', [
+        runId,
+        owner,
+        this.#clock.now(),
+        patch.status !== undefined,
+        patch.status ?? null,
+        patch.output !== undefined,
+        patch.output === undefined ? null : JSON.stringify(patch.output),
+        patch.error !== undefined,
+        patch.error ?? null,
+        patch.startedAt !== undefined,
+        patch.startedAt ?? null,
+        patch.completedAt !== undefined,
+        patch.completedAt ?? null,
+        patch.status !== undefined && isTerminalRunStatus(patch.status),
+      ]);
+      return rows.length === 1;
+    });
+  }
+
+  listRuns(query?: ListRunsQuery): Promise<WorkflowRunRecord[]> {
+    return this.#op('listRuns', async () => {
+      const q = checkListQuery(query);
+      const rows = await this.#q<RunRow>(this.pool, 'listRuns', [
+        q.workflowId ?? null,
+        q.statuses === undefined ? null : [...q.statuses],
+        q.limit,
+        q.offset,
+      ]);
+      return rows.map(toRun);
+    });
+  }
+
+  listResumable(limit?: number): Promise<WorkflowRunRecord[]> {
+    return this.#op('listResumable', async () => {
+      const max = checkLimit('limit', limit);
+      const rows = await this.#q<RunRow>(this.pool, 'listResumable', [this.#clock.now(), max]);
+      return rows.map(toRun);
+    });
+  }
+
+  claimRun(runId: string, owner: string, leaseMs: number): Promise<ClaimResult> {
+    return this.#op('claimRun', async (): Promise<ClaimResult> => {
+      checkId('runId', runId);
+      checkId('owner', owner);
+      checkLeaseMs(leaseMs);
+      const now = this.#clock.now();
+      const [claimed] = await this.#q<RunRow>(this.pool, 'claimRun', [
+        runId,
+        owner,
+        now,
+        now + leaseMs,
+      ]);
+      if (claimed !== undefined) return { claimed: true, run: toRun(claimed) };
+      const [row] = await this.#q<RunRow>(this.pool, 'getRun', [runId]);
+      return { claimed: false, run: row === undefined ? undefined : toRun(row) };
+    });
+  }
+
+  renewLease(runId: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.#op('renewLease', async () => {
+      checkId('runId', runId);
+      checkId('owner', owner);
+      checkLeaseMs(leaseMs);
+      const now = this.#clock.now();
+      const rows = await this.#q(this.pool, 'renewLease', [runId, owner, now, now + leaseMs]);
+      return rows.length === 1;
+    });
+  }
+
+  releaseRun(runId: string, owner: string): Promise<boolean> {
+    return this.#op('releaseRun', async () => {
+      checkId('runId', runId);
+      checkId('owner', owner);
+      const rows = await this.#q(this.pool, 'releaseRun', [runId, owner, this.#clock.now()]);
+      return rows.length === 1;
+    });
+  }
+
+  saveStep(owner: string, record: StepRecord): Promise<boolean> {
+    return this.#op('saveStep', async () => {
+      checkId('owner', owner);
+      checkStepRecord(record);
+      const output = JSON.stringify(record.output);
+      const rows = await this.#q(this.pool, 'saveStep', [
+        owner,
+        this.#clock.now(),
+        record.runId,
+        record.stepId,
+        record.status,
+        record.attempt,
+        output,
+        record.error,
+        record.startedAt,
+        record.completedAt,
+        record.durationMs,
+        record.fallbackStepId,
+      ]);
+      return rows.length === 1;
+    });
+  }
+
+  getSteps(runId: string): Promise<StepRecord[]> {
+    return this.#op('getSteps', async () => {
+      checkId('runId', runId);
+      return (await this.#q<StepRow>(this.pool, 'getSteps', [runId])).map(toStep);
+    });
+  }
+
+  deleteRun(runId: string): Promise<boolean> {
+    return this.#op('deleteRun', async () => {
+      checkId('runId', runId);
+      const [row] = await this.#q<{ n: number }>(this.pool, 'deleteRuns', [[runId]]);
+      return (row?.n ?? 0) === 1;
+    });
+  }
+
+  sweep(): Promise<number> {
+    return this.#op('sweep', () =>
+      withTransaction(this.pool, 'sweep', (client) => this.#sweepIn(client)),
+    );
+  }
+
+  countRuns(): Promise<number> {
+    return this.#op('countRuns', async () => {
+      const [row] = await this.#q<{ n: number }>(this.pool, 'countRuns', []);
+      return row?.n ?? 0;
+    });
+  }
+
+  async #deleteRuns(client: PoolClient, ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const [row] = await this.#q<{ n: number }>(client, 'deleteRuns', [ids]);
+    return row?.n ?? 0;
+  }
+
+  async #sweepIn(client: PoolClient): Promise<number> {
+    if (this.#ttlMs === undefined) return 0;
+    const rows = await this.#q<{ id: string }>(client, 'expiredRuns', [
+      this.#clock.now() - this.#ttlMs,
+    ]);
+    return this.#deleteRuns(
+      client,
+      rows.map((r) => r.id),
+    );
+  }
+
+  async #evictForInsert(client: PoolClient): Promise<void> {
+    if (this.#maxRuns === 0) return;
+    const [count] = await this.#q<{ n: number }>(client, 'countRuns', []);
+    const excess = (count?.n ?? 0) - this.#maxRuns + 1;
+    if (excess <= 0) return;
+    const rows = await this.#q<{ id: string }>(client, 'oldestFinished', [excess]);
+    await this.#deleteRuns(
+      client,
+      rows.map((r) => r.id),
+    );
+  }
+}
