@@ -20,6 +20,9 @@ const entries = Object.keys(pkg.exports)
 // empty module (and of node:crypto, which majra uses) takes that out of the measurement.
 const probe = `
 await import('data:text/javascript,export default 1');
+// process.stdout/stderr are lazily created singletons; drivers (debug, via ioredis) touch
+// them at import to detect colour support. Creating them first keeps them out of the count.
+void process.stdout.isTTY, void process.stderr.isTTY;
 const majraDist = new URL('./dist/', 'file://' + process.cwd() + '/').pathname;
 const counts = { timers: 0, intervals: 0, immediates: 0, envReads: 0 };
 const originals = {};
