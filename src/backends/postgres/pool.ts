@@ -185,6 +185,13 @@ export async function withTransaction<T>(
     throw wrapPgError(error, what);
   }
   let broken: Error | undefined;
+  // A checked-out client has no listener of the pool's: a backend terminated between two
+  // statements (pg_terminate_backend, a restart) is emitted as 'error' on the client and
+  // would crash the process. Record it instead, so the client is discarded on release.
+  const onError = (error: Error): void => {
+    broken = error;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -202,6 +209,7 @@ export async function withTransaction<T>(
     }
     throw wrapPgError(error, what);
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }
