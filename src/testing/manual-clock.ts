@@ -31,14 +31,17 @@ export class ManualClock implements Clock {
     this.#wall = startMs;
   }
 
+  /** Wall-clock time, epoch ms. */
   now(): number {
     return this.#wall;
   }
 
+  /** Monotonic ms since the clock was created. */
   monotonic(): number {
     return this.#mono;
   }
 
+  /** Arms a timer that fires during a later `advance` past its due time. */
   setTimer(delayMs: number, fn: () => void): TimerHandle {
     const timer: PendingTimer = {
       id: this.#nextId++,

@@ -313,14 +313,17 @@ export class WsBridge implements Closeable {
     });
   }
 
+  /** Resolves once `close()` has finished; never rejects. */
   get closed(): Promise<void> {
     return this.#life.closed;
   }
 
+  /** True once `close()` has been called. */
   get isClosed(): boolean {
     return this.#life.isClosed;
   }
 
+  /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

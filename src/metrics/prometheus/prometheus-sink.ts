@@ -64,6 +64,7 @@ export class PrometheusSink implements MetricsSink {
     });
   }
 
+  /** Adds `value` (default 1) to the counter `metric`, registering it on first use. */
   increment(metric: MetricDefinition, value = 1, labels?: MetricLabels): void {
     this.#guard(() => {
       const prom = this.#entry(metric, 'counter', labels)?.prom;
@@ -71,6 +72,7 @@ export class PrometheusSink implements MetricsSink {
     });
   }
 
+  /** Sets the gauge `metric`, registering it on first use. */
   set(metric: MetricDefinition, value: number, labels?: MetricLabels): void {
     this.#guard(() => {
       const prom = this.#entry(metric, 'gauge', labels)?.prom;
@@ -78,6 +80,7 @@ export class PrometheusSink implements MetricsSink {
     });
   }
 
+  /** Records one observation of the histogram `metric`, registering it on first use. */
   observe(metric: MetricDefinition, value: number, labels?: MetricLabels): void {
     this.#guard(() => {
       const prom = this.#entry(metric, 'histogram', labels)?.prom;
