@@ -63,6 +63,8 @@ export class NotificationListener {
       client.off('notification', onNotification);
       client.off('error', onError);
       client.off('end', onEnd);
+      // A terminated backend may still emit 'error' after release; never let it go unhandled.
+      client.on('error', () => undefined);
     };
     try {
       await client.query(`LISTEN ${quoteIdentifier(this.#channel)}`);
