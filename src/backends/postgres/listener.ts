@@ -1,7 +1,7 @@
 import type { Pool, PoolClient, Notification } from 'pg';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { quoteIdentifier } from './identifier.js';
-import { wrapPgError } from './pool.js';
+import { checkout, wrapPgError } from './pool.js';
 
 /**
  * One LISTEN connection per queue object. It holds a pool client for its lifetime,
@@ -46,39 +46,52 @@ export class NotificationListener {
   }
 
   async #connect(): Promise<void> {
-    const client = await this.#pool.connect();
+    // The client's error handler must exist from the moment it is checked out (see
+    // checkout()); until LISTEN is set up an error just marks the attempt as failed.
+    const attempt: { early: Error | undefined; live: PoolClient | undefined } = {
+      early: undefined,
+      live: undefined,
+    };
+    const onError = (error: Error): void => {
+      if (attempt.live !== undefined) this.#drop(attempt.live, error);
+      else attempt.early ??= error;
+    };
+    const held = await checkout(this.#pool, onError);
     const onNotification = (message: Notification): void => {
       if (message.channel === this.#channel && message.payload !== undefined) {
         this.#onMessage(message.payload);
       }
     };
-    const onError = (error: Error): void => {
-      this.#drop(client, error);
-    };
-    const onEnd = (): void => this.#drop(client, new Error('LISTEN connection ended'));
-    client.on('notification', onNotification);
-    client.on('error', onError);
-    client.on('end', onEnd);
+    const onEnd = (): void => this.#drop(held, new Error('LISTEN connection ended'));
+    held.on('notification', onNotification);
+    held.on('end', onEnd);
     const detach = (): void => {
-      client.off('notification', onNotification);
-      client.off('error', onError);
-      client.off('end', onEnd);
+      held.off('notification', onNotification);
+      held.off('error', onError);
+      held.off('end', onEnd);
       // A terminated backend may still emit 'error' after release; never let it go unhandled.
-      client.on('error', () => undefined);
+      held.on('error', () => undefined);
     };
     try {
-      await client.query(`LISTEN ${quoteIdentifier(this.#channel)}`);
+      // Checked before and after LISTEN: the error may arrive at either point.
+      const failed = (): Error | undefined => attempt.early;
+      let early = failed();
+      if (early !== undefined) throw early;
+      await held.query(`LISTEN ${quoteIdentifier(this.#channel)}`);
+      early = failed();
+      if (early !== undefined) throw early;
     } catch (error) {
       detach();
-      client.release(error instanceof Error ? error : true);
+      held.release(error instanceof Error ? error : true);
       throw wrapPgError(error, 'LISTEN');
     }
     if (this.#stopped) {
       detach();
-      client.release(true);
+      held.release(true);
       return;
     }
-    this.#client = client;
+    attempt.live = held;
+    this.#client = held;
     this.#detach = detach;
     this.#failures = 0;
   }

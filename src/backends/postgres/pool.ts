@@ -178,12 +178,6 @@ export async function withTransaction<T>(
   what: string,
   work: (client: PoolClient) => Promise<T>,
 ): Promise<T> {
-  let client: PoolClient;
-  try {
-    client = await pool.connect();
-  } catch (error) {
-    throw wrapPgError(error, what);
-  }
   let broken: Error | undefined;
   // A checked-out client has no listener of the pool's: a backend terminated between two
   // statements (pg_terminate_backend, a restart) is emitted as 'error' on the client and
@@ -191,8 +185,14 @@ export async function withTransaction<T>(
   const onError = (error: Error): void => {
     broken = error;
   };
-  client.on('error', onError);
+  let client: PoolClient;
   try {
+    client = await checkout(pool, onError);
+  } catch (error) {
+    throw wrapPgError(error, what);
+  }
+  try {
+    if (broken !== undefined) throw broken;
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
@@ -212,4 +212,25 @@ export async function withTransaction<T>(
     client.off('error', onError);
     client.release(broken);
   }
+}
+
+/**
+ * Checks out a pool client with `onError` attached inside pg-pool's callback, before
+ * anything else can run. The promise form of `pool.connect()` leaves a gap: the driver
+ * parses a whole socket read synchronously, so a backend terminated right after startup
+ * delivers ReadyForQuery and its FATAL error in one chunk, and the error is emitted on
+ * the new client before an awaiting caller could attach a listener: an unhandled
+ * 'error' event that kills the process (seen under `pg_terminate_backend`).
+ */
+export function checkout(pool: Pool, onError: (error: Error) => void): Promise<PoolClient> {
+  return new Promise((resolve, reject) => {
+    pool.connect((error, client) => {
+      if (error !== undefined || client === undefined) {
+        reject(error ?? new Error('pool.connect returned no client'));
+        return;
+      }
+      client.on('error', onError);
+      resolve(client);
+    });
+  });
 }
