@@ -1,24 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { TimerHandle } from '../../core/clock.js';
-import { InvalidArgumentError, NotFoundError, toError } from '../../core/errors.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
-import {
-  integerInRange,
-  isFunction,
-  nonNegativeInteger,
-  positiveInteger,
-} from '../../core/validate.js';
+import { isFunction, nonNegativeInteger, positiveInteger } from '../../core/validate.js';
 import { resolveJobQueueConfig, type JobQueueConfig } from './job-queue-config.js';
-import {
-  backoffDelay,
-  decodeValue,
-  encodeValue,
-  storableText,
-  validateIdempotencyKey,
-  validateJobId,
-  validateQueueName,
-} from './job-codec.js';
+import { validateJobId, validateQueueName } from './job-codec.js';
 import type {
   ClaimedJob,
   EnqueueCallOptions,
@@ -33,24 +18,12 @@ import type {
 } from './job-types.js';
 import { NotificationListener } from './listener.js';
 import { migrate } from './migrate.js';
-import * as M from './metrics.js';
-import { resolvePool, runQuery, type ResolvedPool } from './pool.js';
+import { resolvePool, type ResolvedPool } from './pool.js';
 import { StatementSet } from './sql-file.js';
+import { JobStatements } from './job-statements.js';
 import { JobWorker, type WorkerHost } from './worker.js';
-import { resolveDuplicates, toJobInfo } from './job-rows.js';
-
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
-const MAX_BATCH = 10_000;
-
-interface ClaimRow {
-  id: string;
-  priority: number;
-  payload: string;
-  attempts: number;
-  max_attempts: number;
-  created_at: number;
-}
+import { encodeJobBatch, MAX_BATCH } from './job-rows.js';
+import { startMaintenance } from './maintenance.js';
 
 /**
  * Opens a durable PostgreSQL job queue: adopts `options.pool` or creates a pool from
@@ -89,7 +62,7 @@ export class PostgresJobQueue implements Closeable {
   readonly #life = new Lifecycle('PostgresJobQueue');
   readonly #cfg: JobQueueConfig;
   readonly #resolved: ResolvedPool;
-  readonly #sql: StatementSet;
+  readonly #db: JobStatements;
   readonly #channel: string;
   readonly #listener: NotificationListener;
   readonly #workers = new Set<JobWorker>();
@@ -102,8 +75,13 @@ export class PostgresJobQueue implements Closeable {
   constructor(options: PostgresJobQueueOptions) {
     this.#cfg = resolveJobQueueConfig(options);
     this.#resolved = resolvePool({ ...options, onError: this.#cfg.onError });
-    this.#sql = new StatementSet('./queries/job-queue.sql', this.#cfg.schema);
     this.#channel = `majra_jobs_${createHash('sha256').update(this.#cfg.schema).digest('hex').slice(0, 24)}`;
+    this.#db = new JobStatements(
+      this.#resolved.pool,
+      new StatementSet('./queries/job-queue.sql', this.#cfg.schema),
+      this.#channel,
+      this.#cfg,
+    );
     this.#listener = new NotificationListener({
       pool: this.#resolved.pool,
       channel: this.#channel,
@@ -178,41 +156,9 @@ export class PostgresJobQueue implements Closeable {
   ): Promise<EnqueueResult[]> {
     this.#life.assertOpen('enqueue');
     validateQueueName(queue);
-    const list: unknown = jobs;
-    if (!Array.isArray(list) || list.length > MAX_BATCH) {
-      throw new InvalidArgumentError(`jobs: expected an array of at most ${MAX_BATCH} jobs`);
-    }
-    if (jobs.length === 0) return [];
-    const payloads: string[] = [];
-    const priorities: number[] = [];
-    const delays: number[] = [];
-    const attempts: number[] = [];
-    const keys: (string | null)[] = [];
-    jobs.forEach((job, i) => {
-      const entry: unknown = job;
-      if (typeof entry !== 'object' || entry === null) {
-        throw new InvalidArgumentError(`jobs[${i}]: expected an object with a payload`);
-      }
-      payloads.push(encodeValue(job.payload, this.#cfg.maxPayloadBytes, `jobs[${i}].payload`));
-      priorities.push(integerInRange('priority', job.priority ?? 0, INT32_MIN, INT32_MAX));
-      delays.push(nonNegativeInteger('delayMs', job.delayMs ?? 0, 2 ** 40));
-      attempts.push(
-        positiveInteger('maxAttempts', job.maxAttempts ?? this.#cfg.maxAttempts, INT32_MAX),
-      );
-      keys.push(
-        job.idempotencyKey === undefined ? null : validateIdempotencyKey(job.idempotencyKey),
-      );
-    });
-    const db = options.executor ?? this.#resolved.pool;
-    const rows = await runQuery<{ id: string; idempotency_key: string | null }>(
-      db,
-      this.#sql.get('enqueue'),
-      [queue, payloads, priorities, delays, attempts, keys, this.#channel],
-      'enqueue',
-    );
-    this.#cfg.metrics.increment(M.JOBS_ENQUEUED, rows.length);
-    if (rows.length === jobs.length) return rows.map((row) => ({ id: row.id, created: true }));
-    return resolveDuplicates(db, this.#sql.get('findByKeys'), queue, keys, rows);
+    const batch = encodeJobBatch(jobs, this.#cfg);
+    if (batch.payloads.length === 0) return [];
+    return this.#db.enqueue(options.executor ?? this.#resolved.pool, queue, batch);
   }
 
   /** Claims up to `limit` due jobs of `queue`, leased for `leaseMs`. Highest priority first, FIFO within. */
@@ -224,27 +170,7 @@ export class PostgresJobQueue implements Closeable {
     validateQueueName(queue);
     const limit = positiveInteger('limit', options.limit ?? 1, MAX_BATCH);
     const leaseMs = positiveInteger('leaseMs', options.leaseMs ?? this.#cfg.leaseMs, 2 ** 31);
-    return this.#claim<T>(queue, limit, leaseMs);
-  }
-
-  async #claim<T>(queue: string, limit: number, leaseMs: number): Promise<ClaimedJob<T>[]> {
-    const rows = await runQuery<ClaimRow>(
-      this.#resolved.pool,
-      this.#sql.get('claim'),
-      [queue, limit, leaseMs, this.#cfg.workerId, this.#cfg.syncCommit],
-      'claim',
-    );
-    rows.sort((a, b) => b.priority - a.priority || compareIds(a.id, b.id));
-    this.#cfg.metrics.increment(M.JOBS_CLAIMED, rows.length);
-    return rows.map((row) => ({
-      id: row.id,
-      queue,
-      payload: decodeValue(row.payload) as T,
-      priority: row.priority,
-      attempt: row.attempts,
-      maxAttempts: row.max_attempts,
-      createdAt: row.created_at,
-    }));
+    return this.#db.claim<T>(queue, limit, leaseMs);
   }
 
   /** Completes a claimed job; false when the lease was lost (cancelled, reaped or reclaimed). */
@@ -263,45 +189,9 @@ export class PostgresJobQueue implements Closeable {
     if (items.length === 0) return 0;
     const encoded = items.map((item) => {
       validateJobId(item.job.id);
-      return { job: item.job, result: this.#encodeResult(item.result) };
+      return { job: item.job, result: this.#db.encodeResult(item.result) };
     });
-    return this.#ackEncoded(encoded);
-  }
-
-  #encodeResult(result: unknown): string | null {
-    if (result === undefined || this.#cfg.completedMs === 0) return null;
-    return encodeValue(result, this.#cfg.maxPayloadBytes, 'result');
-  }
-
-  async #ackEncoded(
-    items: readonly {
-      readonly job: Pick<ClaimedJob, 'id' | 'attempt'>;
-      readonly result: string | null;
-    }[],
-  ): Promise<number> {
-    const ids = items.map((item) => item.job.id);
-    const attempts = items.map((item) => item.job.attempt);
-    let rows: unknown[];
-    if (this.#cfg.completedMs === 0) {
-      rows = await runQuery(
-        this.#resolved.pool,
-        this.#sql.get('ackDelete'),
-        [ids, attempts, this.#cfg.syncCommit],
-        'ack',
-      );
-    } else {
-      const results = items.map((item) => item.result);
-      rows = await runQuery(
-        this.#resolved.pool,
-        this.#sql.get('ack'),
-        [ids, attempts, results, this.#cfg.syncCommit],
-        'ack',
-      );
-    }
-    this.#cfg.metrics.increment(M.JOBS_COMPLETED, rows.length);
-    if (rows.length < items.length)
-      this.#cfg.metrics.increment(M.LEASES_LOST, items.length - rows.length);
-    return rows.length;
+    return this.#db.ack(encoded);
   }
 
   /**
@@ -317,30 +207,7 @@ export class PostgresJobQueue implements Closeable {
     this.#life.assertOpen('nack');
     validateJobId(job.id);
     if (options.delayMs !== undefined) nonNegativeInteger('delayMs', options.delayMs, 2 ** 40);
-    return this.#nack(job, error, options);
-  }
-
-  async #nack(
-    job: Pick<ClaimedJob, 'id' | 'attempt'>,
-    error: unknown,
-    options: NackOptions,
-  ): Promise<'queued' | 'dead' | null> {
-    const id = job.id;
-    const delay = options.delayMs ?? backoffDelay(this.#cfg.backoff, job.attempt);
-    const message = storableText(error instanceof Error ? error.message : String(error));
-    const rows = await runQuery<{ state: 'queued' | 'dead' }>(
-      this.#resolved.pool,
-      this.#sql.get('nack'),
-      [id, job.attempt, delay, message, options.dead === true, this.#channel, this.#cfg.syncCommit],
-      'nack',
-    );
-    const state = rows[0]?.state ?? null;
-    if (state === null) this.#cfg.metrics.increment(M.LEASES_LOST);
-    else
-      this.#cfg.metrics.increment(M.JOBS_FAILED, 1, {
-        outcome: state === 'dead' ? 'dead' : 'retry',
-      });
-    return state;
+    return this.#db.nack(job, error, options);
   }
 
   /** Extends the leases of held jobs; returns the ids still held (the others were lost). */
@@ -351,21 +218,7 @@ export class PostgresJobQueue implements Closeable {
     this.#life.assertOpen('renew');
     positiveInteger('leaseMs', leaseMs, 2 ** 31);
     for (const job of jobs) validateJobId(job.id);
-    return this.#renew(jobs, leaseMs);
-  }
-
-  async #renew(
-    jobs: readonly Pick<ClaimedJob, 'id' | 'attempt'>[],
-    leaseMs: number,
-  ): Promise<Set<string>> {
-    if (jobs.length === 0) return new Set();
-    const rows = await runQuery<{ id: string }>(
-      this.#resolved.pool,
-      this.#sql.get('renew'),
-      [jobs.map((j) => j.id), jobs.map((j) => j.attempt), leaseMs, this.#cfg.syncCommit],
-      'renew',
-    );
-    return new Set(rows.map((row) => row.id));
+    return this.#db.renew(jobs, leaseMs);
   }
 
   /**
@@ -376,104 +229,42 @@ export class PostgresJobQueue implements Closeable {
   async cancel(id: string): Promise<boolean> {
     this.#life.assertOpen('cancel');
     validateJobId(id);
-    const rows = await runQuery<{ cancelled: number }>(
-      this.#resolved.pool,
-      this.#sql.get('cancel'),
-      [id, this.#channel],
-      'cancel',
-    );
-    if ((rows[0]?.cancelled ?? 0) > 0) {
-      this.#cfg.metrics.increment(M.JOBS_CANCELLED);
-      return true;
-    }
-    if ((await this.get(id)) === undefined) throw notFound(id);
-    return false;
+    return this.#db.changeState(id, 'cancel');
   }
 
   /** Requeues a dead or cancelled job with its attempts reset; false if it is in another state. */
   async retry(id: string): Promise<boolean> {
     this.#life.assertOpen('retry');
     validateJobId(id);
-    const rows = await runQuery<{ retried: number }>(
-      this.#resolved.pool,
-      this.#sql.get('retry'),
-      [id, this.#channel],
-      'retry',
-    );
-    if ((rows[0]?.retried ?? 0) > 0) return true;
-    if ((await this.get(id)) === undefined) throw notFound(id);
-    return false;
+    return this.#db.changeState(id, 'retry');
   }
 
   /** Reads one job, or undefined if it does not exist (or retention removed it). */
   async get<T = unknown>(id: string): Promise<JobInfo<T> | undefined> {
     this.#life.assertOpen('get');
     validateJobId(id);
-    const [row] = await runQuery<Record<string, unknown>>(
-      this.#resolved.pool,
-      this.#sql.get('get'),
-      [id],
-      'get',
-    );
-    if (row === undefined) return undefined;
-    return toJobInfo<T>(row);
+    return this.#db.get<T>(id);
   }
 
   /** Job counts of a queue by state (every state present, zero when none). */
   async counts(queue: string): Promise<Record<JobState, number>> {
     this.#life.assertOpen('counts');
     validateQueueName(queue);
-    const rows = await runQuery<{ state: JobState; n: number }>(
-      this.#resolved.pool,
-      this.#sql.get('counts'),
-      [queue],
-      'counts',
-    );
-    const out: Record<JobState, number> = {
-      queued: 0,
-      running: 0,
-      completed: 0,
-      dead: 0,
-      cancelled: 0,
-    };
-    for (const row of rows) out[row.state] = row.n;
-    return out;
+    return this.#db.counts(queue);
   }
 
   /** Puts running jobs with expired leases back (or dead-letters them). Workers run this periodically. */
   async reap(limit = 1000): Promise<number> {
     this.#life.assertOpen('reap');
     positiveInteger('limit', limit, MAX_BATCH);
-    return this.#reap(limit);
-  }
-
-  async #reap(limit: number): Promise<number> {
-    const rows = await runQuery<{ reaped: number }>(
-      this.#resolved.pool,
-      this.#sql.get('reap'),
-      [limit, this.#channel],
-      'reap',
-    );
-    const reaped = rows[0]?.reaped ?? 0;
-    this.#cfg.metrics.increment(M.JOBS_REAPED, reaped);
-    return reaped;
+    return this.#db.reap(limit);
   }
 
   /** Deletes finished jobs older than the retention; returns how many. Workers run this periodically. */
   async sweep(limit = 1000): Promise<number> {
     this.#life.assertOpen('sweep');
     positiveInteger('limit', limit, MAX_BATCH);
-    return this.#sweep(limit);
-  }
-
-  async #sweep(limit: number): Promise<number> {
-    const rows = await runQuery<{ deleted: number }>(
-      this.#resolved.pool,
-      this.#sql.get('sweep'),
-      [this.#cfg.completedMs, this.#cfg.deadMs, limit],
-      'sweep',
-    );
-    return rows[0]?.deleted ?? 0;
+    return this.#db.sweep(limit);
   }
 
   /**
@@ -500,20 +291,12 @@ export class PostgresJobQueue implements Closeable {
       onError: this.#cfg.onError,
       leaseMs: this.#cfg.leaseMs,
       pollIntervalMs: this.#cfg.pollIntervalMs,
-      claim: (queue, limit, leaseMs) => this.#claim(queue, limit, leaseMs),
-      encodeResult: (result) => this.#encodeResult(result),
-      ackEncoded: (items) => this.#ackEncoded(items),
-      nack: (job, error) => this.#nack(job, error, {}),
-      renew: (jobs, leaseMs) => this.#renew(jobs, leaseMs),
-      nextDueMs: async (queue) => {
-        const [row] = await runQuery<{ due_in_ms: number | null }>(
-          this.#resolved.pool,
-          this.#sql.get('nextDue'),
-          [queue],
-          'next due',
-        );
-        return row?.due_in_ms ?? null;
-      },
+      claim: (queue, limit, leaseMs) => this.#db.claim(queue, limit, leaseMs),
+      encodeResult: (result) => this.#db.encodeResult(result),
+      ackEncoded: (items) => this.#db.ack(items),
+      nack: (job, error) => this.#db.nack(job, error, {}),
+      renew: (jobs, leaseMs) => this.#db.renew(jobs, leaseMs),
+      nextDueMs: (queue) => this.#db.nextDueMs(queue),
       onWake: (fn) => {
         this.#wakeHandlers.add(fn);
         return () => this.#wakeHandlers.delete(fn);
@@ -526,28 +309,13 @@ export class PostgresJobQueue implements Closeable {
   }
 
   #startMaintenance(): void {
-    if (this.#maintenance !== undefined) return;
-    let stopped = false;
-    let timer: TimerHandle | undefined;
-    const tick = (): void => {
-      if (stopped || this.#life.isClosed) return;
-      Promise.all([this.#reap(1000), this.#sweep(1000)])
-        .catch((error: unknown) => this.#cfg.onError(toError(error)))
-        .finally(() => {
-          if (!stopped && !this.#life.isClosed) {
-            timer = this.#cfg.clock.setTimer(this.#cfg.maintenanceIntervalMs, tick);
-            timer.unref();
-          }
-        });
-    };
-    timer = this.#cfg.clock.setTimer(0, tick);
-    timer.unref();
-    this.#maintenance = {
-      cancel: () => {
-        stopped = true;
-        timer?.cancel();
-      },
-    };
+    this.#maintenance ??= startMaintenance({
+      clock: this.#cfg.clock,
+      intervalMs: this.#cfg.maintenanceIntervalMs,
+      isClosed: () => this.#life.isClosed,
+      pass: () => Promise.all([this.#db.reap(1000), this.#db.sweep(1000)]),
+      onError: this.#cfg.onError,
+    });
   }
 
   /** The resolved close promise. */
@@ -574,15 +342,4 @@ export class PostgresJobQueue implements Closeable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-function compareIds(a: string, b: string): number {
-  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
-}
-
-function notFound(id: string): NotFoundError {
-  return new NotFoundError(`job ${id} not found`, {
-    code: 'ERR_POSTGRES_JOB_NOT_FOUND',
-    details: { id },
-  });
 }

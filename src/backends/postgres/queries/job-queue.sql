@@ -127,7 +127,7 @@ WITH upd AS (
 ), notified AS (
   SELECT pg_notify($2, 'c:' || id::text) FROM upd
 )
-SELECT (SELECT count(*) FROM notified)::int AS cancelled
+SELECT (SELECT count(*) FROM notified)::int AS changed
 
 -- name: retry
 -- $1 id bigint, $2 channel text. Puts a dead or cancelled job back as a fresh job.
@@ -139,7 +139,7 @@ WITH upd AS (
 ), notified AS (
   SELECT pg_notify($2, 'e:' || queue) FROM upd
 )
-SELECT (SELECT count(*) FROM notified)::int AS retried
+SELECT (SELECT count(*) FROM notified)::int AS changed
 
 -- name: sweep
 -- $1 keep completed/cancelled (ms) float8, $2 keep dead (ms) float8, $3 limit int.
