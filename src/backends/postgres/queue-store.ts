@@ -1,9 +1,12 @@
 import { BackendError, InvalidStateError, isMajraError } from '../../core/errors.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
+import type { MetricsSink } from '../../core/metrics.js';
+import { operationMeter, type OperationMeter } from '../../core/operation-meter.js';
 import { hasControlCharacter, invalid } from '../../core/validate.js';
 import { checkStoredJob, corrupt } from '../../queue/job-codec.js';
 import type { JobState, JobTransition, QueueStore, StoredJob } from '../../queue/types.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from './identifier.js';
+import { QUEUE_STORE_LABELS, STORE_OPERATIONS } from './metrics.js';
 import { migrate } from './migrate.js';
 import {
   resolvePool,
@@ -19,6 +22,11 @@ export interface PostgresQueueStoreOptions extends PostgresConnectionOptions {
   readonly schema?: string | undefined;
   /** Which managed queue's rows this store holds; many queues can share a schema. @defaultValue 'managed' */
   readonly queue?: string | undefined;
+  /**
+   * Counts operations (`majra_postgres_store_operations_total{store="queue"}`) and
+   * migrations applied at connect; default none.
+   */
+  readonly metrics?: MetricsSink | undefined;
 }
 
 interface Row {
@@ -57,7 +65,7 @@ export async function connectPostgresQueueStore(
 ): Promise<PostgresQueueStore> {
   const store = new PostgresQueueStore(options);
   try {
-    await migrate(store.pool, { schema: store.schema });
+    await migrate(store.pool, { schema: store.schema, metrics: options.metrics });
   } catch (error) {
     await store.close();
     throw error;
@@ -82,6 +90,7 @@ export class PostgresQueueStore implements QueueStore, Closeable {
   readonly #life = new Lifecycle('PostgresQueueStore');
   readonly #resolved: ResolvedPool;
   readonly #sql: StatementSet;
+  readonly #meter: OperationMeter | undefined;
 
   /** Use {@link connectPostgresQueueStore}; the constructor validates and does no I/O. */
   constructor(options: PostgresQueueStoreOptions = {}) {
@@ -98,6 +107,7 @@ export class PostgresQueueStore implements QueueStore, Closeable {
     this.queue = queue;
     this.#resolved = resolvePool(options);
     this.#sql = new StatementSet('./queries/queue-store.sql', this.schema);
+    this.#meter = operationMeter(options.metrics, STORE_OPERATIONS, QUEUE_STORE_LABELS);
   }
 
   /** The pool in use. */
@@ -181,8 +191,16 @@ export class PostgresQueueStore implements QueueStore, Closeable {
 
   async #run(op: string, values: unknown[]): Promise<unknown[]> {
     try {
-      return await runQuery(this.#resolved.pool, this.#sql.get(op), values, `queue store ${op}`);
+      const rows = await runQuery(
+        this.#resolved.pool,
+        this.#sql.get(op),
+        values,
+        `queue store ${op}`,
+      );
+      this.#meter?.ok(op);
+      return rows;
     } catch (error) {
+      this.#meter?.error(op);
       const sqlState = isMajraError(error) ? error.details?.['sqlState'] : undefined;
       throw new BackendError(`PostgreSQL queue store ${op} failed: ${(error as Error).message}`, {
         code: 'ERR_QUEUE_STORE_FAILED',
