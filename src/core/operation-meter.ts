@@ -1,7 +1,8 @@
 import type { MetricDefinition, MetricLabels, MetricsSink } from './metrics.js';
 
 /**
- * Counts a component's operations by name and outcome (`ok` or `error`) into one counter
+ * Counts a component's operations by name and outcome (`ok`, `conflict` for a
+ * compare-and-set the store refused, or `error`) into one counter
  * labelled `{ ...base, operation, outcome }`. Label objects are built on the first report
  * of each operation and reused, so steady-state reporting allocates nothing. Operation
  * names come from the component's code, never from input, so series stay bounded.
@@ -13,6 +14,7 @@ export class OperationMeter {
   readonly #metric: MetricDefinition;
   readonly #base: MetricLabels;
   readonly #ok = new Map<string, MetricLabels>();
+  readonly #conflict = new Map<string, MetricLabels>();
   readonly #error = new Map<string, MetricLabels>();
 
   constructor(sink: MetricsSink, metric: MetricDefinition, base: MetricLabels) {
@@ -24,6 +26,11 @@ export class OperationMeter {
   /** Counts `count` successful `operation`s. */
   ok(operation: string, count = 1): void {
     this.#sink.increment(this.#metric, count, this.#labels(this.#ok, operation, 'ok'));
+  }
+
+  /** Counts an `operation` refused because the stored state did not match. */
+  conflict(operation: string): void {
+    this.#sink.increment(this.#metric, 1, this.#labels(this.#conflict, operation, 'conflict'));
   }
 
   /** Counts `count` failed `operation`s. */

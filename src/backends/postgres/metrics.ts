@@ -54,7 +54,7 @@ export const JOB_DURATION = defineMetric({
 export const STORE_OPERATIONS = defineMetric({
   name: 'majra_postgres_store_operations_total',
   type: 'counter',
-  help: 'PostgreSQL store operations, by store (queue, workflow), operation and outcome (ok, error).',
+  help: 'PostgreSQL store operations, by store (queue, workflow), operation and outcome (ok, conflict, error).',
   labelNames: ['store', 'operation', 'outcome'],
 });
 /** Migrations applied. */

@@ -117,7 +117,7 @@ export class PostgresQueueStore implements QueueStore, Closeable {
 
   async insert(job: StoredJob): Promise<void> {
     this.#life.assertOpen('insert');
-    const rows = await this.#run('insert', [
+    const rows = await this.#run('insert', true, [
       this.queue,
       job.id,
       job.seq,
@@ -141,7 +141,7 @@ export class PostgresQueueStore implements QueueStore, Closeable {
 
   async transition(change: JobTransition): Promise<void> {
     this.#life.assertOpen('transition');
-    const rows = await this.#run('transition', [
+    const rows = await this.#run('transition', true, [
       this.queue,
       change.id,
       change.from,
@@ -160,7 +160,7 @@ export class PostgresQueueStore implements QueueStore, Closeable {
 
   async load(): Promise<StoredJob[]> {
     this.#life.assertOpen('load');
-    const rows = (await this.#run('load', [this.queue])) as Row[];
+    const rows = (await this.#run('load', false, [this.queue])) as Row[];
     return rows.map((row) => {
       if ((row.gpu_count === null) !== (row.vram_mb === null)) {
         throw corrupt(`job ${row.id}: stored resources are half set`);
@@ -186,10 +186,11 @@ export class PostgresQueueStore implements QueueStore, Closeable {
   async remove(ids: readonly string[]): Promise<void> {
     this.#life.assertOpen('remove');
     if (ids.length === 0) return;
-    await this.#run('remove', [this.queue, [...ids]]);
+    await this.#run('remove', false, [this.queue, [...ids]]);
   }
 
-  async #run(op: string, values: unknown[]): Promise<unknown[]> {
+  /** Runs statement `op`; with `compareAndSet`, no row back means the store refused it. */
+  async #run(op: string, compareAndSet: boolean, values: unknown[]): Promise<unknown[]> {
     try {
       const rows = await runQuery(
         this.#resolved.pool,
@@ -197,7 +198,8 @@ export class PostgresQueueStore implements QueueStore, Closeable {
         values,
         `queue store ${op}`,
       );
-      this.#meter?.ok(op);
+      if (compareAndSet && rows.length === 0) this.#meter?.conflict(op);
+      else this.#meter?.ok(op);
       return rows;
     } catch (error) {
       this.#meter?.error(op);

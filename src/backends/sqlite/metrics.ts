@@ -1,6 +1,7 @@
 /**
  * Metric definitions of the SQLite stores. Labels are bounded: `store` is `queue` or
- * `workflow`, `operation` a store method name, `outcome` is `ok` or `error`; queue names,
+ * `workflow`, `operation` a store method name, `outcome` is `ok`, `conflict` (a
+ * compare-and-set refused) or `error`; queue names,
  * run ids and paths are never labels.
  *
  * @module
@@ -11,7 +12,7 @@ import { defineMetric } from '../../core/metrics.js';
 export const SQLITE_STORE_OPERATIONS = defineMetric({
   name: 'majra_sqlite_store_operations_total',
   type: 'counter',
-  help: 'SQLite store operations, by store (queue, workflow), operation and outcome (ok, error).',
+  help: 'SQLite store operations, by store (queue, workflow), operation and outcome (ok, conflict, error).',
   labelNames: ['store', 'operation', 'outcome'],
 });
 

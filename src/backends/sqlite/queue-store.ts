@@ -216,14 +216,15 @@ export class SqliteQueueStore implements QueueStore, Closeable {
         finishedAt: job.finishedAt ?? null,
       });
     } catch (error) {
-      this.#meter?.error('insert');
       if (isPrimaryKeyViolation(error)) {
+        this.#meter?.conflict('insert');
         throw new InvalidStateError(`job ${job.id} already exists in the store`, {
           code: 'ERR_QUEUE_STORE_CONFLICT',
           cause: error,
           details: { id: job.id },
         });
       }
+      this.#meter?.error('insert');
       throw failed('insert', error);
     }
     this.#meter?.ok('insert');
@@ -247,7 +248,7 @@ export class SqliteQueueStore implements QueueStore, Closeable {
       throw failed('transition', error);
     }
     if (changes === 0) {
-      this.#meter?.error('transition');
+      this.#meter?.conflict('transition');
       throw new InvalidStateError(`job ${change.id} is not in the store in state ${change.from}`, {
         code: 'ERR_QUEUE_STORE_CONFLICT',
         details: { id: change.id, from: change.from },
