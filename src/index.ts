@@ -97,6 +97,7 @@ export {
 export type {
   PriorityName,
   QueueItem,
+  PriorityQueueOptions,
   Dag,
   ManagedQueueOptions,
   RestoreOptions,

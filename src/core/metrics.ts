@@ -43,3 +43,18 @@ export const noopMetrics: MetricsSink = Object.freeze({
 export function defineMetric<const M extends MetricDefinition>(metric: M): M {
   return Object.freeze(metric);
 }
+
+/**
+ * Frozen `{ [key]: value }` label objects, one per value, built once so that reporting
+ * allocates nothing per call. Values must be a small fixed set.
+ *
+ * @internal
+ */
+export function labelTable<const V extends string>(
+  key: string,
+  values: readonly V[],
+): Readonly<Record<V, MetricLabels>> {
+  const table = {} as Record<V, MetricLabels>;
+  for (const value of values) table[value] = Object.freeze({ [key]: value });
+  return Object.freeze(table);
+}

@@ -1,4 +1,5 @@
-import { defineMetric } from '../core/metrics.js';
+import { defineMetric, labelTable } from '../core/metrics.js';
+import { NODE_STATUSES } from './types.js';
 
 /**
  * Metric definitions of the heartbeat tracker. Labels are bounded: `from` and `to` are
@@ -36,3 +37,6 @@ export const HEARTBEAT_BEATS = defineMetric({
   type: 'counter',
   help: 'Heartbeats recorded for known nodes.',
 });
+
+/** Frozen `status` labels of {@link HEARTBEAT_NODES}. @internal */
+export const STATUS_LABELS = labelTable('status', NODE_STATUSES);

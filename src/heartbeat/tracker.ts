@@ -16,6 +16,7 @@ import {
   HEARTBEAT_EVICTIONS,
   HEARTBEAT_NODES,
   HEARTBEAT_TRANSITIONS,
+  STATUS_LABELS,
 } from './metrics.js';
 import { runPeriodically } from './periodic.js';
 import { validateGpus } from './telemetry.js';
@@ -383,7 +384,7 @@ export class HeartbeatTracker
 
   #reportCounts(): void {
     for (const status of NODE_STATUSES) {
-      this.#metrics.set(HEARTBEAT_NODES, this.#counts[status], { status });
+      this.#metrics.set(HEARTBEAT_NODES, this.#counts[status], STATUS_LABELS[status]);
     }
   }
 

@@ -1,27 +1,24 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { abortError, waitFor, type WaitOptions } from '../core/abort.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { ClosedError, MajraError, isMajraError } from '../core/errors.js';
+import { ClosedError, MajraError } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
 import { noopMetrics, type MetricsSink } from '../core/metrics.js';
 import { nonNegativeInteger, optionalSignal, positiveInteger } from '../core/validate.js';
-import {
-  FrameDecoder,
-  decodeJsonBody,
-  encodeFrame,
-  encodeJsonBody,
-  validateMaxFrameBytes,
-} from './framing.js';
-import {
-  IPC_BYTES_RECEIVED,
-  IPC_BYTES_SENT,
-  IPC_CONNECTIONS,
-  IPC_ERRORS,
-  IPC_FRAMES_RECEIVED,
-  IPC_FRAMES_SENT,
-  errorKind,
-} from './metrics.js';
+import { FrameInbox } from './frame-inbox.js';
+import { FrameWriter } from './frame-writer.js';
+import { FrameDecoder, encodeFrame, encodeJsonBody, validateMaxFrameBytes } from './framing.js';
+import { IPC_BYTES_RECEIVED, IPC_CONNECTIONS } from './metrics.js';
 import { ioError, validateSocketPath } from './socket-path.js';
+import {
+  asError,
+  countIpcError,
+  decodeCounted,
+  isCleanClose,
+  untilCleanClose,
+} from './stream-support.js';
+
+export { isCleanClose } from './stream-support.js';
 
 /** Options shared by every {@link IpcConnection}. */
 export interface IpcConnectionOptions {
@@ -46,12 +43,6 @@ export interface ConnectIpcOptions extends IpcConnectionOptions, WaitOptions {
   readonly timeoutMs?: number;
 }
 
-interface QueuedWrite {
-  readonly frame: Buffer;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
-
 // Set by IpcConnection's static block (declared first: the block runs at class definition).
 let sendEncodedImpl:
   | ((connection: IpcConnection, frame: Buffer, signal: AbortSignal | undefined) => Promise<void>)
@@ -59,12 +50,8 @@ let sendEncodedImpl:
 let takeQueuedImpl: ((connection: IpcConnection) => Buffer | undefined) | undefined;
 
 const PLAIN = { layer: 'plain' } as const;
+const DIALED = { side: 'dialed' } as const;
 const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
-
-/** True for the errors that mean "the stream ended cleanly" (peer or local close). */
-export function isCleanClose(error: unknown): boolean {
-  return isMajraError(error, 'ERR_IPC_CONNECTION_CLOSED') || isMajraError(error, 'ERR_CLOSED');
-}
 
 /**
  * One framed, bidirectional connection over a stream socket (normally a Unix socket).
@@ -93,27 +80,16 @@ export class IpcConnection implements Closeable, AsyncIterable<unknown> {
   readonly #life = new Lifecycle('IpcConnection');
   readonly #decoder: FrameDecoder;
   readonly #maxFrameBytes: number;
-  readonly #maxBufferedBytes: number;
   readonly #closeTimeoutMs: number;
   readonly #clock: Clock;
   readonly #metrics: MetricsSink;
-  // Read side.
-  #queue: Buffer[] = [];
-  #queueHead = 0;
-  #queuedBytes = 0;
-  #paused = false;
-  readonly #readers: { resolve: (frame: Buffer) => void; reject: (error: Error) => void }[] = [];
-  #readError: Error | undefined;
-  // Write side.
-  #needDrain = false;
-  readonly #writeQueue: QueuedWrite[] = [];
-  readonly #drainWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  #writeError: Error | undefined;
+  readonly #inbox: FrameInbox;
+  readonly #writer: FrameWriter;
   readonly #socketClosed: Promise<void>;
 
   private constructor(socket: Socket, options: IpcConnectionOptions) {
     this.#maxFrameBytes = validateMaxFrameBytes(options.maxFrameBytes);
-    this.#maxBufferedBytes = positiveInteger(
+    const maxBufferedBytes = positiveInteger(
       'maxBufferedBytes',
       options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
     );
@@ -122,12 +98,13 @@ export class IpcConnection implements Closeable, AsyncIterable<unknown> {
     this.#metrics = options.metrics ?? noopMetrics;
     this.#decoder = new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes });
     this.#socket = socket;
+    this.#inbox = new FrameInbox(socket, maxBufferedBytes, this.#metrics);
     this.#socketClosed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
-    socket.on('drain', this.#onDrain);
+    this.#writer = new FrameWriter(socket, this.#metrics);
   }
 
   /**
@@ -172,7 +149,7 @@ export class IpcConnection implements Closeable, AsyncIterable<unknown> {
       throw error;
     }
     const connection = new IpcConnection(socket, options);
-    connection.#metrics.increment(IPC_CONNECTIONS, 1, { side: 'dialed' });
+    connection.#metrics.increment(IPC_CONNECTIONS, 1, DIALED);
     return connection;
   }
 
@@ -193,7 +170,7 @@ export class IpcConnection implements Closeable, AsyncIterable<unknown> {
 
   /** Frames received and not yet taken by `recv`. */
   get queuedFrames(): number {
-    return this.#queue.length - this.#queueHead;
+    return this.#inbox.size;
   }
 
   // ---------------------------------------------------------------- write side
@@ -226,20 +203,11 @@ export class IpcConnection implements Closeable, AsyncIterable<unknown> {
       const signal = optionalSignal('signal', options.signal);
       frame = encodeFrame(bytes, this.#maxFrameBytes);
       if (signal?.aborted === true) throw abortError(signal, 'send');
-      if (this.#writeError !== undefined) throw this.#writeError;
+      if (this.#writer.error !== undefined) throw this.#writer.error;
     } catch (error) {
       return this.#rejectSend(error);
     }
-    return this.#sendFrame(frame, options.signal);
-  }
-
-  /** Writes an already encoded frame, respecting backpressure and call order. */
-  #sendFrame(frame: Buffer, signal: AbortSignal | undefined): Promise<void> {
-    if (!this.#needDrain && this.#writeQueue.length === 0) {
-      if (this.#write(frame)) return Promise.resolve();
-      return this.#waitDrain(signal);
-    }
-    return this.#enqueueWrite(frame, signal);
+    return this.#writer.send(frame, options.signal);
   }
 
   static {
@@ -247,83 +215,18 @@ export class IpcConnection implements Closeable, AsyncIterable<unknown> {
     sendEncodedImpl = (connection, frame, signal) => {
       try {
         connection.#life.assertOpen('send');
-        if (connection.#writeError !== undefined) throw connection.#writeError;
+        if (connection.#writer.error !== undefined) throw connection.#writer.error;
       } catch (error) {
         return connection.#rejectSend(error);
       }
-      return connection.#sendFrame(frame, signal);
+      return connection.#writer.send(frame, signal);
     };
-    takeQueuedImpl = (connection) =>
-      connection.#queueHead < connection.#queue.length &&
-      connection.#readers.length === 0 &&
-      !connection.#life.isClosed
-        ? connection.#shift()
-        : undefined;
+    takeQueuedImpl = (connection) => connection.#inbox.takeIfOpen();
   }
 
   #rejectSend(error: unknown): Promise<never> {
-    if (error instanceof MajraError) this.#countError(error);
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
-
-  /** Writes one frame; returns false when the caller must wait for drain. */
-  #write(frame: Buffer): boolean {
-    const ok = this.#socket.write(frame);
-    this.#metrics.increment(IPC_FRAMES_SENT, 1, PLAIN);
-    this.#metrics.increment(IPC_BYTES_SENT, frame.length, PLAIN);
-    if (!ok) this.#needDrain = true;
-    return ok;
-  }
-
-  #waitDrain(signal: AbortSignal | undefined): Promise<void> {
-    return waitFor<undefined>(
-      (resolve, reject) => {
-        if (this.#writeError !== undefined) {
-          reject(this.#writeError);
-          return undefined;
-        }
-        const waiter = { resolve: () => resolve(undefined), reject };
-        this.#drainWaiters.push(waiter);
-        return () => removeItem(this.#drainWaiters, waiter);
-      },
-      { signal, what: 'send' },
-    ).then(() => undefined);
-  }
-
-  #enqueueWrite(frame: Buffer, signal: AbortSignal | undefined): Promise<void> {
-    return waitFor<undefined>(
-      (resolve, reject) => {
-        const item: QueuedWrite = { frame, resolve: () => resolve(undefined), reject };
-        this.#writeQueue.push(item);
-        return () => removeItem(this.#writeQueue, item);
-      },
-      { signal, what: 'send' },
-    ).then(() => undefined);
-  }
-
-  readonly #onDrain = (): void => {
-    this.#needDrain = false;
-    const waiters = this.#drainWaiters.splice(0);
-    for (const waiter of waiters) waiter.resolve();
-    let item: QueuedWrite | undefined;
-    while ((item = this.#writeQueue.shift()) !== undefined) {
-      if (this.#mustWaitDrain()) {
-        this.#writeQueue.unshift(item);
-        break;
-      }
-      if (this.#write(item.frame)) item.resolve();
-      else this.#drainWaiters.push(item);
-    }
-  };
-
-  #mustWaitDrain(): boolean {
-    return this.#needDrain;
-  }
-
-  #failWrites(error: Error): void {
-    this.#writeError ??= error;
-    for (const item of this.#writeQueue.splice(0)) item.reject(this.#writeError);
-    for (const waiter of this.#drainWaiters.splice(0)) waiter.reject(this.#writeError);
+    countIpcError(this.#metrics, error);
+    return Promise.reject(asError(error));
   }
 
   // ----------------------------------------------------------------- read side
@@ -334,13 +237,7 @@ export class IpcConnection implements Closeable, AsyncIterable<unknown> {
    * `recv` reads the following one.
    */
   async recv<T = unknown>(options: WaitOptions = {}): Promise<T> {
-    const body = await this.recvBytes(options);
-    try {
-      return decodeJsonBody(body) as T;
-    } catch (error) {
-      if (error instanceof MajraError) this.#countError(error);
-      throw error;
-    }
+    return decodeCounted(await this.recvBytes(options), this.#metrics) as T;
   }
 
   /** Receives the next frame body as bytes. */
@@ -349,68 +246,18 @@ export class IpcConnection implements Closeable, AsyncIterable<unknown> {
       this.#life.assertOpen('recv');
       optionalSignal('signal', options.signal);
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(asError(error));
     }
-    if (this.#queueHead < this.#queue.length && this.#readers.length === 0) {
-      return Promise.resolve(this.#shift());
-    }
-    if (this.#readError !== undefined) return Promise.reject(this.#readError);
-    if (options.signal === undefined) {
-      // No abort to clean up after: skip the generic wait machinery on this hot path.
-      return new Promise<Buffer>((resolve, reject) => this.#readers.push({ resolve, reject }));
-    }
-    return waitFor<Buffer>(
-      (resolve, reject) => {
-        const reader = { resolve, reject };
-        this.#readers.push(reader);
-        return () => removeItem(this.#readers, reader);
-      },
-      { signal: options.signal, what: 'recv' },
-    );
+    return this.#inbox.read(options.signal);
   }
-
-  #shift(): Buffer {
-    const frame = this.#queue[this.#queueHead] as Buffer;
-    this.#queue[this.#queueHead] = EMPTY;
-    this.#queueHead++;
-    this.#queuedBytes -= frame.length;
-    if (this.#queueHead === this.#queue.length) {
-      this.#queue = [];
-      this.#queueHead = 0;
-    } else if (this.#queueHead >= 1024 && this.#queueHead * 2 >= this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#queueHead);
-      this.#queueHead = 0;
-    }
-    if (this.#paused && this.#queuedBytes < this.#maxBufferedBytes) {
-      this.#paused = false;
-      this.#socket.resume();
-    }
-    return frame;
-  }
-
-  readonly #deliver = (frame: Buffer): void => {
-    if (this.#life.isClosed) return;
-    this.#metrics.increment(IPC_FRAMES_RECEIVED, 1, PLAIN);
-    const reader = this.#readers.shift();
-    if (reader !== undefined) {
-      reader.resolve(frame);
-      return;
-    }
-    this.#queue.push(frame);
-    this.#queuedBytes += frame.length;
-    if (!this.#paused && this.#queuedBytes >= this.#maxBufferedBytes) {
-      this.#paused = true;
-      this.#socket.pause();
-    }
-  };
 
   readonly #onData = (chunk: Buffer): void => {
     this.#metrics.increment(IPC_BYTES_RECEIVED, chunk.length, PLAIN);
     try {
-      this.#decoder.push(chunk, this.#deliver);
+      this.#decoder.push(chunk, this.#inbox.deliver);
     } catch (error) {
       // The stream cannot be trusted past a bad header: stop reading and drop the socket.
-      this.#failRead(error instanceof Error ? error : new Error(String(error)));
+      this.#failRead(asError(error));
       this.#socket.destroy();
     }
   };
@@ -422,14 +269,14 @@ export class IpcConnection implements Closeable, AsyncIterable<unknown> {
         new ClosedError('the peer closed the connection', { code: 'ERR_IPC_CONNECTION_CLOSED' }),
       );
     } catch (error) {
-      this.#failRead(error instanceof Error ? error : new Error(String(error)));
+      this.#failRead(asError(error));
     }
   };
 
   readonly #onError = (error: Error): void => {
     const wrapped = ioError('socket error', error);
     this.#failRead(wrapped);
-    this.#failWrites(wrapped);
+    this.#writer.fail(wrapped);
   };
 
   readonly #onClose = (): void => {
@@ -437,46 +284,25 @@ export class IpcConnection implements Closeable, AsyncIterable<unknown> {
       code: 'ERR_IPC_CONNECTION_CLOSED',
     });
     this.#failRead(closed);
-    this.#failWrites(closed);
+    this.#writer.fail(closed);
   };
 
   #failRead(error: Error): void {
-    if (this.#readError !== undefined) return;
-    this.#readError = error;
-    if (error instanceof MajraError && !isCleanClose(error)) this.#countError(error);
-    for (const reader of this.#readers.splice(0)) reader.reject(error);
-  }
-
-  #countError(error: MajraError): void {
-    const kind = errorKind(error.code);
-    if (kind !== undefined) this.#metrics.increment(IPC_ERRORS, 1, { kind });
+    if (!this.#inbox.fail(error)) return;
+    if (error instanceof MajraError && !isCleanClose(error)) countIpcError(this.#metrics, error);
   }
 
   /**
    * Iterates received JSON values until the stream ends cleanly (peer or local close);
    * any other error (oversize, truncated, malformed JSON, I/O) is thrown.
    */
-  async *messages<T = unknown>(options: WaitOptions = {}): AsyncGenerator<T, void, undefined> {
-    for (;;) {
-      try {
-        yield await this.recv<T>(options);
-      } catch (error) {
-        if (isCleanClose(error)) return;
-        throw error;
-      }
-    }
+  messages<T = unknown>(options: WaitOptions = {}): AsyncGenerator<T, void, undefined> {
+    return untilCleanClose(() => this.recv<T>(options));
   }
 
   /** Like {@link IpcConnection.messages} for raw frame bodies. */
-  async *frames(options: WaitOptions = {}): AsyncGenerator<Buffer, void, undefined> {
-    for (;;) {
-      try {
-        yield await this.recvBytes(options);
-      } catch (error) {
-        if (isCleanClose(error)) return;
-        throw error;
-      }
-    }
+  frames(options: WaitOptions = {}): AsyncGenerator<Buffer, void, undefined> {
+    return untilCleanClose(() => this.recvBytes(options));
   }
 
   /** Same as {@link IpcConnection.messages}. */
@@ -495,12 +321,10 @@ export class IpcConnection implements Closeable, AsyncIterable<unknown> {
     return this.#life.close(async () => {
       const closed = new ClosedError('IpcConnection is closed', { code: 'ERR_CLOSED' });
       this.#failRead(closed);
-      for (const item of this.#writeQueue.splice(0)) item.reject(closed);
-      this.#queue = [];
-      this.#queueHead = 0;
-      this.#queuedBytes = 0;
+      this.#writer.dropQueued(closed);
+      this.#inbox.clear();
       if (this.#socket.destroyed) return;
-      if (this.#paused) this.#socket.resume();
+      this.#inbox.unpause();
       this.#socket.end();
       const timer = this.#clock.setTimer(this.#closeTimeoutMs, () => this.#socket.destroy());
       timer.unref();
@@ -521,8 +345,6 @@ export class IpcConnection implements Closeable, AsyncIterable<unknown> {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
-
 /**
  * @internal Writes a frame that already carries its 4-byte length prefix (the caller
  * guarantees the body is within `maxFrameBytes`). Used by the encrypted layer to avoid
@@ -541,9 +363,4 @@ export function sendEncodedFrame(
 export function takeQueuedFrame(connection: IpcConnection): Buffer | undefined {
   if (takeQueuedImpl === undefined) throw new Error('IpcConnection not initialised');
   return takeQueuedImpl(connection);
-}
-
-function removeItem<T>(list: T[], item: T): void {
-  const index = list.indexOf(item);
-  if (index >= 0) list.splice(index, 1);
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { throwIfAborted, type WaitOptions } from '../core/abort.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { InvalidArgumentError, TimeoutError } from '../core/errors.js';
+import { CryptoError, InvalidArgumentError, TimeoutError, isMajraError } from '../core/errors.js';
 import { noopMetrics, type MetricsSink } from '../core/metrics.js';
 import {
   integerInRange,
@@ -159,4 +159,18 @@ export async function exchangeHellos(
     timer.cancel();
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * The error a failed handshake rejects with: an `ERR_IPC_HANDSHAKE_FAILED` or the
+ * caller's own abort as they are, anything else wrapped as `ERR_IPC_HANDSHAKE_FAILED`.
+ */
+export function handshakeError(error: unknown, signal: AbortSignal | undefined): unknown {
+  return isMajraError(error, 'ERR_IPC_HANDSHAKE_FAILED') ||
+    (isMajraError(error, 'ERR_ABORTED') && signal?.aborted === true)
+    ? error
+    : new CryptoError(`encrypted IPC handshake failed: ${(error as Error).message}`, {
+        code: 'ERR_IPC_HANDSHAKE_FAILED',
+        cause: error,
+      });
 }

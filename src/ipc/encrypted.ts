@@ -1,67 +1,44 @@
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { throwIfAborted, waitFor, type WaitOptions } from '../core/abort.js';
-import {
-  ClosedError,
-  CryptoError,
-  MajraError,
-  ProtocolError,
-  isMajraError,
-} from '../core/errors.js';
+import { throwIfAborted, type WaitOptions } from '../core/abort.js';
+import { ClosedError, CryptoError, MajraError } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
 import type { MetricsSink } from '../core/metrics.js';
 import { invalid, optionalSignal } from '../core/validate.js';
 import {
   IpcConnection,
-  isCleanClose,
   sendEncodedFrame,
   takeQueuedFrame,
   type ConnectIpcOptions,
 } from './connection.js';
-import {
-  FRAME_TYPE,
-  RECORD_OVERHEAD_BYTES,
-  SALT_BYTES,
-  deriveDirectionKeys,
-  RecordOpener,
-  RecordSealer,
-  type IpcRole,
-} from './encrypted-protocol.js';
-import { decodeJsonBody, encodeJsonBody, frameTooLargeError } from './framing.js';
+import { ChannelKeys } from './encrypted-keys.js';
 import {
   exchangeHellos,
+  handshakeError,
   resolveOptions,
   validateKey,
   type EncryptedIpcEvents,
   type EncryptedIpcOptions,
-  type NonceWarning,
   type ResolvedOptions,
 } from './encrypted-handshake.js';
+import { FRAME_TYPE, RECORD_OVERHEAD_BYTES, type IpcRole } from './encrypted-protocol.js';
+import { ReadAhead, SendGate, raceSignal } from './encrypted-queues.js';
+import { Rekeyer } from './encrypted-rekey.js';
+import { encodeJsonBody, frameTooLargeError } from './framing.js';
 import {
   IPC_BYTES_RECEIVED,
   IPC_BYTES_SENT,
-  IPC_ERRORS,
   IPC_FRAMES_RECEIVED,
   IPC_FRAMES_SENT,
   IPC_NONCE_WARNINGS,
-  IPC_REKEYS,
-  errorKind,
+  IPC_ERRORS,
 } from './metrics.js';
-
-interface QueuedSend {
-  readonly bytes: Uint8Array;
-  readonly signal: AbortSignal | undefined;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
-
-interface PendingRekey {
-  readonly salt: Buffer;
-  settled: boolean;
-  readonly promise: Promise<void>;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
+import {
+  asError,
+  countIpcError,
+  decodeCounted,
+  isCleanClose,
+  untilCleanClose,
+} from './stream-support.js';
 
 export {
   NONCE_HARD_LIMIT,
@@ -74,6 +51,7 @@ export {
 } from './encrypted-handshake.js';
 
 const ENCRYPTED = { layer: 'encrypted' } as const;
+const HANDSHAKE_FAILED = { kind: 'handshake_failed' } as const;
 
 /** Live key buffers per connection, for the test proving they are zeroed on close. */
 const KEY_MATERIAL = new WeakMap<EncryptedIpcConnection, () => Buffer[]>();
@@ -109,27 +87,18 @@ export class EncryptedIpcConnection
 {
   readonly #inner: IpcConnection;
   readonly #role: IpcRole;
-  readonly #psk: Buffer;
-  readonly #warnAt: number;
-  readonly #hardLimit: number;
+  readonly #keys: ChannelKeys;
   readonly #maxPlaintext: number;
   readonly #maxReadAhead: number;
   readonly #metrics: MetricsSink;
   readonly #life = new Lifecycle('EncryptedIpcConnection');
-  #epoch = 0;
-  #sealer: RecordSealer;
-  #opener: RecordOpener;
-  #warned = false;
   #terminal: Error | undefined;
   // Read side: decrypted messages not yet returned, and the one in-flight inner read.
-  #readAhead: Buffer[] = [];
-  #readAheadBytes = 0;
+  readonly #readAhead = new ReadAhead();
   #reading: Promise<void> | undefined;
-  #changed: { promise: Promise<void>; resolve: () => void } | undefined;
   // Write side: sends wait here while a rekey we started is unacknowledged.
-  #gated = false;
-  readonly #sendQueue: QueuedSend[] = [];
-  #rekey: PendingRekey | undefined;
+  readonly #gate = new SendGate();
+  readonly #rekeyer: Rekeyer;
 
   private constructor(
     inner: IpcConnection,
@@ -142,26 +111,22 @@ export class EncryptedIpcConnection
     super();
     this.#inner = inner;
     this.#role = role;
-    this.#psk = psk;
-    this.#warnAt = options.warnAt;
-    this.#hardLimit = options.hardLimit;
     this.#maxReadAhead = options.maxReadAhead;
     this.#metrics = options.metrics;
     this.#maxPlaintext = inner.maxFrameBytes - RECORD_OVERHEAD_BYTES;
-    [this.#sealer, this.#opener] = this.#keysFor(dialerSalt, acceptorSalt, 0);
-    KEY_MATERIAL.set(this, () => [this.#psk, this.#sealer.keyBytes, this.#opener.keyBytes]);
-  }
-
-  #keysFor(dialerSalt: Buffer, acceptorSalt: Buffer, epoch: number): [RecordSealer, RecordOpener] {
-    const keys = deriveDirectionKeys(this.#psk, dialerSalt, acceptorSalt, epoch);
-    dialerSalt.fill(0);
-    acceptorSalt.fill(0);
-    const peer: IpcRole = this.#role === 'dialer' ? 'acceptor' : 'dialer';
-    const [send, recv] =
-      this.#role === 'dialer'
-        ? [keys.dialerToAcceptor, keys.acceptorToDialer]
-        : [keys.acceptorToDialer, keys.dialerToAcceptor];
-    return [new RecordSealer(send, this.#role), new RecordOpener(recv, peer, this.#hardLimit)];
+    this.#keys = new ChannelKeys(psk, role, dialerSalt, acceptorSalt, options);
+    this.#rekeyer = new Rekeyer({
+      role,
+      keys: this.#keys,
+      metrics: this.#metrics,
+      sendControl: (type, plaintext) => this.#sendControl(type, plaintext),
+      holdSends: () => this.#gate.close(),
+      resumeSends: () => this.#gate.open((bytes, signal) => this.#sendData(bytes, signal)),
+      readStep: () =>
+        this.#readAhead.bytes >= this.#maxReadAhead ? this.#readAhead.changed() : this.#pump(),
+      terminal: () => this.#terminal,
+    });
+    KEY_MATERIAL.set(this, () => this.#keys.material);
   }
 
   /**
@@ -187,15 +152,8 @@ export class EncryptedIpcConnection
     } catch (error) {
       psk.fill(0);
       await inner.destroy();
-      const wrapped =
-        isMajraError(error, 'ERR_IPC_HANDSHAKE_FAILED') ||
-        (isMajraError(error, 'ERR_ABORTED') && signal?.aborted === true)
-          ? error
-          : new CryptoError(`encrypted IPC handshake failed: ${(error as Error).message}`, {
-              code: 'ERR_IPC_HANDSHAKE_FAILED',
-              cause: error,
-            });
-      resolved.metrics.increment(IPC_ERRORS, 1, { kind: 'handshake_failed' });
+      const wrapped = handshakeError(error, signal);
+      resolved.metrics.increment(IPC_ERRORS, 1, HANDSHAKE_FAILED);
       throw wrapped;
     }
   }
@@ -232,17 +190,17 @@ export class EncryptedIpcConnection
 
   /** Key epoch: 0 after the handshake, +1 per completed rekey. */
   get epoch(): number {
-    return this.#epoch;
+    return this.#keys.epoch;
   }
 
   /** Frames sent under the current send key (the next counter). */
   get messagesSent(): number {
-    return this.#sealer.counter;
+    return this.#keys.sent;
   }
 
   /** True once the current send key reached the warning threshold. */
   get needsRekey(): boolean {
-    return this.#sealer.counter >= this.#warnAt;
+    return this.#keys.sent >= this.#keys.warnAt;
   }
 
   /** Largest plaintext one message may carry: `maxFrameBytes - 26`. */
@@ -289,33 +247,22 @@ export class EncryptedIpcConnection
         throw frameTooLargeError(bytes.length, this.#maxPlaintext, 'send');
       }
       throwIfAborted(signal, 'send');
-      if (!this.#gated && this.#sendQueue.length === 0) return this.#sendData(bytes, signal);
+      if (this.#gate.passable) return this.#sendData(bytes, signal);
     } catch (error) {
       return this.#reject(error);
     }
-    return waitFor<undefined>(
-      (resolve, reject) => {
-        const item: QueuedSend = {
-          bytes,
-          signal: options.signal,
-          resolve: () => resolve(undefined),
-          reject,
-        };
-        this.#sendQueue.push(item);
-        return () => removeItem(this.#sendQueue, item);
-      },
-      { signal: options.signal, what: 'send' },
-    ).then(() => undefined);
+    return this.#gate.wait(bytes, options.signal);
   }
 
   #sendData(bytes: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
-    if (this.#sealer.counter >= this.#hardLimit) {
+    const keys = this.#keys;
+    if (keys.sent >= keys.hardLimit) {
       return this.#reject(
         new CryptoError(
-          `${this.#sealer.counter} messages were sent under this key (limit ${this.#hardLimit}); call rekey()`,
+          `${keys.sent} messages were sent under this key (limit ${keys.hardLimit}); call rekey()`,
           {
             code: 'ERR_IPC_NONCE_EXHAUSTED',
-            details: { messagesSent: this.#sealer.counter, maxMessagesPerKey: this.#hardLimit },
+            details: { messagesSent: keys.sent, maxMessagesPerKey: keys.hardLimit },
           },
         ),
       );
@@ -328,16 +275,10 @@ export class EncryptedIpcConnection
 
   /** Seals with the current send key and counter (taken synchronously). */
   #seal(type: number, plaintext: Uint8Array): Buffer {
-    const frame = this.#sealer.sealFramed(type, plaintext);
-    if (!this.#warned && this.#sealer.counter >= this.#warnAt) {
-      this.#warned = true;
+    const frame = this.#keys.seal(type, plaintext);
+    const warning = this.#keys.dueWarning();
+    if (warning !== undefined) {
       this.#metrics.increment(IPC_NONCE_WARNINGS);
-      const warning: NonceWarning = {
-        messagesSent: this.#sealer.counter,
-        warnAfterMessages: this.#warnAt,
-        maxMessagesPerKey: this.#hardLimit,
-        epoch: this.#epoch,
-      };
       process.nextTick(() => this.emit('warning', warning));
     }
     return frame;
@@ -346,14 +287,6 @@ export class EncryptedIpcConnection
   #sendControl(type: number, plaintext: Uint8Array): void {
     const frame = this.#seal(type, plaintext);
     sendEncodedFrame(this.#inner, frame).catch((error: unknown) => this.#fail(error));
-  }
-
-  #openGate(): void {
-    this.#gated = false;
-    let item: QueuedSend | undefined;
-    while ((item = this.#sendQueue.shift()) !== undefined) {
-      this.#sendData(item.bytes, item.signal).then(item.resolve, item.reject);
-    }
   }
 
   // ----------------------------------------------------------------- rekey
@@ -369,55 +302,17 @@ export class EncryptedIpcConnection
       this.#assertUsable('rekey');
       const signal = optionalSignal('signal', options.signal);
       throwIfAborted(signal, 'rekey');
-      if (this.#rekey === undefined) {
-        const salt = randomBytes(SALT_BYTES);
-        const pending = newPendingRekey(salt);
-        this.#rekey = pending;
-        this.#gated = true;
-        this.#sendControl(FRAME_TYPE.rekey, salt);
-      }
-      return this.#awaitRekey(this.#rekey, signal);
+      return this.#rekeyer.start(signal);
     } catch (error) {
       return this.#reject(error);
     }
-  }
-
-  async #awaitRekey(pending: PendingRekey, signal: AbortSignal | undefined): Promise<void> {
-    while (!pending.settled) {
-      if (this.#terminal !== undefined) throw this.#terminal;
-      const step = this.#readAheadBytes >= this.#maxReadAhead ? this.#waitChange() : this.#pump();
-      await raceSignal(Promise.race([step, pending.promise]), signal, 'rekey');
-    }
-    await pending.promise;
-  }
-
-  #switchEpoch(dialerSalt: Buffer, acceptorSalt: Buffer): void {
-    this.#epoch++;
-    this.#sealer.destroy();
-    this.#opener.destroy();
-    [this.#sealer, this.#opener] = this.#keysFor(dialerSalt, acceptorSalt, this.#epoch);
-    this.#warned = false;
-    this.#metrics.increment(IPC_REKEYS);
-    const pending = this.#rekey;
-    this.#rekey = undefined;
-    if (pending !== undefined) {
-      pending.settled = true;
-      pending.resolve();
-    }
-    this.#openGate();
   }
 
   // ----------------------------------------------------------------- read side
 
   /** Receives the next message and parses it as JSON (`ERR_CODEC_MALFORMED` if not JSON). */
   async recv<T = unknown>(options: WaitOptions = {}): Promise<T> {
-    const body = await this.recvBytes(options);
-    try {
-      return decodeJsonBody(body) as T;
-    } catch (error) {
-      if (error instanceof MajraError) this.#countError(error);
-      throw error;
-    }
+    return decodeCounted(await this.recvBytes(options), this.#metrics) as T;
   }
 
   /**
@@ -429,14 +324,14 @@ export class EncryptedIpcConnection
   recvBytes(options: WaitOptions = {}): Promise<Buffer> {
     let signal: AbortSignal | undefined;
     try {
-      this.#assertOpen('recv');
+      this.#life.assertOpen('recv');
       signal = optionalSignal('signal', options.signal);
       throwIfAborted(signal, 'recv');
     } catch (error) {
       return this.#reject(error);
     }
     // Fast path: a message already decrypted, or a frame already queued below.
-    const ready = this.#takeReady();
+    const ready = this.#readAhead.take();
     if (ready !== undefined) return Promise.resolve(ready);
     if (this.#reading === undefined && this.#terminal === undefined) {
       const frame = takeQueuedFrame(this.#inner);
@@ -446,25 +341,16 @@ export class EncryptedIpcConnection
         } catch (error) {
           this.#fail(error);
         }
-        const got = this.#takeReady();
+        const got = this.#readAhead.take();
         if (got !== undefined) return Promise.resolve(got);
       }
     }
     return this.#recvSlow(signal);
   }
 
-  #takeReady(): Buffer | undefined {
-    const next = this.#readAhead.shift();
-    if (next !== undefined) {
-      this.#readAheadBytes -= next.length;
-      this.#notify();
-    }
-    return next;
-  }
-
   async #recvSlow(signal: AbortSignal | undefined): Promise<Buffer> {
     for (;;) {
-      const next = this.#takeReady();
+      const next = this.#readAhead.take();
       if (next !== undefined) return next;
       if (this.#terminal !== undefined) throw this.#terminal;
       await raceSignal(this.#pump(), signal, 'recv');
@@ -475,7 +361,7 @@ export class EncryptedIpcConnection
   #pump(): Promise<void> {
     this.#reading ??= this.#readOne().finally(() => {
       this.#reading = undefined;
-      this.#notify();
+      this.#readAhead.notify();
     });
     return this.#reading;
   }
@@ -491,67 +377,26 @@ export class EncryptedIpcConnection
   }
 
   #process(body: Buffer): void {
-    const { type, plaintext } = this.#opener.open(body);
+    const { type, plaintext } = this.#keys.open(body);
     if (type === FRAME_TYPE.data) {
       this.#metrics.increment(IPC_FRAMES_RECEIVED, 1, ENCRYPTED);
       this.#metrics.increment(IPC_BYTES_RECEIVED, plaintext.length, ENCRYPTED);
       this.#readAhead.push(plaintext);
-      this.#readAheadBytes += plaintext.length;
       return;
     }
-    if (plaintext.length !== SALT_BYTES) {
-      throw new ProtocolError(
-        `rekey message of ${plaintext.length} bytes, expected ${SALT_BYTES}`,
-        {
-          code: 'ERR_IPC_REKEY_FAILED',
-        },
-      );
-    }
-    if (type === FRAME_TYPE.rekey) {
-      // Both sides asked at once: the dialer's request wins, the acceptor answers it.
-      if (this.#rekey !== undefined && this.#role === 'dialer') return;
-      const mySalt = randomBytes(SALT_BYTES);
-      this.#sendControl(FRAME_TYPE.rekeyAck, Buffer.from(mySalt));
-      this.#switchEpoch(...this.#orderSalts(mySalt, plaintext));
-      return;
-    }
-    const pending = this.#rekey;
-    if (pending === undefined) {
-      throw new ProtocolError('rekey acknowledgement without a pending rekey', {
-        code: 'ERR_IPC_REKEY_FAILED',
-      });
-    }
-    this.#switchEpoch(...this.#orderSalts(pending.salt, plaintext));
-  }
-
-  #orderSalts(mine: Buffer, theirs: Buffer): [Buffer, Buffer] {
-    return this.#role === 'dialer' ? [mine, theirs] : [theirs, mine];
+    this.#rekeyer.handle(type, plaintext);
   }
 
   /**
    * Iterates received JSON values until the stream ends cleanly; other errors are thrown.
    */
-  async *messages<T = unknown>(options: WaitOptions = {}): AsyncGenerator<T, void, undefined> {
-    for (;;) {
-      try {
-        yield await this.recv<T>(options);
-      } catch (error) {
-        if (isCleanClose(error)) return;
-        throw error;
-      }
-    }
+  messages<T = unknown>(options: WaitOptions = {}): AsyncGenerator<T, void, undefined> {
+    return untilCleanClose(() => this.recv<T>(options));
   }
 
   /** Like {@link EncryptedIpcConnection.messages} for raw message bytes. */
-  async *frames(options: WaitOptions = {}): AsyncGenerator<Buffer, void, undefined> {
-    for (;;) {
-      try {
-        yield await this.recvBytes(options);
-      } catch (error) {
-        if (isCleanClose(error)) return;
-        throw error;
-      }
-    }
+  frames(options: WaitOptions = {}): AsyncGenerator<Buffer, void, undefined> {
+    return untilCleanClose(() => this.recvBytes(options));
   }
 
   /** Same as {@link EncryptedIpcConnection.messages}. */
@@ -561,68 +406,37 @@ export class EncryptedIpcConnection
 
   // ------------------------------------------------------------------ state
 
-  #notify(): void {
-    const current = this.#changed;
-    if (current === undefined) return;
-    this.#changed = undefined;
-    current.resolve();
-  }
-
-  #waitChange(): Promise<void> {
-    this.#changed ??= deferredVoid();
-    return this.#changed.promise;
-  }
-
-  #assertOpen(operation: string): void {
-    this.#life.assertOpen(operation);
-  }
-
   #assertUsable(operation: string): void {
     this.#life.assertOpen(operation);
     if (this.#terminal !== undefined) throw this.#terminal;
   }
 
   #reject(error: unknown): Promise<never> {
-    if (error instanceof MajraError) this.#countError(error);
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
-
-  #countError(error: MajraError): void {
-    const kind = errorKind(error.code);
-    if (kind !== undefined) this.#metrics.increment(IPC_ERRORS, 1, { kind });
+    countIpcError(this.#metrics, error);
+    return Promise.reject(asError(error));
   }
 
   /** Ends the channel after an error: nothing is sent or decrypted afterwards. */
   #fail(error: unknown): void {
     if (this.#terminal !== undefined) return;
-    const failure = error instanceof Error ? error : new Error(String(error));
+    const failure = asError(error);
     this.#terminal = failure;
-    if (failure instanceof MajraError && !isCleanClose(failure)) this.#countError(failure);
-    this.#zeroKeys();
-    for (const item of this.#sendQueue.splice(0)) item.reject(failure);
-    const pending = this.#rekey;
-    this.#rekey = undefined;
-    if (pending !== undefined && !pending.settled) {
-      pending.settled = true;
-      pending.reject(failure);
+    if (failure instanceof MajraError && !isCleanClose(failure)) {
+      countIpcError(this.#metrics, failure);
     }
-    this.#notify();
+    this.#keys.zero();
+    this.#gate.fail(failure);
+    this.#rekeyer.fail(failure);
+    this.#readAhead.notify();
     if (!isCleanClose(failure)) this.#inner.destroy().catch(() => undefined);
-  }
-
-  #zeroKeys(): void {
-    this.#sealer.destroy();
-    this.#opener.destroy();
-    this.#psk.fill(0);
   }
 
   /** Closes the channel and the inner connection; key material is zeroed. */
   close(): Promise<void> {
     return this.#life.close(async () => {
       this.#fail(new ClosedError('EncryptedIpcConnection is closed', { code: 'ERR_CLOSED' }));
-      this.#zeroKeys();
-      this.#readAhead = [];
-      this.#readAheadBytes = 0;
+      this.#keys.zero();
+      this.#readAhead.clear();
       await this.#inner.close();
     });
   }
@@ -631,45 +445,4 @@ export class EncryptedIpcConnection
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-function deferredVoid(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
-
-function newPendingRekey(salt: Buffer): PendingRekey {
-  let resolve!: () => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // The rekey may fail while nobody awaits it; callers of rekey() see the error.
-  promise.catch(() => undefined);
-  return { salt, settled: false, promise, resolve, reject };
-}
-
-/** Waits for `promise` unless `signal` aborts first (the promise keeps running). */
-function raceSignal<T>(
-  promise: Promise<T>,
-  signal: AbortSignal | undefined,
-  what: string,
-): Promise<T> {
-  if (signal === undefined) return promise;
-  return waitFor<T>(
-    (resolve, reject) => {
-      promise.then(resolve, reject);
-      return undefined;
-    },
-    { signal, what },
-  );
-}
-
-function removeItem<T>(list: T[], item: T): void {
-  const index = list.indexOf(item);
-  if (index >= 0) list.splice(index, 1);
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { defineMetric } from '../core/metrics.js';
+import { defineMetric, type MetricLabels } from '../core/metrics.js';
 
 /** Frames written, by layer. */
 export const IPC_FRAMES_SENT = defineMetric({
@@ -98,4 +98,13 @@ const KIND_BY_CODE: Readonly<Record<string, IpcErrorKind>> = {
 /** Maps an error code to its metric kind, or undefined for codes not counted. */
 export function errorKind(code: string): IpcErrorKind | undefined {
   return KIND_BY_CODE[code];
+}
+
+const LABELS_BY_CODE: ReadonlyMap<string, MetricLabels> = new Map(
+  Object.entries(KIND_BY_CODE).map(([code, kind]) => [code, Object.freeze({ kind })]),
+);
+
+/** The frozen `{ kind }` labels of an error code (no allocation per report), or undefined. */
+export function errorLabels(code: string): MetricLabels | undefined {
+  return LABELS_BY_CODE.get(code);
 }

@@ -1,7 +1,7 @@
 import { waitFor, type WaitOptions } from '../core/abort.js';
 import { ClosedError } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
-import { PriorityQueue, type QueueItem } from './priority-queue.js';
+import { PriorityQueue, type PriorityQueueOptions, type QueueItem } from './priority-queue.js';
 import type { Priority } from './priority.js';
 
 interface Waiter<T> {
@@ -28,9 +28,19 @@ interface Waiter<T> {
  * ```
  */
 export class ConcurrentPriorityQueue<T> implements Closeable {
-  readonly #queue = new PriorityQueue<T>();
+  readonly #queue: PriorityQueue<T>;
   readonly #waiters = new Set<Waiter<T>>();
   readonly #life = new Lifecycle('ConcurrentPriorityQueue');
+
+  /**
+   * Items handed straight to a waiter still pass through the queue, so metrics count them
+   * as enqueued and dequeued like any other.
+   *
+   * @throws InvalidArgumentError for an invalid `name`.
+   */
+  constructor(options: PriorityQueueOptions = {}) {
+    this.#queue = new PriorityQueue<T>(options);
+  }
 
   /** Items queued (not counting items handed to waiters). */
   get size(): number {

@@ -30,7 +30,7 @@ export {
 } from './priority.js';
 export type { PriorityName } from './priority.js';
 export { PriorityQueue, createQueueItem } from './priority-queue.js';
-export type { QueueItem } from './priority-queue.js';
+export type { QueueItem, PriorityQueueOptions } from './priority-queue.js';
 export { ConcurrentPriorityQueue } from './concurrent-priority-queue.js';
 export { DagScheduler, topologicalSort } from './dag-scheduler.js';
 export type { Dag } from './dag-scheduler.js';

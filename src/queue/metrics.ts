@@ -1,5 +1,6 @@
 /**
- * Metric definitions reported by `ManagedQueue`. Labels are bounded: `queue` is the
+ * Metric definitions reported by `ManagedQueue`, and (enqueued, dequeued, depth) by
+ * `PriorityQueue` and `ConcurrentPriorityQueue` given a sink. Labels are bounded: `queue` is the
  * queue's configured name, `priority` a tier name, `from`/`to` a job state, `op` a store
  * operation name.
  *
@@ -19,7 +20,7 @@ export const QUEUE_ENQUEUED = defineMetric({
 export const QUEUE_DEQUEUED = defineMetric({
   name: 'majra_queue_dequeued_total',
   type: 'counter',
-  help: 'Jobs dequeued into running, by queue and priority tier.',
+  help: 'Jobs dequeued (ManagedQueue: moved into running), by queue and priority tier.',
   labelNames: ['queue', 'priority'],
 });
 

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { MetricLabels, MetricsSink } from '../core/metrics.js';
+import { nonEmptyString } from '../core/validate.js';
 import { Fifo } from './fifo.js';
-import { parsePriority, type Priority } from './priority.js';
+import { QUEUE_DEPTH, QUEUE_DEQUEUED, QUEUE_ENQUEUED } from './metrics.js';
+import { parsePriority, PRIORITY_NAMES, type Priority } from './priority.js';
 
 /** An item in a {@link PriorityQueue}. */
 export interface QueueItem<T> {
@@ -17,6 +20,44 @@ export interface QueueItem<T> {
  */
 export function createQueueItem<T>(priority: Priority, payload: T, id?: string): QueueItem<T> {
   return { id: id ?? randomUUID(), priority: parsePriority(priority), payload };
+}
+
+/** Options of {@link PriorityQueue} and `ConcurrentPriorityQueue`. */
+export interface PriorityQueueOptions {
+  /** Queue name, used as the `queue` metric label (a fixed name, never an id). @defaultValue 'priority' */
+  readonly name?: string;
+  /** Receives enqueued/dequeued counts per tier and the depth; default reports nothing. */
+  readonly metrics?: MetricsSink;
+}
+
+/**
+ * Reports a queue's traffic. Label objects are built once here so a report allocates
+ * nothing; a queue without a sink holds no meter and pays one `undefined` check.
+ */
+class TierMeter {
+  readonly #sink: MetricsSink;
+  readonly #labels: MetricLabels;
+  readonly #tierLabels: readonly MetricLabels[];
+
+  constructor(sink: MetricsSink, queue: string) {
+    this.#sink = sink;
+    this.#labels = Object.freeze({ queue });
+    this.#tierLabels = PRIORITY_NAMES.map((priority) => Object.freeze({ queue, priority }));
+  }
+
+  enqueued(priority: number, depth: number): void {
+    this.#sink.increment(QUEUE_ENQUEUED, 1, this.#tierLabels[priority]);
+    this.#sink.set(QUEUE_DEPTH, depth, this.#labels);
+  }
+
+  dequeued(priority: number, depth: number): void {
+    this.#sink.increment(QUEUE_DEQUEUED, 1, this.#tierLabels[priority]);
+    this.#sink.set(QUEUE_DEPTH, depth, this.#labels);
+  }
+
+  depth(depth: number): void {
+    this.#sink.set(QUEUE_DEPTH, depth, this.#labels);
+  }
 }
 
 /**
@@ -42,6 +83,13 @@ export class PriorityQueue<T> {
     new Fifo(),
   ];
   #size = 0;
+  readonly #meter: TierMeter | undefined;
+
+  /** @throws InvalidArgumentError for an invalid `name`. */
+  constructor(options: PriorityQueueOptions = {}) {
+    const name = nonEmptyString('name', options.name ?? 'priority', 128);
+    this.#meter = options.metrics === undefined ? undefined : new TierMeter(options.metrics, name);
+  }
 
   /** Total items over all tiers. */
   get size(): number {
@@ -67,6 +115,7 @@ export class PriorityQueue<T> {
   enqueue(item: QueueItem<T>): void {
     this.#tier(item.priority).push(item);
     this.#size++;
+    this.#meter?.enqueued(item.priority, this.#size);
   }
 
   /** Removes and returns the next item, or `undefined` when empty. */
@@ -77,7 +126,9 @@ export class PriorityQueue<T> {
       const tier = tiers[p] as Fifo<QueueItem<T>>;
       if (tier.size > 0) {
         this.#size--;
-        return tier.shift();
+        const item = tier.shift();
+        this.#meter?.dequeued(p, this.#size);
+        return item;
       }
     }
     return undefined;
@@ -96,6 +147,7 @@ export class PriorityQueue<T> {
   clear(): void {
     for (const tier of this.#tiers) tier.clear();
     this.#size = 0;
+    this.#meter?.depth(0);
   }
 
   #tier(priority: unknown): Fifo<QueueItem<T>> {

@@ -1,4 +1,4 @@
-import { defineMetric } from '../core/metrics.js';
+import { defineMetric, labelTable } from '../core/metrics.js';
 
 /** Messages emitted, by kind (send, broadcast, request, reply). */
 export const relaySent = defineMetric({
@@ -52,3 +52,30 @@ export const relayRequests = defineMetric({
   help: 'Relay requests finished, by outcome (ok, remote_error, timeout, aborted, evicted, failed, closed).',
   labelNames: ['outcome'],
 });
+
+/** Frozen label objects of the relay metrics, built once (no allocation per report). @internal */
+export const RELAY_LABELS = Object.freeze({
+  kind: labelTable('kind', ['send', 'broadcast', 'request', 'reply']),
+  dropped: labelTable('reason', [
+    'duplicate',
+    'stale_epoch',
+    'too_old',
+    'misdirected_reply',
+    'invalid',
+  ]),
+  evicted: labelTable('reason', ['capacity', 'ttl']),
+  outcome: labelTable('outcome', [
+    'ok',
+    'remote_error',
+    'timeout',
+    'aborted',
+    'evicted',
+    'failed',
+    'closed',
+  ]),
+});
+
+/** A relay send kind. @internal */
+export type RelaySendKind = keyof typeof RELAY_LABELS.kind;
+/** A relay request outcome. @internal */
+export type RelayRequestOutcome = keyof typeof RELAY_LABELS.outcome;

@@ -12,7 +12,7 @@ import {
   toError,
 } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
-import { noopMetrics, type MetricsSink } from '../core/metrics.js';
+import { noopMetrics, type MetricLabels, type MetricsSink } from '../core/metrics.js';
 import {
   invalid,
   isFunction,
@@ -24,10 +24,13 @@ import {
   positiveNumber,
 } from '../core/validate.js';
 import type { Connection, Listener, Transport } from '../transport/types.js';
-import { DedupTable } from './dedup.js';
+import { DedupTable, type DedupVerdict } from './dedup.js';
 import { PendingRequest } from './pending.js';
 import { MAX_RELAY_ID_LENGTH, relayMessageFromJson, type RelayMessage } from './message.js';
 import {
+  RELAY_LABELS,
+  type RelayRequestOutcome,
+  type RelaySendKind,
   relayDedupEntries,
   relayDedupEvicted,
   relayDropped,
@@ -90,6 +93,13 @@ export interface RelayStats {
 }
 
 let lastEpoch = 0;
+/** The `reason` label of each rejecting dedup verdict. */
+const DROP_LABELS: Readonly<Record<Exclude<DedupVerdict, 'accept'>, MetricLabels>> = {
+  duplicate: RELAY_LABELS.dropped.duplicate,
+  'stale-epoch': RELAY_LABELS.dropped.stale_epoch,
+  'too-old': RELAY_LABELS.dropped.too_old,
+};
+
 function nextEpoch(clock: Clock): number {
   lastEpoch = Math.max(Math.floor(clock.now()), lastEpoch + 1);
   return lastEpoch;
@@ -321,7 +331,7 @@ export class Relay implements Closeable {
     if (message.to !== '' && message.to !== this.nodeId) return undefined;
     if (!validSeq(message.seq) || !(message.epoch === 0 || validSeq(message.epoch))) {
       this.#invalid++;
-      this.#metrics.increment(relayDropped, 1, { reason: 'invalid' });
+      this.#metrics.increment(relayDropped, 1, RELAY_LABELS.dropped.invalid);
       return undefined;
     }
     const before = this.#dedup.size;
@@ -334,7 +344,7 @@ export class Relay implements Closeable {
     this.#reportDedup(before);
     if (verdict !== 'accept') {
       this.#duplicates++;
-      this.#metrics.increment(relayDropped, 1, { reason: verdict.replace('-', '_') });
+      this.#metrics.increment(relayDropped, 1, DROP_LABELS[verdict]);
       return undefined;
     }
     this.#received++;
@@ -346,7 +356,7 @@ export class Relay implements Closeable {
         if (pending !== undefined) {
           if (pending.to !== message.from) {
             this.#misdirected++;
-            this.#metrics.increment(relayDropped, 1, { reason: 'misdirected_reply' });
+            this.#metrics.increment(relayDropped, 1, RELAY_LABELS.dropped.misdirected_reply);
             return undefined;
           }
           this.#finish(pending, message, undefined, 'ok');
@@ -384,7 +394,7 @@ export class Relay implements Closeable {
           message = relayMessageFromJson(value);
         } catch (error) {
           this.#invalid++;
-          this.#metrics.increment(relayDropped, 1, { reason: 'invalid' });
+          this.#metrics.increment(relayDropped, 1, RELAY_LABELS.dropped.invalid);
           this.#report(error);
           continue;
         }
@@ -498,9 +508,9 @@ export class Relay implements Closeable {
     return message;
   }
 
-  async #emit(message: RelayMessage, kind: string, options?: WaitOptions): Promise<number> {
+  async #emit(message: RelayMessage, kind: RelaySendKind, options?: WaitOptions): Promise<number> {
     this.#sent++;
-    this.#metrics.increment(relaySent, 1, { kind });
+    this.#metrics.increment(relaySent, 1, RELAY_LABELS.kind[kind]);
     const router = this.#router;
     if (router === undefined) {
       throw new NotFoundError(`relay ${this.nodeId} has no router`, { code: 'ERR_RELAY_NO_ROUTE' });
@@ -548,7 +558,7 @@ export class Relay implements Closeable {
     pending: PendingRequest,
     reply: RelayMessage | undefined,
     error: Error | undefined,
-    outcome: string,
+    outcome: RelayRequestOutcome,
   ): void {
     if (reply?.error !== undefined) {
       error = remoteError(reply);
@@ -557,7 +567,7 @@ export class Relay implements Closeable {
     if (!pending.settle(reply, error)) return;
     this.#pending.delete(pending.id);
     this.#metrics.set(relayPendingRequests, this.#pending.size);
-    this.#metrics.increment(relayRequests, 1, { outcome });
+    this.#metrics.increment(relayRequests, 1, RELAY_LABELS.outcome[outcome]);
   }
 
   #reportDedup(before: number): void {
@@ -567,11 +577,15 @@ export class Relay implements Closeable {
     const cap = this.#dedup.evictedByCapacity;
     const ttl = this.#dedup.evictedByTtl;
     if (cap !== this.#lastCap) {
-      this.#metrics.increment(relayDedupEvicted, cap - this.#lastCap, { reason: 'capacity' });
+      this.#metrics.increment(
+        relayDedupEvicted,
+        cap - this.#lastCap,
+        RELAY_LABELS.evicted.capacity,
+      );
       this.#lastCap = cap;
     }
     if (ttl !== this.#lastTtl) {
-      this.#metrics.increment(relayDedupEvicted, ttl - this.#lastTtl, { reason: 'ttl' });
+      this.#metrics.increment(relayDedupEvicted, ttl - this.#lastTtl, RELAY_LABELS.evicted.ttl);
       this.#lastTtl = ttl;
     }
   }

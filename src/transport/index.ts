@@ -53,4 +53,7 @@ export {
   poolEvictions,
   poolConnections,
   transportProtocolErrors,
+  transportMessagesSent,
+  transportMessagesReceived,
+  transportConnections,
 } from './metrics.js';

@@ -3,8 +3,15 @@ import { decodeJson, type JsonValue } from '../core/codec.js';
 import { encodeJsonBody, validateMaxFrameBytes } from '../ipc/framing.js';
 import { ClosedError, InvalidStateError, NotFoundError, toError } from '../core/errors.js';
 import { Lifecycle } from '../core/lifecycle.js';
+import { noopMetrics, type MetricsSink } from '../core/metrics.js';
 import { isFunction, nonEmptyString, optionalSignal, positiveInteger } from '../core/validate.js';
 import { Inbox } from './inbox.js';
+import {
+  TRANSPORT_LABELS,
+  transportConnections,
+  transportMessagesReceived,
+  transportMessagesSent,
+} from './metrics.js';
 import type { Connection, ConnectOptions, Listener, Transport } from './types.js';
 
 /** Options of {@link MemoryTransport}. */
@@ -13,7 +20,11 @@ export interface MemoryTransportOptions {
   readonly maxBufferedMessages?: number;
   /** Largest encoded message. @defaultValue 16 MiB */
   readonly maxMessageBytes?: number;
+  /** Receives message and connection counts (`transport="memory"`); default reports nothing. */
+  readonly metrics?: MetricsSink;
 }
+
+const LABELS = TRANSPORT_LABELS.memory;
 
 function closedError(): ClosedError {
   return new ClosedError('connection closed', { code: 'ERR_TRANSPORT_CONNECTION_CLOSED' });
@@ -25,11 +36,13 @@ class MemoryConnection implements Connection {
   peer: MemoryConnection | undefined;
   readonly #life = new Lifecycle('MemoryConnection');
   readonly #maxBytes: number;
+  readonly #metrics: MetricsSink;
 
-  constructor(endpoint: string, capacity: number, maxBytes: number) {
+  constructor(endpoint: string, capacity: number, maxBytes: number, metrics: MetricsSink) {
     this.endpoint = endpoint;
     this.inbox = new Inbox<JsonValue>(capacity);
     this.#maxBytes = maxBytes;
+    this.#metrics = metrics;
   }
 
   get isConnected(): boolean {
@@ -56,6 +69,9 @@ class MemoryConnection implements Connection {
     if (peer.inbox.isFull) await peer.inbox.waitForSpace(signal);
     if (!this.isConnected || peer.inbox.isEnded) throw closedError();
     peer.inbox.push(decodeJson(body, this.#maxBytes) as JsonValue);
+    // Both ends share the transport's sink, so the receive is counted here too.
+    this.#metrics.increment(transportMessagesSent, 1, LABELS.transport);
+    this.#metrics.increment(transportMessagesReceived, 1, LABELS.transport);
   }
 
   incoming(): AsyncIterable<JsonValue> {
@@ -133,11 +149,13 @@ export class MemoryTransport implements Transport {
   readonly #listeners = new Map<string, MemoryListener>();
   readonly #capacity: number;
   readonly #maxBytes: number;
+  readonly #metrics: MetricsSink;
 
   /** @throws InvalidArgumentError for a bad option. */
   constructor(options: MemoryTransportOptions = {}) {
     this.#capacity = positiveInteger('maxBufferedMessages', options.maxBufferedMessages ?? 1024);
     this.#maxBytes = validateMaxFrameBytes(options.maxMessageBytes, 'maxMessageBytes');
+    this.#metrics = options.metrics ?? noopMetrics;
   }
 
   /** Names currently listening. */
@@ -156,10 +174,13 @@ export class MemoryTransport implements Transport {
           details: { endpoint },
         });
       }
-      const client = new MemoryConnection(endpoint, this.#capacity, this.#maxBytes);
-      const server = new MemoryConnection(endpoint, this.#capacity, this.#maxBytes);
+      const metrics = this.#metrics;
+      const client = new MemoryConnection(endpoint, this.#capacity, this.#maxBytes, metrics);
+      const server = new MemoryConnection(endpoint, this.#capacity, this.#maxBytes, metrics);
       client.peer = server;
       server.peer = client;
+      metrics.increment(transportConnections, 1, LABELS.dialed);
+      metrics.increment(transportConnections, 1, LABELS.accepted);
       listener.onConnection(server);
       return Promise.resolve(client);
     } catch (error) {

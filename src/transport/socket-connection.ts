@@ -13,7 +13,16 @@ import {
   validateMaxFrameBytes,
 } from '../ipc/framing.js';
 import { Inbox } from './inbox.js';
-import { transportProtocolErrors } from './metrics.js';
+import {
+  PROTOCOL_ERROR_LABELS,
+  TRANSPORT_LABELS,
+  transportConnections,
+  transportMessagesReceived,
+  transportMessagesSent,
+  transportProtocolErrors,
+  type TransportKind,
+  type TransportLabels,
+} from './metrics.js';
 import type { Connection } from './types.js';
 
 /** Options shared by the socket transports. */
@@ -24,6 +33,7 @@ export interface SocketTransportOptions {
   readonly maxBufferedMessages?: number;
   /** Receives frames that are not valid JSON (skipped; the stream stays in sync). */
   readonly onError?: (error: Error) => void;
+  /** Receives message, connection and protocol-error counts; default reports nothing. */
   readonly metrics?: MetricsSink;
 }
 
@@ -33,10 +43,14 @@ export interface SocketSettings {
   readonly maxBufferedMessages: number;
   readonly onError: ((error: Error) => void) | undefined;
   readonly metrics: MetricsSink;
+  readonly labels: TransportLabels;
 }
 
 /** @internal */
-export function socketSettings(options: SocketTransportOptions): SocketSettings {
+export function socketSettings(
+  options: SocketTransportOptions,
+  kind: TransportKind,
+): SocketSettings {
   return {
     maxFrameBytes: validateMaxFrameBytes(options.maxFrameBytes),
     maxBufferedMessages: positiveInteger(
@@ -45,6 +59,7 @@ export function socketSettings(options: SocketTransportOptions): SocketSettings 
     ),
     onError: options.onError,
     metrics: options.metrics ?? noopMetrics,
+    labels: TRANSPORT_LABELS[kind],
   };
 }
 
@@ -110,7 +125,12 @@ export class SocketConnection implements Connection {
   readonly #life = new Lifecycle('SocketConnection');
   #connected = true;
 
-  constructor(socket: Socket, endpoint: string, settings: SocketSettings) {
+  constructor(
+    socket: Socket,
+    endpoint: string,
+    settings: SocketSettings,
+    side: 'dialed' | 'accepted',
+  ) {
     this.endpoint = endpoint;
     this.#socket = socket;
     this.#settings = settings;
@@ -123,6 +143,7 @@ export class SocketConnection implements Connection {
       // The 'close' that follows ends the stream; errors on a dying socket are expected.
     });
     socket.on('close', () => this.#onClose());
+    settings.metrics.increment(transportConnections, 1, settings.labels[side]);
     socket.on('end', () => {
       try {
         this.#decoder.end();
@@ -151,6 +172,7 @@ export class SocketConnection implements Connection {
       if (signal?.aborted === true) throw abortError(signal, 'send');
       const frame = jsonFrame(message, this.#settings.maxFrameBytes);
       const flushed = this.#socket.write(frame);
+      this.#settings.metrics.increment(transportMessagesSent, 1, this.#settings.labels.transport);
       if (flushed) return Promise.resolve();
       return this.#drain(signal);
     } catch (error) {
@@ -221,15 +243,16 @@ export class SocketConnection implements Connection {
     try {
       value = parseBody(body);
     } catch (error) {
-      this.#settings.metrics.increment(transportProtocolErrors, 1, { reason: 'malformed' });
+      this.#settings.metrics.increment(transportProtocolErrors, 1, PROTOCOL_ERROR_LABELS.malformed);
       this.#report(error);
       return;
     }
+    this.#settings.metrics.increment(transportMessagesReceived, 1, this.#settings.labels.transport);
     this.#inbox.push(value);
   };
 
-  #fail(reason: string, error: Error): void {
-    this.#settings.metrics.increment(transportProtocolErrors, 1, { reason });
+  #fail(reason: 'too_large' | 'truncated', error: Error): void {
+    this.#settings.metrics.increment(transportProtocolErrors, 1, PROTOCOL_ERROR_LABELS[reason]);
     this.#connected = false;
     this.#inbox.end(error);
     this.#socket.destroy();
@@ -242,7 +265,11 @@ export class SocketConnection implements Connection {
       try {
         this.#decoder.end();
       } catch (error) {
-        this.#settings.metrics.increment(transportProtocolErrors, 1, { reason: 'truncated' });
+        this.#settings.metrics.increment(
+          transportProtocolErrors,
+          1,
+          PROTOCOL_ERROR_LABELS.truncated,
+        );
         this.#inbox.end(toError(error));
       }
     }

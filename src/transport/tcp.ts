@@ -74,7 +74,7 @@ export class TcpTransport implements Transport {
   /** @throws InvalidArgumentError for a bad option. */
   constructor(options: TcpTransportOptions = {}) {
     if (options.onError !== undefined) isFunction('onError', options.onError);
-    this.#settings = socketSettings(options);
+    this.#settings = socketSettings(options, 'tcp');
     this.#tls = options.tls;
   }
 
@@ -120,7 +120,7 @@ export class TcpTransport implements Transport {
         return;
       }
       listener.track(socket);
-      onConnection(new SocketConnection(socket, listener.endpoint, this.#settings));
+      onConnection(new SocketConnection(socket, listener.endpoint, this.#settings, 'accepted'));
     };
     const server =
       this.#tls === undefined

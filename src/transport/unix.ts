@@ -50,7 +50,7 @@ export function dialSocket(
     };
     const onReady = (): void => {
       cleanup();
-      resolve(new SocketConnection(socket, endpoint, settings));
+      resolve(new SocketConnection(socket, endpoint, settings, 'dialed'));
     };
     const onError = (error: Error): void => {
       cleanup();
@@ -104,7 +104,7 @@ export class UnixSocketTransport implements Transport {
   /** @throws InvalidArgumentError for a bad option. */
   constructor(options: UnixSocketTransportOptions = {}) {
     if (options.onError !== undefined) isFunction('onError', options.onError);
-    this.#settings = socketSettings(options);
+    this.#settings = socketSettings(options, 'unix');
   }
 
   connect(endpoint: string, options: ConnectOptions = {}): Promise<Connection> {
@@ -132,7 +132,7 @@ export class UnixSocketTransport implements Transport {
         return;
       }
       listener.track(socket);
-      onConnection(new SocketConnection(socket, path, this.#settings));
+      onConnection(new SocketConnection(socket, path, this.#settings, 'accepted'));
     });
     try {
       await bindServer(server, (s) => s.listen(path));

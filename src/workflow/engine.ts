@@ -26,7 +26,12 @@ import {
 } from './engine-options.js';
 import { MemoryWorkflowStore } from './memory-store.js';
 import { QueueGate } from './queue-gate.js';
-import { WORKFLOW_RUNS_ACTIVE, WORKFLOW_RUNS_TOTAL } from './metrics.js';
+import {
+  RUN_EVENT_LABELS,
+  WORKFLOW_EVENTS_DROPPED_TOTAL,
+  WORKFLOW_RUNS_ACTIVE,
+  WORKFLOW_RUNS_TOTAL,
+} from './metrics.js';
 import { RunExecution } from './run-execution.js';
 import { storageError, type RegisteredWorkflow } from './run-support.js';
 import { toStoredJson } from './step-attempt.js';
@@ -131,6 +136,7 @@ export class WorkflowEngine implements Closeable {
       options.queue === undefined ? undefined : new QueueGate(options.queue, this.#onError);
     this.#hub = new EventHub(
       integerInRange('maxEventStreams', options.maxEventStreams ?? 64, 1, 10_000),
+      () => this.#metrics.increment(WORKFLOW_EVENTS_DROPPED_TOTAL),
     );
   }
 
@@ -280,7 +286,7 @@ export class WorkflowEngine implements Closeable {
     } finally {
       this.#pending.delete(runId);
     }
-    this.#metrics.increment(WORKFLOW_RUNS_TOTAL, 1, { event: 'started' });
+    this.#metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.started);
     this.#launch(registered, runId, json, [], false, startedAt);
     return runId;
   }
@@ -422,7 +428,7 @@ export class WorkflowEngine implements Closeable {
     const error = reason === undefined ? 'cancelled' : `cancelled: ${reason}`;
     const patch = { status: 'cancelled' as const, error, completedAt: this.#clock.now() };
     await this.#read(() => this.#store.updateRun(runId, this.engineId, patch), 'updateRun');
-    this.#metrics.increment(WORKFLOW_RUNS_TOTAL, 1, { event: 'cancelled' });
+    this.#metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.cancelled);
   }
 
   #leaseHeld(runId: string, run: WorkflowRunRecord | undefined): MajraError {
@@ -505,7 +511,7 @@ export class WorkflowEngine implements Closeable {
         .catch((e: unknown) => this.#onError(toError(e)));
       this.#life.assertOpen('resume');
     }
-    this.#metrics.increment(WORKFLOW_RUNS_TOTAL, 1, { event: 'resumed' });
+    this.#metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.resumed);
     this.#launch(
       registered,
       runId,

@@ -52,15 +52,21 @@ export interface EventStreamOptions {
 export class WorkflowEventStream implements AsyncIterable<WorkflowEvent> {
   readonly #buffer: RingBuffer<WorkflowEvent>;
   readonly #detach: (stream: WorkflowEventStream) => void;
+  readonly #onDropped: (() => void) | undefined;
   #wake: (() => void) | undefined;
   #ended = false;
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort = (): void => this.end();
 
   /** @internal Created by `WorkflowEngine.events()`. */
-  constructor(options: EventStreamOptions, detach: (stream: WorkflowEventStream) => void) {
+  constructor(
+    options: EventStreamOptions,
+    detach: (stream: WorkflowEventStream) => void,
+    onDropped?: () => void,
+  ) {
     this.#buffer = new RingBuffer(positiveInteger('capacity', options.capacity ?? 256, 65_536));
     this.#detach = detach;
+    this.#onDropped = onDropped;
     this.#signal = options.signal;
     if (this.#signal?.aborted === true) this.#ended = true;
     else this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
@@ -79,7 +85,7 @@ export class WorkflowEventStream implements AsyncIterable<WorkflowEvent> {
   /** @internal Delivers one event. */
   push(event: WorkflowEvent): void {
     if (this.#ended) return;
-    this.#buffer.push(event);
+    if (this.#buffer.push(event) !== 0) this.#onDropped?.();
     this.#notify();
   }
 
@@ -121,9 +127,12 @@ export class WorkflowEventStream implements AsyncIterable<WorkflowEvent> {
 export class EventHub {
   readonly #streams = new Set<WorkflowEventStream>();
   readonly #maxStreams: number;
+  readonly #onDropped: (() => void) | undefined;
 
-  constructor(maxStreams: number) {
+  /** `onDropped` is called once per event a slow stream overwrote. */
+  constructor(maxStreams: number, onDropped?: () => void) {
     this.#maxStreams = maxStreams;
+    this.#onDropped = onDropped;
   }
 
   get size(): number {
@@ -135,7 +144,11 @@ export class EventHub {
   }
 
   open(options: EventStreamOptions): WorkflowEventStream {
-    const stream = new WorkflowEventStream(options, (s) => this.#streams.delete(s));
+    const stream = new WorkflowEventStream(
+      options,
+      (s) => this.#streams.delete(s),
+      this.#onDropped,
+    );
     if (!stream.ended) this.#streams.add(stream);
     return stream;
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { defineMetric } from '../core/metrics.js';
+import { defineMetric, labelTable } from '../core/metrics.js';
 
 const DURATION_BUCKETS = [10, 50, 100, 500, 1000, 5000, 10_000, 60_000, 300_000];
 
@@ -63,3 +63,40 @@ export const WORKFLOW_STORE_ERRORS_TOTAL = defineMetric({
   help: 'Workflow store operations that failed.',
   labelNames: ['operation'],
 });
+
+/** Events overwritten in slow `events()` streams (drop-oldest). */
+export const WORKFLOW_EVENTS_DROPPED_TOTAL = defineMetric({
+  name: 'majra_workflow_events_dropped_total',
+  type: 'counter',
+  help: 'Workflow events dropped from slow event-stream readers (drop-oldest).',
+});
+
+/** Frozen `event` labels of {@link WORKFLOW_RUNS_TOTAL}. @internal */
+export const RUN_EVENT_LABELS = labelTable('event', [
+  'started',
+  'resumed',
+  'completed',
+  'failed',
+  'cancelled',
+  'lease_lost',
+  'interrupted',
+]);
+
+/** Frozen `status` labels of {@link WORKFLOW_RUN_DURATION_MS}. @internal */
+export const RUN_STATUS_LABELS = labelTable('status', ['completed', 'failed', 'cancelled']);
+
+/** Frozen `outcome` labels of the step metrics. @internal */
+export const STEP_OUTCOME_LABELS = labelTable('outcome', [
+  'completed',
+  'failed',
+  'skipped',
+  'retried',
+  'timed_out',
+]);
+
+/** Frozen `operation` labels of {@link WORKFLOW_STORE_ERRORS_TOTAL}. @internal */
+export const STORE_OPERATION_LABELS = labelTable('operation', [
+  'renewLease',
+  'saveStep',
+  'updateRun',
+]);

@@ -19,6 +19,10 @@ import {
   WORKFLOW_STEPS_RUNNING,
   WORKFLOW_STEPS_TOTAL,
   WORKFLOW_STORE_ERRORS_TOTAL,
+  RUN_EVENT_LABELS,
+  RUN_STATUS_LABELS,
+  STEP_OUTCOME_LABELS,
+  STORE_OPERATION_LABELS,
 } from './metrics.js';
 import { backoffDelay } from './retry.js';
 import {
@@ -173,7 +177,11 @@ export class RunExecution {
       if (!ok) this.halt({ kind: 'lease-lost' });
     } catch (error) {
       // Keep trying: the lease is only lost once another engine claims the run.
-      this.#deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, { operation: 'renewLease' });
+      this.#deps.metrics.increment(
+        WORKFLOW_STORE_ERRORS_TOTAL,
+        1,
+        STORE_OPERATION_LABELS.renewLease,
+      );
       this.#deps.onError(toError(error));
     }
     this.#armRenew();
@@ -187,7 +195,7 @@ export class RunExecution {
       if (await this.#deps.store.saveStep(this.#deps.owner, record)) return true;
       this.halt({ kind: 'lease-lost' });
     } catch (error) {
-      this.#deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, { operation: 'saveStep' });
+      this.#deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, STORE_OPERATION_LABELS.saveStep);
       this.halt({ kind: 'storage', error: storageError('saveStep', error) });
     }
     return false;
@@ -313,7 +321,7 @@ export class RunExecution {
       durationMs: null,
       fallbackStepId: null,
     });
-    this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, { outcome: 'skipped' });
+    this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, STEP_OUTCOME_LABELS.skipped);
     this.#emitStep(id, 'skipped', 0, { error });
   }
 
@@ -365,8 +373,12 @@ export class RunExecution {
         durationMs,
         fallbackStepId,
       });
-      this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, { outcome: status });
-      this.#deps.metrics.observe(WORKFLOW_STEP_DURATION_MS, durationMs, { outcome: status });
+      this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, STEP_OUTCOME_LABELS[status]);
+      this.#deps.metrics.observe(
+        WORKFLOW_STEP_DURATION_MS,
+        durationMs,
+        STEP_OUTCOME_LABELS[status],
+      );
       this.#emitStep(id, status, attempt, { error, fallbackStepId });
     };
     if (outcome.kind === 'aborted') {
@@ -493,14 +505,14 @@ export class RunExecution {
         if (aborted()) return { kind: 'aborted', attempt };
         lastError = errorText(error);
         if (error instanceof MajraError && error.code === 'ERR_WORKFLOW_STEP_TIMEOUT') {
-          this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, { outcome: 'timed_out' });
+          this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, STEP_OUTCOME_LABELS.timed_out);
         }
       } finally {
         if (gate !== undefined && ticket !== undefined) gate.release(ticket, ok);
       }
       if (k < policy.maxAttempts - 1) {
         const delay = backoffDelay(policy, k + 1, this.#deps.random);
-        this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, { outcome: 'retried' });
+        this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, STEP_OUTCOME_LABELS.retried);
         this.#emitStep(owner.id, 'pending', attempt, { retryInMs: delay, error: lastError });
         try {
           await sleep(delay, { signal, clock: this.#deps.clock });
@@ -519,11 +531,11 @@ export class RunExecution {
     const store = this.#deps.store;
     const owner = this.#deps.owner;
     if (stop?.kind === 'lease-lost') {
-      this.#deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, { event: 'lease_lost' });
+      this.#deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.lease_lost);
       throw reasonFor(stop, this.runId);
     }
     if (stop?.kind === 'closed') {
-      this.#deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, { event: 'interrupted' });
+      this.#deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.interrupted);
       try {
         await store.releaseRun(this.runId, owner);
       } catch (error) {
@@ -548,16 +560,20 @@ export class RunExecution {
     try {
       written = await store.updateRun(this.runId, owner, { status, output, error, completedAt });
     } catch (cause) {
-      this.#deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, { operation: 'updateRun' });
+      this.#deps.metrics.increment(
+        WORKFLOW_STORE_ERRORS_TOTAL,
+        1,
+        STORE_OPERATION_LABELS.updateRun,
+      );
       // The run stays `running` with our lease; once it expires another engine may resume it.
       throw storageError('updateRun', cause);
     }
     if (!written) {
-      this.#deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, { event: 'lease_lost' });
+      this.#deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.lease_lost);
       throw reasonFor({ kind: 'lease-lost' }, this.runId);
     }
-    this.#deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, { event: status });
-    this.#deps.metrics.observe(WORKFLOW_RUN_DURATION_MS, durationMs, { status });
+    this.#deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS[status]);
+    this.#deps.metrics.observe(WORKFLOW_RUN_DURATION_MS, durationMs, RUN_STATUS_LABELS[status]);
     this.#emitRun(status, error);
     return {
       runId: this.runId,

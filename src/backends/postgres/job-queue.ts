@@ -98,7 +98,10 @@ export class PostgresJobQueue implements Closeable {
   ready(): Promise<void> {
     this.#ready ??= (async () => {
       this.#life.assertOpen('connect');
-      await migrate(this.#resolved.pool, { schema: this.#cfg.schema });
+      await migrate(this.#resolved.pool, {
+        schema: this.#cfg.schema,
+        metrics: this.#cfg.metrics,
+      });
       await this.#listener.start();
     })();
     return this.#ready;

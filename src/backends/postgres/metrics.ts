@@ -50,3 +50,21 @@ export const JOB_DURATION = defineMetric({
   help: 'Time from claim to ack or nack of a job, in seconds.',
   buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10, 60],
 });
+/** Queue-store and workflow-store operations, by outcome. */
+export const STORE_OPERATIONS = defineMetric({
+  name: 'majra_postgres_store_operations_total',
+  type: 'counter',
+  help: 'PostgreSQL store operations, by store (queue, workflow), operation and outcome (ok, conflict, error).',
+  labelNames: ['store', 'operation', 'outcome'],
+});
+/** Migrations applied. */
+export const MIGRATIONS_APPLIED = defineMetric({
+  name: 'majra_postgres_migrations_applied_total',
+  type: 'counter',
+  help: 'Schema migrations applied by migrate (0 when the schema was already current).',
+});
+
+/** Base labels of the queue store. @internal */
+export const QUEUE_STORE_LABELS = Object.freeze({ store: 'queue' });
+/** Base labels of the workflow store. @internal */
+export const WORKFLOW_STORE_LABELS = Object.freeze({ store: 'workflow' });

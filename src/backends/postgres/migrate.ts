@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import { BackendError, isMajraError } from '../../core/errors.js';
+import type { MetricsSink } from '../../core/metrics.js';
 import { DEFAULT_SCHEMA, quoteIdentifier, validateSchemaName } from './identifier.js';
+import { MIGRATIONS_APPLIED } from './metrics.js';
 import { runQuery, withTransaction, wrapPgError } from './pool.js';
 import { loadMigrations, substituteSchema, type MigrationFile } from './sql-file.js';
 
@@ -9,6 +11,8 @@ import { loadMigrations, substituteSchema, type MigrationFile } from './sql-file
 export interface MigrateOptions {
   /** Schema holding majra's tables (created if missing). @defaultValue 'majra' */
   readonly schema?: string | undefined;
+  /** Counts applied migrations in `majra_postgres_migrations_applied_total`. */
+  readonly metrics?: MetricsSink | undefined;
 }
 
 /** What {@link migrate} did. */
@@ -55,8 +59,9 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
   const schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
   const files = bundledMigrations();
   const q = quoteIdentifier(schema);
+  let report: MigrationReport;
   try {
-    return await withTransaction(pool, 'migration', async (client) => {
+    report = await withTransaction(pool, 'migration', async (client) => {
       await runQuery(
         client,
         'SELECT pg_advisory_xact_lock($1::bigint)',
@@ -119,4 +124,7 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
     if (isMajraError(error)) throw error;
     throw wrapPgError(error, 'migration');
   }
+  // Counted after COMMIT: a rolled-back run applied nothing.
+  options.metrics?.increment(MIGRATIONS_APPLIED, report.applied.length);
+  return report;
 }

@@ -1,9 +1,12 @@
 import { BackendError, InvalidStateError, isMajraError } from '../../core/errors.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
+import type { MetricsSink } from '../../core/metrics.js';
+import { operationMeter, type OperationMeter } from '../../core/operation-meter.js';
 import { hasControlCharacter, invalid } from '../../core/validate.js';
 import { checkStoredJob, corrupt } from '../../queue/job-codec.js';
 import type { JobState, JobTransition, QueueStore, StoredJob } from '../../queue/types.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from './identifier.js';
+import { QUEUE_STORE_LABELS, STORE_OPERATIONS } from './metrics.js';
 import { migrate } from './migrate.js';
 import {
   resolvePool,
@@ -19,6 +22,11 @@ export interface PostgresQueueStoreOptions extends PostgresConnectionOptions {
   readonly schema?: string | undefined;
   /** Which managed queue's rows this store holds; many queues can share a schema. @defaultValue 'managed' */
   readonly queue?: string | undefined;
+  /**
+   * Counts operations (`majra_postgres_store_operations_total{store="queue"}`) and
+   * migrations applied at connect; default none.
+   */
+  readonly metrics?: MetricsSink | undefined;
 }
 
 interface Row {
@@ -57,7 +65,7 @@ export async function connectPostgresQueueStore(
 ): Promise<PostgresQueueStore> {
   const store = new PostgresQueueStore(options);
   try {
-    await migrate(store.pool, { schema: store.schema });
+    await migrate(store.pool, { schema: store.schema, metrics: options.metrics });
   } catch (error) {
     await store.close();
     throw error;
@@ -82,6 +90,7 @@ export class PostgresQueueStore implements QueueStore, Closeable {
   readonly #life = new Lifecycle('PostgresQueueStore');
   readonly #resolved: ResolvedPool;
   readonly #sql: StatementSet;
+  readonly #meter: OperationMeter | undefined;
 
   /** Use {@link connectPostgresQueueStore}; the constructor validates and does no I/O. */
   constructor(options: PostgresQueueStoreOptions = {}) {
@@ -98,6 +107,7 @@ export class PostgresQueueStore implements QueueStore, Closeable {
     this.queue = queue;
     this.#resolved = resolvePool(options);
     this.#sql = new StatementSet('./queries/queue-store.sql', this.schema);
+    this.#meter = operationMeter(options.metrics, STORE_OPERATIONS, QUEUE_STORE_LABELS);
   }
 
   /** The pool in use. */
@@ -107,7 +117,7 @@ export class PostgresQueueStore implements QueueStore, Closeable {
 
   async insert(job: StoredJob): Promise<void> {
     this.#life.assertOpen('insert');
-    const rows = await this.#run('insert', [
+    const rows = await this.#run('insert', true, [
       this.queue,
       job.id,
       job.seq,
@@ -131,7 +141,7 @@ export class PostgresQueueStore implements QueueStore, Closeable {
 
   async transition(change: JobTransition): Promise<void> {
     this.#life.assertOpen('transition');
-    const rows = await this.#run('transition', [
+    const rows = await this.#run('transition', true, [
       this.queue,
       change.id,
       change.from,
@@ -150,7 +160,7 @@ export class PostgresQueueStore implements QueueStore, Closeable {
 
   async load(): Promise<StoredJob[]> {
     this.#life.assertOpen('load');
-    const rows = (await this.#run('load', [this.queue])) as Row[];
+    const rows = (await this.#run('load', false, [this.queue])) as Row[];
     return rows.map((row) => {
       if ((row.gpu_count === null) !== (row.vram_mb === null)) {
         throw corrupt(`job ${row.id}: stored resources are half set`);
@@ -176,13 +186,23 @@ export class PostgresQueueStore implements QueueStore, Closeable {
   async remove(ids: readonly string[]): Promise<void> {
     this.#life.assertOpen('remove');
     if (ids.length === 0) return;
-    await this.#run('remove', [this.queue, [...ids]]);
+    await this.#run('remove', false, [this.queue, [...ids]]);
   }
 
-  async #run(op: string, values: unknown[]): Promise<unknown[]> {
+  /** Runs statement `op`; with `compareAndSet`, no row back means the store refused it. */
+  async #run(op: string, compareAndSet: boolean, values: unknown[]): Promise<unknown[]> {
     try {
-      return await runQuery(this.#resolved.pool, this.#sql.get(op), values, `queue store ${op}`);
+      const rows = await runQuery(
+        this.#resolved.pool,
+        this.#sql.get(op),
+        values,
+        `queue store ${op}`,
+      );
+      if (compareAndSet && rows.length === 0) this.#meter?.conflict(op);
+      else this.#meter?.ok(op);
+      return rows;
     } catch (error) {
+      this.#meter?.error(op);
       const sqlState = isMajraError(error) ? error.details?.['sqlState'] : undefined;
       throw new BackendError(`PostgreSQL queue store ${op} failed: ${(error as Error).message}`, {
         code: 'ERR_QUEUE_STORE_FAILED',

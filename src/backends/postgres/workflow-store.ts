@@ -3,6 +3,8 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import type { JsonValue } from '../../core/codec.js';
 import { BackendError, InvalidStateError, isMajraError } from '../../core/errors.js';
 import { Lifecycle } from '../../core/lifecycle.js';
+import type { MetricsSink } from '../../core/metrics.js';
+import { operationMeter, type OperationMeter } from '../../core/operation-meter.js';
 import {
   checkId,
   checkLeaseMs,
@@ -27,6 +29,7 @@ import {
   type WorkflowStoreOptions,
 } from '../../workflow/types.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from './identifier.js';
+import { STORE_OPERATIONS, WORKFLOW_STORE_LABELS } from './metrics.js';
 import { migrate } from './migrate.js';
 import {
   resolvePool,
@@ -45,6 +48,11 @@ export interface PostgresWorkflowStoreOptions
   readonly schema?: string | undefined;
   /** Clock for record times, leases and the TTL. @defaultValue systemClock */
   readonly clock?: Clock | undefined;
+  /**
+   * Counts operations (`majra_postgres_store_operations_total{store="workflow"}`) and
+   * migrations applied at connect; default none.
+   */
+  readonly metrics?: MetricsSink | undefined;
 }
 
 interface RunRow {
@@ -146,7 +154,7 @@ export async function connectPostgresWorkflowStore(
 ): Promise<PostgresWorkflowStore> {
   const store = new PostgresWorkflowStore(options);
   try {
-    await migrate(store.pool, { schema: store.schema });
+    await migrate(store.pool, { schema: store.schema, metrics: options.metrics });
   } catch (error) {
     await store.close();
     throw error;
@@ -171,6 +179,7 @@ export class PostgresWorkflowStore implements WorkflowStore {
   readonly #clock: Clock;
   readonly #maxRuns: number;
   readonly #ttlMs: number | undefined;
+  readonly #meter: OperationMeter | undefined;
 
   /** Use {@link connectPostgresWorkflowStore}; the constructor validates and does no I/O. */
   constructor(options: PostgresWorkflowStoreOptions = {}) {
@@ -181,6 +190,7 @@ export class PostgresWorkflowStore implements WorkflowStore {
     this.#clock = options.clock ?? systemClock;
     this.#resolved = resolvePool(options);
     this.#sql = new StatementSet('./queries/workflow-store.sql', this.schema);
+    this.#meter = operationMeter(options.metrics, STORE_OPERATIONS, WORKFLOW_STORE_LABELS);
   }
 
   /** The pool in use. */
@@ -208,8 +218,11 @@ export class PostgresWorkflowStore implements WorkflowStore {
   async #op<T>(operation: string, body: () => Promise<T>): Promise<T> {
     this.#life.assertOpen(operation);
     try {
-      return await body();
+      const result = await body();
+      this.#meter?.ok(operation);
+      return result;
     } catch (error) {
+      this.#meter?.error(operation);
       if (
         isMajraError(error) &&
         error.code !== 'ERR_POSTGRES_QUERY' &&

@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { DEFAULT_MAX_BYTES, decodeJson, encodeJson } from '../../core/codec.js';
 import { InvalidArgumentError, ProtocolError, toError } from '../../core/errors.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
-import { noopMetrics, type MetricsSink } from '../../core/metrics.js';
+import { labelTable, noopMetrics, type MetricsSink } from '../../core/metrics.js';
 import { isFunction, optionalSignal, positiveInteger } from '../../core/validate.js';
 import {
   createReceiver,
@@ -25,6 +25,8 @@ import {
 } from './connection.js';
 import { baseKey, escapeGlob, type RedisKeyOptions } from './keys.js';
 import { redisBackgroundErrors, redisPubSubGaps, redisPubSubMessages } from './metrics.js';
+
+const DIRECTION_LABELS = labelTable('direction', ['published', 'delivered']);
 
 /** A period without a subscriber connection: messages published meanwhile were missed. */
 export interface RedisPubSubGap {
@@ -165,7 +167,7 @@ export class RedisPubSub<T = unknown> implements Closeable {
     const message = `{"t":${this.#clock.now()},"p":${body}}`;
     try {
       const receivers = await this.#client.publish(this.channelPrefix + topic, message);
-      this.#metrics.increment(redisPubSubMessages, 1, { direction: 'published' });
+      this.#metrics.increment(redisPubSubMessages, 1, DIRECTION_LABELS.published);
       return receivers;
     } catch (error) {
       throw wrapRedisError(error, 'publish');
@@ -304,7 +306,7 @@ export class RedisPubSub<T = unknown> implements Closeable {
     for (const subscription of set) {
       if (!matchValidated(subscription.pattern, topic)) continue;
       subscription.source.push(decoded);
-      this.#metrics.increment(redisPubSubMessages, 1, { direction: 'delivered' });
+      this.#metrics.increment(redisPubSubMessages, 1, DIRECTION_LABELS.delivered);
     }
   }
 

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { sleep, throwIfAborted } from '../../core/abort.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
-import { noopMetrics, type MetricsSink } from '../../core/metrics.js';
+import { noopMetrics, type MetricLabels, type MetricsSink } from '../../core/metrics.js';
 import { optionalSignal, positiveInteger, positiveNumber } from '../../core/validate.js';
 import { assertCost, assertKey } from '../../ratelimit/memory-limiter.js';
 import type {
@@ -54,7 +54,7 @@ abstract class RedisLimiterBase implements AsyncRateLimiter, Closeable {
   readonly #life: Lifecycle;
   readonly #script: LuaScript;
   readonly #metrics: MetricsSink;
-  readonly #label: string;
+  readonly #labels: { readonly allowed: MetricLabels; readonly rejected: MetricLabels };
   readonly #clock: Clock;
   readonly #capacity: number;
   readonly #capacityName: string;
@@ -77,7 +77,11 @@ abstract class RedisLimiterBase implements AsyncRateLimiter, Closeable {
     this.#life = new Lifecycle(what);
     this.#script = script;
     this.#metrics = options.metrics ?? noopMetrics;
-    this.#label = what === 'RedisRateLimiter' ? 'token_bucket' : 'sliding_window';
+    const limiter = what === 'RedisRateLimiter' ? 'token_bucket' : 'sliding_window';
+    this.#labels = Object.freeze({
+      allowed: Object.freeze({ limiter, outcome: 'allowed' }),
+      rejected: Object.freeze({ limiter, outcome: 'rejected' }),
+    });
     this.#clock = options.clock ?? systemClock;
     this.#capacity = capacity;
     this.#capacityName = capacityName;
@@ -142,10 +146,11 @@ abstract class RedisLimiterBase implements AsyncRateLimiter, Closeable {
     };
     if (decision.allowed) this.#allowed++;
     else this.#rejected++;
-    this.#metrics.increment(redisRateLimitDecisions, 1, {
-      limiter: this.#label,
-      outcome: decision.allowed ? 'allowed' : 'rejected',
-    });
+    this.#metrics.increment(
+      redisRateLimitDecisions,
+      1,
+      decision.allowed ? this.#labels.allowed : this.#labels.rejected,
+    );
     return decision;
   }
 

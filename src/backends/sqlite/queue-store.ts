@@ -2,9 +2,12 @@ import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { BackendError, ClosedError, InvalidStateError, MajraError } from '../../core/errors.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
+import type { MetricsSink } from '../../core/metrics.js';
+import { operationMeter, type OperationMeter } from '../../core/operation-meter.js';
 import { integerInRange, invalid, nonEmptyString } from '../../core/validate.js';
 import { checkStoredJob, corrupt } from '../../queue/job-codec.js';
 import type { JobState, JobTransition, QueueStore, StoredJob } from '../../queue/types.js';
+import { QUEUE_STORE_LABELS, SQLITE_STORE_OPERATIONS } from './metrics.js';
 
 /** Options for {@link SqliteQueueStore}. */
 export interface SqliteQueueStoreOptions {
@@ -21,6 +24,8 @@ export interface SqliteQueueStoreOptions {
    * @defaultValue 'NORMAL'
    */
   readonly synchronous?: 'NORMAL' | 'FULL';
+  /** Counts operations in `majra_sqlite_store_operations_total{store="queue"}`; default none. */
+  readonly metrics?: MetricsSink;
 }
 
 interface Row {
@@ -41,6 +46,7 @@ interface ParsedOptions {
   readonly queue: string;
   readonly busy: number;
   readonly sync: 'NORMAL' | 'FULL';
+  readonly meter: OperationMeter | undefined;
 }
 
 function parseOptions(options: SqliteQueueStoreOptions): ParsedOptions {
@@ -50,6 +56,7 @@ function parseOptions(options: SqliteQueueStoreOptions): ParsedOptions {
     queue: nonEmptyString('queue', options.queue ?? 'managed', 256),
     busy: integerInRange('busyTimeoutMs', options.busyTimeoutMs ?? 5000, 0, 2_147_483_647),
     sync,
+    meter: operationMeter(options.metrics, SQLITE_STORE_OPERATIONS, QUEUE_STORE_LABELS),
   };
 }
 
@@ -124,10 +131,12 @@ export class SqliteQueueStore implements QueueStore, Closeable {
   readonly #transition: Database.Statement;
   readonly #load: Database.Statement;
   readonly #remove: (ids: readonly string[]) => void;
+  readonly #meter: OperationMeter | undefined;
 
   private constructor(db: Database.Database, owned: boolean, options: ParsedOptions) {
     const { queue: name, busy, sync } = options;
     this.queue = name;
+    this.#meter = options.meter;
     this.#db = db;
     this.#owned = owned;
     try {
@@ -208,14 +217,17 @@ export class SqliteQueueStore implements QueueStore, Closeable {
       });
     } catch (error) {
       if (isPrimaryKeyViolation(error)) {
+        this.#meter?.conflict('insert');
         throw new InvalidStateError(`job ${job.id} already exists in the store`, {
           code: 'ERR_QUEUE_STORE_CONFLICT',
           cause: error,
           details: { id: job.id },
         });
       }
+      this.#meter?.error('insert');
       throw failed('insert', error);
     }
+    this.#meter?.ok('insert');
   }
 
   transition(change: JobTransition): void {
@@ -232,14 +244,17 @@ export class SqliteQueueStore implements QueueStore, Closeable {
         finishedAt: change.finishedAt ?? null,
       }).changes;
     } catch (error) {
+      this.#meter?.error('transition');
       throw failed('transition', error);
     }
     if (changes === 0) {
+      this.#meter?.conflict('transition');
       throw new InvalidStateError(`job ${change.id} is not in the store in state ${change.from}`, {
         code: 'ERR_QUEUE_STORE_CONFLICT',
         details: { id: change.id, from: change.from },
       });
     }
+    this.#meter?.ok('transition');
   }
 
   load(): StoredJob[] {
@@ -248,8 +263,10 @@ export class SqliteQueueStore implements QueueStore, Closeable {
     try {
       rows = this.#load.all({ queue: this.queue }) as Row[];
     } catch (error) {
+      this.#meter?.error('load');
       throw failed('load', error);
     }
+    this.#meter?.ok('load');
     return rows.map((row) => {
       if ((row.gpu_count === null) !== (row.vram_mb === null)) {
         throw corrupt(`job ${row.id}: stored resources are half set`);
@@ -278,8 +295,10 @@ export class SqliteQueueStore implements QueueStore, Closeable {
     try {
       this.#remove(ids);
     } catch (error) {
+      this.#meter?.error('remove');
       throw failed('remove', error);
     }
+    this.#meter?.ok('remove');
   }
 
   /** Closes the connection if the store opened it. Idempotent. */

@@ -13,7 +13,10 @@ import {
   type StepRow,
 } from './workflow-store-sql.js';
 import { Lifecycle } from '../../core/lifecycle.js';
+import type { MetricsSink } from '../../core/metrics.js';
+import { operationMeter, type OperationMeter } from '../../core/operation-meter.js';
 import { invalid } from '../../core/validate.js';
+import { SQLITE_STORE_OPERATIONS, WORKFLOW_STORE_LABELS } from './metrics.js';
 import {
   checkId,
   checkLeaseMs,
@@ -47,6 +50,8 @@ export interface SqliteWorkflowStoreOptions extends WorkflowStoreOptions {
    * and a power loss may drop the last commits; `full` fsyncs every commit.
    */
   readonly synchronous?: 'normal' | 'full';
+  /** Counts operations in `majra_sqlite_store_operations_total{store="workflow"}`; default none. */
+  readonly metrics?: MetricsSink;
 }
 
 /**
@@ -75,6 +80,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
   readonly #sql: Record<StatementName, Database.Statement>;
   readonly #tx: Database.Transaction<(fn: () => unknown) => unknown>;
   readonly #pending: PendingStep[] = [];
+  readonly #meter: OperationMeter | undefined;
   /** Step writes are committed in call order (see {@link WorkflowStore.writesInOrder}). */
   readonly writesInOrder = true;
 
@@ -114,6 +120,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
     this.#maxRuns = retention.maxRuns;
     this.#ttlMs = retention.finishedRunTtlMs;
     this.#clock = options.clock ?? systemClock;
+    this.#meter = operationMeter(options.metrics, SQLITE_STORE_OPERATIONS, WORKFLOW_STORE_LABELS);
     this.#db = database;
     this.#ownsDb = owns;
     try {
@@ -161,8 +168,11 @@ export class SqliteWorkflowStore implements WorkflowStore {
       this.#life.assertOpen(operation);
       // Queued step writes go first, so every operation sees (and orders after) them.
       this.#flush();
-      return Promise.resolve(body());
+      const result = body();
+      this.#meter?.ok(operation);
+      return Promise.resolve(result);
     } catch (error) {
+      this.#meter?.error(operation);
       if (error instanceof MajraError) return Promise.reject(error);
       return Promise.reject(
         new BackendError(`workflow storage: ${operation} failed: ${String(error)}`, {
@@ -323,9 +333,11 @@ export class SqliteWorkflowStore implements WorkflowStore {
         code: 'ERR_WORKFLOW_STORAGE',
         cause: error,
       });
+      this.#meter?.error('saveStep', batch.length);
       for (const item of batch) item.reject(wrapped);
       return;
     }
+    this.#meter?.ok('saveStep', batch.length);
     batch.forEach((item, i) => item.resolve(results[i] === true));
   }
 

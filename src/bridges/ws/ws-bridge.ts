@@ -11,13 +11,15 @@ import {
   toError,
 } from '../../core/errors.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
-import { noopMetrics, type MetricsSink } from '../../core/metrics.js';
+import { labelTable, noopMetrics, type MetricsSink } from '../../core/metrics.js';
 import type { Namespace } from '../../core/namespace.js';
 import { invalid, isFunction, positiveInteger } from '../../core/validate.js';
 import type { OverflowPolicy, Receiver } from '../../pubsub/receiver.js';
 import { validatePattern, validateTopic } from '../../pubsub/topic.js';
 import type { JsonValue } from '../../core/codec.js';
 import { WS_CONNECTIONS, WS_DROPPED, WS_PROTOCOL_ERRORS, WS_REJECTED, WS_SENT } from './metrics.js';
+
+const DROP_LABELS = labelTable('reason', ['slow', 'disconnect']);
 import {
   errorMessage,
   parseClientMessage,
@@ -510,12 +512,12 @@ export class WsBridge implements Closeable {
     if (ws.bufferedAmount > this.#opts.sendHighWaterMarkBytes) {
       if (this.#opts.slowClientPolicy === 'disconnect') {
         this.#stats.slowDisconnects++;
-        this.#metrics.increment(WS_DROPPED, 1, { reason: 'disconnect' });
+        this.#metrics.increment(WS_DROPPED, 1, DROP_LABELS.disconnect);
         ws.close(WsCloseCode.SLOW_CONSUMER, 'slow consumer');
         this.#dropClient(client);
       } else {
         this.#stats.dropped++;
-        this.#metrics.increment(WS_DROPPED, 1, { reason: 'slow' });
+        this.#metrics.increment(WS_DROPPED, 1, DROP_LABELS.slow);
       }
       return;
     }
