@@ -20,13 +20,22 @@ import { ReplayStore } from './replay-store.js';
 import { PatternEntry, pubsubClosed, reportError, Subscription } from './subscription.js';
 import type { PubSubErrorHandler } from './subscription.js';
 import { TopicIndex } from './topic-index.js';
-import { validatePattern, validateTopic } from './topic.js';
+import { isWildcardPattern, validatePattern, validateTopic } from './topic.js';
 import { HubScope, type HubCore } from './hub-scope.js';
 import type { HandlerOptions, PubSubStats, SubscribeOptions, TypedMessage } from './types.js';
 
 const NONE: readonly never[] = Object.freeze([]);
 type Sub<T> = Subscription<TypedMessage<T>, T>;
 type Entry<T> = PatternEntry<TypedMessage<T>, T>;
+type Handler<T> = (payload: T, topic: string) => void;
+/**
+ * What an exact topic maps to: its entry, or — for a topic whose only subscription is a
+ * plain handler (no filter, namespace or replay) — the handler itself. The compact form
+ * keeps a subscription to one Map slot (no entry, array or subscription object), which
+ * is what makes 100k single-handler topics cheap; it becomes an entry as soon as a
+ * second subscription joins the topic.
+ */
+type Slot<T> = Entry<T> | Handler<T>;
 
 /**
  * A typed topic hub: exact topics are one `Map` lookup, wildcard patterns are matched
@@ -47,9 +56,16 @@ export type { TypedPubSubOptions };
 
 export class TypedPubSub<T> implements Closeable, HubCore<T> {
   readonly #life = new Lifecycle('pubsub');
-  readonly #index: TopicIndex<Entry<T>>;
-  readonly #exact: ReadonlyMap<string, Entry<T>>;
+  readonly #index: TopicIndex<Entry<T>, Handler<T>>;
+  readonly #exact: ReadonlyMap<string, Slot<T>>;
   #isClosed = false;
+  /**
+   * Whether new handler subscriptions may take the compact form. A compact handle finds
+   * its subscription by (topic, handler), which is unambiguous only while no compact
+   * subscription was ever removed behind its handle's back (`unsubscribeAll`); after
+   * that the hub uses full subscriptions, so a stale handle can never remove a newer one.
+   */
+  #compactOk = true;
   /** Open, no wildcard pattern, no 'block' receiver, no replay, no metrics sink. */
   #simple = false;
   readonly #replay: ReplayStore<TypedMessage<T>> | undefined;
@@ -131,14 +147,20 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   publish(topic: string, payload: T): number {
     const exact = this.#exact.get(topic);
     // Fast path: only exact handler subscriptions can match, nothing to record or check.
-    if (this.#simple && exact !== undefined && exact.receivers === 0) {
-      return this.#deliverToHandlers(topic, payload, exact);
+    if (this.#simple && exact !== undefined) {
+      if (typeof exact === 'function') {
+        this.#callCompact(exact, topic, payload);
+        this.#published++;
+        this.#delivered++;
+        return 1;
+      }
+      if (exact.receivers === 0) return this.#deliverToHandlers(topic, payload, exact);
     }
     return this.#publishChecked(topic, payload, exact);
   }
 
   /** The general publish path, kept out of `publish` so the fast path stays small. */
-  #publishChecked(topic: string, payload: T, exact: Entry<T> | undefined): number {
+  #publishChecked(topic: string, payload: T, exact: Slot<T> | undefined): number {
     if (this.#isClosed) throw pubsubClosed('TypedPubSub', 'publish');
     const wild = this.#wildcards(topic, exact);
     if (this.#blocking > 0) {
@@ -174,6 +196,12 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     validatePattern(pattern);
     const entry = this.#index.get(pattern);
     if (entry === undefined) return 0;
+    // Its compact subscription's handle outlives it: see #compactOk.
+    if (typeof entry === 'function' || entry.subs.some(isCompactBorn)) this.#compactOk = false;
+    if (typeof entry === 'function') {
+      this.#dropCompact(pattern);
+      return 1;
+    }
     const subs = [...entry.subs];
     for (const sub of subs) this.#close(sub);
     return subs.length;
@@ -183,6 +211,7 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   cleanupDeadSubscribers(): number {
     let removed = 0;
     for (const entry of [...this.#index.entries()]) {
+      if (typeof entry === 'function') continue; // a handler: never dead
       for (const sub of [...entry.subs]) {
         if (sub.receiver?.isClosed === true) {
           this.#close(sub);
@@ -242,8 +271,13 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   close(): Promise<void> {
     this.#isClosed = true;
     this.#simple = false;
+    this.#compactOk = false;
     this.#life.closeSync(() => {
+      for (const [pattern, entry] of [...this.#exact]) {
+        if (typeof entry === 'function') this.#dropCompact(pattern);
+      }
       for (const entry of [...this.#index.entries()]) {
+        if (typeof entry === 'function') continue;
         for (const sub of [...entry.subs]) this.#close(sub);
       }
       this.#replay?.clear();
@@ -296,6 +330,16 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     isFunction('handler', handler);
     const filter = checkFilter(options.filter);
     this.#checkLimit();
+    if (
+      this.#compactOk &&
+      strip === 0 &&
+      filter === undefined &&
+      this.#replay === undefined &&
+      !isWildcardPattern(pattern) &&
+      this.#index.get(pattern) === undefined
+    ) {
+      return this.#onCompact(pattern, handler);
+    }
     const sub = new Subscription<TypedMessage<T>, T>(
       ++this.#seq,
       handler,
@@ -308,8 +352,54 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     return sub.unsubscribe.bind(sub);
   }
 
+  /** Subscribes `handler` in the compact form (see {@link Slot}); the topic is free. */
+  #onCompact(topic: string, handler: Handler<T>): () => void {
+    this.#index.setExact(topic, handler);
+    this.#subscriptions++;
+    this.#updateSimple();
+    this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subscriptions, this.#labels);
+    // The handle is the only per-subscription object, and only while the caller keeps it.
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.#offCompact(topic, handler);
+    };
+  }
+
+  /**
+   * A compact handle's unsubscribe: its subscription is the topic's compact slot, or the
+   * compact-born subscription (`seq` 0) of the entry the slot became; if neither is
+   * there, it was already removed (see #compactOk for why this cannot be a newer one).
+   */
+  #offCompact(topic: string, handler: Handler<T>): void {
+    const slot = this.#exact.get(topic);
+    if (slot === handler) {
+      this.#dropCompact(topic);
+    } else if (slot !== undefined && typeof slot !== 'function') {
+      const sub = slot.subs.find(isCompactBorn);
+      if (sub?.handler === handler) this.#close(sub);
+    }
+  }
+
+  #dropCompact(topic: string): void {
+    this.#index.delete(topic);
+    this.#subscriptions--;
+    this.#updateSimple();
+    this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subscriptions, this.#labels);
+  }
+
+  /** Calls a compact slot's handler (a delivery, even when it throws). */
+  #callCompact(handler: Handler<T>, topic: string, payload: T): void {
+    try {
+      handler(payload, topic);
+    } catch (error) {
+      reportError(this.#onError, error);
+    }
+  }
+
   /** Wildcard entries matching `topic`; validates the topic unless an exact entry vouches for it. */
-  #wildcards(topic: string, exact: Entry<T> | undefined): readonly Entry<T>[] {
+  #wildcards(topic: string, exact: Slot<T> | undefined): readonly Entry<T>[] {
     const index = this.#index;
     if (index.wildcardCount === 0) {
       if (exact === undefined) validateTopic(topic);
@@ -389,7 +479,16 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   }
 
   #add(pattern: string, sub: Sub<T>, replay: boolean | undefined): void {
-    const entry = this.#index.get(pattern);
+    let entry = this.#index.get(pattern);
+    if (typeof entry === 'function') {
+      // A second subscription joins a compact topic: the handler becomes a subscription
+      // (`seq` 0: older than any publish; it marks the one a compact handle owns).
+      const first = new Subscription<TypedMessage<T>, T>(0, entry, undefined, undefined, 0);
+      first.release = this.#release;
+      entry = new PatternEntry<TypedMessage<T>, T>(first, pattern);
+      first.entry = entry;
+      this.#index.setExact(pattern, entry);
+    }
     if (entry === undefined) {
       const created = new PatternEntry<TypedMessage<T>, T>(sub, pattern);
       sub.entry = created;
@@ -427,8 +526,8 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subscriptions, this.#labels);
   }
 
-  #firstFull(exact: Entry<T> | undefined, wild: readonly Entry<T>[]): Sub<T> | undefined {
-    if (exact !== undefined) {
+  #firstFull(exact: Slot<T> | undefined, wild: readonly Entry<T>[]): Sub<T> | undefined {
+    if (exact !== undefined && typeof exact !== 'function') {
       for (const sub of exact.subs) if (sub.blocking && sub.receiver?.isFull === true) return sub;
     }
     for (const entry of wild) {
@@ -440,7 +539,7 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   #deliver(
     topic: string,
     payload: T,
-    exact: Entry<T> | undefined,
+    exact: Slot<T> | undefined,
     wild: readonly Entry<T>[],
   ): number {
     // Handlers run now and get (payload, topic): the clock is read and a message
@@ -452,7 +551,11 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     }
     const limit = this.#seq;
     let delivered = 0;
-    if (exact !== undefined) delivered = this.#run(exact.subs, topic, payload, message, limit);
+    if (typeof exact === 'function') {
+      this.#callCompact(exact, topic, payload);
+      delivered = 1;
+    } else if (exact !== undefined)
+      delivered = this.#run(exact.subs, topic, payload, message, limit);
     for (let w = 0; w < wild.length; w++) {
       delivered += this.#run((wild[w] as Entry<T>).subs, topic, payload, message, limit);
     }
@@ -509,8 +612,12 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   }
 }
 
-function needsMessage<T>(exact: Entry<T> | undefined, wild: readonly Entry<T>[]): boolean {
-  if (exact !== undefined && exact.receivers > 0) return true;
+function isCompactBorn(sub: { readonly seq: number }): boolean {
+  return sub.seq === 0;
+}
+
+function needsMessage<T>(exact: Slot<T> | undefined, wild: readonly Entry<T>[]): boolean {
+  if (exact !== undefined && typeof exact !== 'function' && exact.receivers > 0) return true;
   for (let i = 0; i < wild.length; i++) if ((wild[i] as Entry<T>).receivers > 0) return true;
   return false;
 }
