@@ -1,8 +1,7 @@
 import { throwIfAborted, waitFor, type WaitOptions } from '../core/abort.js';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
-import { AbortedError, CapacityExceededError, ClosedError, toError } from '../core/errors.js';
+import { ClosedError, toError } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
-import { randomUuid } from '../core/uuid.js';
 import { invalid, nonNegativeInteger, optionalSignal } from '../core/validate.js';
 import {
   EventHub,
@@ -10,9 +9,9 @@ import {
   type QueueEventStream,
   type QueueEventStreamOptions,
 } from './event-hub.js';
-import { abortJob, illegalTransition, snapshot, toStored, transitionOf, type Job } from './job.js';
+import { snapshot, toStored, transitionOf, type Job } from './job.js';
 import { encodePayload } from './job-codec.js';
-import { loadJobs } from './restore.js';
+import type { JobTable } from './job-table.js';
 import {
   parseOptions,
   type EnqueueOptions,
@@ -20,22 +19,13 @@ import {
   type ParsedOptions,
   type RestoreOptions,
 } from './managed-queue-options.js';
-import { parsePriority, type Priority } from './priority.js';
+import type { Priority } from './priority.js';
 import { QueueMeter } from './queue-meter.js';
-import {
-  parseResourcePool,
-  parseResourceReq,
-  ResourceLedger,
-  UNLIMITED_POOL,
-} from './resource-ledger.js';
+import { QueueState, type Waiter } from './queue-state.js';
+import { ResourceLedger, UNLIMITED_POOL } from './resource-ledger.js';
+import { loadJobs } from './restore.js';
 import { StoreRunner, type Step } from './store-runner.js';
-import { JobTable } from './job-table.js';
 import type { JobState, ManagedJob, QueueStore, ResourcePool } from './types.js';
-
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
-}
 
 const noop = (): void => undefined;
 const NOTHING: Step<undefined> = Object.freeze({ apply: () => undefined });
@@ -66,17 +56,14 @@ export class ManagedQueue<T> implements Closeable {
   readonly #opts: ParsedOptions;
   readonly #name: string;
   readonly #clock: Clock;
-  readonly #meter: QueueMeter;
   readonly #onError: (error: Error) => void;
   readonly #ledger: ResourceLedger | undefined;
   readonly #life = new Lifecycle('ManagedQueue');
   readonly #hub: EventHub;
   readonly #runner: StoreRunner;
-  readonly #table = new JobTable<T>();
-  readonly #waiters = new Set<Waiter>();
+  readonly #state: QueueState<T>;
+  readonly #table: JobTable<T>;
   #timer: TimerHandle | undefined;
-  #seq = 0;
-  #version = 0;
 
   /** @throws InvalidArgumentError for a bad option (named in the message). */
   constructor(options: ManagedQueueOptions = {}) {
@@ -86,7 +73,6 @@ export class ManagedQueue<T> implements Closeable {
       options.capacity === undefined ? undefined : new ResourceLedger(options.capacity);
     this.#clock = options.clock ?? systemClock;
     const meter = new QueueMeter(options.metrics, this.#name);
-    this.#meter = meter;
     this.#onError = options.onError ?? noop;
     this.#runner = new StoreRunner((op) => meter.storeError(op));
     this.#hub = new EventHub(
@@ -94,6 +80,8 @@ export class ManagedQueue<T> implements Closeable {
       (count) => meter.eventsDropped(count),
       (error) => this.#report(error),
     );
+    this.#state = new QueueState<T>(this.#opts, this.#clock, meter, this.#hub, this.#ledger);
+    this.#table = this.#state.table;
     this.#armAutoEvict();
   }
 
@@ -143,7 +131,7 @@ export class ManagedQueue<T> implements Closeable {
 
   /** Callers parked in `dequeueWait`. */
   get waiting(): number {
-    return this.#waiters.size;
+    return this.#state.waiters.size;
   }
 
   /** Event listeners plus streams. */
@@ -204,9 +192,9 @@ export class ManagedQueue<T> implements Closeable {
     if (this.#runner.direct)
       return this.#now('enqueue', this.#enqueueNow, priority, payload, options);
     return this.#run('enqueue', () => {
-      const job = this.#newJob(priority, payload, options);
+      const job = this.#state.newJob(priority, payload, options);
       const stored = toStored(job, encodePayload(payload, this.#opts.maxPayloadBytes));
-      return { write: (store) => store.insert(stored), apply: () => this.#admit(job) };
+      return { write: (store) => store.insert(stored), apply: () => this.#state.admit(job) };
     });
   }
 
@@ -219,14 +207,14 @@ export class ManagedQueue<T> implements Closeable {
   dequeue(pool?: ResourcePool): Promise<ManagedJob<T> | undefined> {
     if (this.#runner.direct) return this.#now('dequeue', this.#dequeueNow, pool);
     return this.#run('dequeue', (): Step<ManagedJob<T> | undefined> => {
-      const job = this.#pick(pool);
+      const job = this.#state.pick(pool);
       if (job === undefined) return NOTHING;
       const startedAt = this.#clock.now();
       const attempts = job.attempts + 1;
       return {
         write: (store) =>
           store.transition(transitionOf(job, 'running', attempts, startedAt, undefined)),
-        apply: () => this.#start(job, attempts, startedAt),
+        apply: () => this.#state.start(job, attempts, startedAt),
       };
     });
   }
@@ -247,16 +235,16 @@ export class ManagedQueue<T> implements Closeable {
     const signal = optionalSignal('signal', options.signal);
     for (;;) {
       throwIfAborted(signal, 'dequeueWait');
-      const version = this.#version;
+      const version = this.#state.version;
       const job = await this.dequeue(pool);
       if (job !== undefined) return job;
-      if (version !== this.#version) continue;
+      if (version !== this.#state.version) continue;
       this.#life.assertOpen('dequeueWait');
       await waitFor<undefined>(
         (resolve, reject) => {
           const waiter: Waiter = { resolve: () => resolve(undefined), reject };
-          this.#waiters.add(waiter);
-          return () => this.#waiters.delete(waiter);
+          this.#state.waiters.add(waiter);
+          return () => this.#state.waiters.delete(waiter);
         },
         { signal, what: 'dequeueWait' },
       );
@@ -292,10 +280,10 @@ export class ManagedQueue<T> implements Closeable {
   evictExpired(): Promise<number> {
     if (this.#runner.direct) return this.#now('evict', this.#evictNow, undefined);
     return this.#run('evict', () => {
-      const expired = this.#table.expired(this.#clock.monotonic(), this.#opts.finishedTtlMs);
+      const expired = this.#state.expired();
       if (expired.length === 0) return { apply: () => 0 };
       const ids = expired.map((job) => job.id);
-      return { write: (store) => store.remove(ids), apply: () => this.#evict(expired) };
+      return { write: (store) => store.remove(ids), apply: () => this.#state.evict(expired) };
     });
   }
 
@@ -328,8 +316,8 @@ export class ManagedQueue<T> implements Closeable {
       this.#timer?.cancel();
       this.#timer = undefined;
       const error = new ClosedError('ManagedQueue closed while waiting');
-      const waiters = [...this.#waiters];
-      this.#waiters.clear();
+      const waiters = [...this.#state.waiters];
+      this.#state.waiters.clear();
       for (const waiter of waiters) waiter.reject(error);
       this.#hub.close();
       await this.#runner.idle;
@@ -378,170 +366,37 @@ export class ManagedQueue<T> implements Closeable {
   }
 
   #enqueueNow(priority: Priority, payload: T, options: EnqueueOptions | undefined): string {
-    return this.#admit(this.#newJob(priority, payload, options));
+    return this.#state.admit(this.#state.newJob(priority, payload, options));
   }
 
   #dequeueNow(pool: ResourcePool | undefined): ManagedJob<T> | undefined {
-    const job = this.#pick(pool);
-    return job === undefined ? undefined : this.#start(job, job.attempts + 1, this.#clock.now());
+    const state = this.#state;
+    const job = state.pick(pool);
+    return job === undefined ? undefined : state.start(job, job.attempts + 1, this.#clock.now());
   }
 
   #finishNow(id: string, to: 'completed' | 'failed' | 'cancelled'): undefined {
-    const job = this.#finishable(id, to);
-    return this.#end(job, job.state, to, this.#clock.now());
+    const job = this.#state.finishable(id, to);
+    return this.#state.end(job, job.state, to, this.#clock.now());
   }
 
   #evictNow(): number {
-    const expired = this.#table.expired(this.#clock.monotonic(), this.#opts.finishedTtlMs);
-    return expired.length === 0 ? 0 : this.#evict(expired);
-  }
-
-  /** Validates an enqueue and builds the job; changes nothing. */
-  #newJob(priority: Priority, payload: T, options: EnqueueOptions | undefined): Job<T> {
-    const tier = parsePriority(priority);
-    const req = options === undefined ? undefined : options.resources;
-    const resources = req === undefined ? undefined : parseResourceReq(req);
-    if (this.#table.queued >= this.#opts.maxQueued) {
-      throw new CapacityExceededError(
-        `queue ${this.#name} is full (${this.#opts.maxQueued} queued)`,
-        {
-          code: 'ERR_QUEUE_FULL',
-          details: { maxQueued: this.#opts.maxQueued },
-        },
-      );
-    }
-    return {
-      id: randomUuid(),
-      seq: this.#seq,
-      priority: tier,
-      payload,
-      resources,
-      state: 'queued',
-      attempts: 0,
-      enqueuedAt: this.#clock.now(),
-      startedAt: undefined,
-      finishedAt: undefined,
-      finishedMono: 0,
-      hasRun: false,
-      controller: undefined,
-      abortReason: undefined,
-      prev: undefined,
-      next: undefined,
-    };
-  }
-
-  /** Applies an enqueue planned by `#newJob`. */
-  #admit(job: Job<T>): string {
-    this.#seq = job.seq + 1;
-    this.#table.add(job);
-    this.#meter.enqueued(job.priority);
-    this.#gauges();
-    if (this.#hub.hasSubscribers) {
-      this.#hub.emit({ type: 'enqueued', id: job.id, priority: job.priority });
-    }
-    this.#notify();
-    return job.id;
-  }
-
-  /** The job a dequeue against `pool` takes, if any; changes nothing. */
-  #pick(pool: ResourcePool | undefined): Job<T> | undefined {
-    const free =
-      pool === UNLIMITED_POOL
-        ? pool
-        : pool !== undefined
-          ? parseResourcePool(pool)
-          : (this.#ledger?.free() ?? UNLIMITED_POOL);
-    const max = this.#opts.maxConcurrency;
-    if (max > 0 && this.#table.running >= max) return undefined;
-    return this.#table.findFitting(free);
-  }
-
-  /** Applies a dequeue: `job` starts running. */
-  #start(job: Job<T>, attempts: number, startedAt: number): ManagedJob<T> {
-    this.#table.start(job);
-    job.attempts = attempts;
-    job.startedAt = startedAt;
-    job.hasRun = true;
-    job.controller = undefined;
-    job.abortReason = undefined;
-    this.#ledger?.acquire(job.id, job.resources);
-    this.#meter.dequeued(job.priority);
-    this.#countTransition('queued', 'running');
-    if (this.#hub.hasSubscribers) {
-      this.#hub.emit({ type: 'dequeued', id: job.id, priority: job.priority });
-      this.#hub.emit({ type: 'stateChanged', id: job.id, from: 'queued', to: 'running' });
-    }
-    return snapshot(job);
-  }
-
-  /** The job `id` if it may move to `to` (running; or queued too for a cancel). */
-  #finishable(id: string, to: 'completed' | 'failed' | 'cancelled'): Job<T> {
-    const job = this.#table.require(id);
-    if (job.state !== 'running' && (to !== 'cancelled' || job.state !== 'queued')) {
-      throw illegalTransition(job, to);
-    }
-    return job;
+    const expired = this.#state.expired();
+    return expired.length === 0 ? 0 : this.#state.evict(expired);
   }
 
   #finish(op: string, id: string, to: 'completed' | 'failed' | 'cancelled'): Promise<void> {
     if (this.#runner.direct) return this.#now(op, this.#finishNow, id, to);
     return this.#run(op, () => {
-      const job = this.#finishable(id, to);
+      const job = this.#state.finishable(id, to);
       const from = job.state;
       const finishedAt = this.#clock.now();
       return {
         write: (store) =>
           store.transition(transitionOf(job, to, job.attempts, job.startedAt, finishedAt)),
-        apply: () => this.#end(job, from, to, finishedAt),
+        apply: () => this.#state.end(job, from, to, finishedAt),
       };
     });
-  }
-
-  /** Applies a terminal transition of `job` from `from`. */
-  #end(
-    job: Job<T>,
-    from: JobState,
-    to: 'completed' | 'failed' | 'cancelled',
-    finishedAt: number,
-  ): undefined {
-    job.finishedAt = finishedAt;
-    job.finishedMono = this.#clock.monotonic();
-    this.#table.finish(job, to);
-    if (from === 'running') this.#ledger?.release(job.id);
-    this.#countTransition(from, to);
-    if (this.#hub.hasSubscribers) this.#hub.emit({ type: 'stateChanged', id: job.id, from, to });
-    if (from === 'running') this.#notify();
-    if (to === 'cancelled' && from === 'running') {
-      abortJob(job, new AbortedError(`job ${job.id} was cancelled`));
-    }
-    return undefined;
-  }
-
-  /** Applies an eviction of `expired` (from `#table.expired`). */
-  #evict(expired: readonly Job<T>[]): number {
-    this.#table.evict(expired);
-    this.#meter.evicted(expired.length);
-    if (this.#hub.hasSubscribers) {
-      for (const job of expired) this.#hub.emit({ type: 'evicted', id: job.id });
-    }
-    return expired.length;
-  }
-
-  #countTransition(from: JobState, to: JobState): void {
-    this.#meter.transition(from, to);
-    this.#gauges();
-  }
-
-  #gauges(): void {
-    this.#meter.gauges(this.#table.queued, this.#table.running);
-  }
-
-  #notify(): void {
-    this.#version++;
-    if (this.#waiters.size === 0) return;
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const waiter of waiters) waiter.resolve();
   }
 
   #report(error: unknown): void {
@@ -572,15 +427,7 @@ export class ManagedQueue<T> implements Closeable {
     const jobs = await loadJobs<T>(store, running, this.#clock, (op, error) =>
       this.#runner.failure(op, error),
     );
-    // Queued jobs in arrival order, then finished ones in finishing order (TTL order).
-    for (const job of jobs) {
-      this.#seq = Math.max(this.#seq, job.seq + 1);
-      if (job.state === 'queued') this.#table.add(job);
-    }
-    const finished = jobs.filter((job) => job.state !== 'queued');
-    finished.sort((a, b) => a.finishedMono - b.finishedMono);
-    for (const job of finished) this.#table.add(job);
+    this.#state.load(jobs);
     this.#runner.store = store;
-    this.#gauges();
   }
 }
