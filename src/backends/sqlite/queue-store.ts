@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { BackendError, ClosedError, InvalidStateError, MajraError } from '../../core/errors.js';
+import { BackendError, ClosedError, MajraError } from '../../core/errors.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
 import { integerInRange, invalid, nonEmptyString } from '../../core/validate.js';
-import { checkStoredJob, corrupt } from '../../queue/job-codec.js';
-import type { JobState, JobTransition, QueueStore, StoredJob } from '../../queue/types.js';
+import { alreadyStored, fromJobRow, notInState, type JobRow } from '../../queue/job-codec.js';
+import type { JobTransition, QueueStore, StoredJob } from '../../queue/types.js';
 
 /** Options for {@link SqliteQueueStore}. */
 export interface SqliteQueueStoreOptions {
@@ -21,20 +21,6 @@ export interface SqliteQueueStoreOptions {
    * @defaultValue 'NORMAL'
    */
   readonly synchronous?: 'NORMAL' | 'FULL';
-}
-
-interface Row {
-  id: string;
-  seq: number;
-  priority: number;
-  state: string;
-  payload: string;
-  gpu_count: number | null;
-  vram_mb: number | null;
-  attempts: number;
-  enqueued_at: number;
-  started_at: number | null;
-  finished_at: number | null;
 }
 
 interface ParsedOptions {
@@ -208,11 +194,7 @@ export class SqliteQueueStore implements QueueStore, Closeable {
       });
     } catch (error) {
       if (isPrimaryKeyViolation(error)) {
-        throw new InvalidStateError(`job ${job.id} already exists in the store`, {
-          code: 'ERR_QUEUE_STORE_CONFLICT',
-          cause: error,
-          details: { id: job.id },
-        });
+        throw alreadyStored(job.id, error);
       }
       throw failed('insert', error);
     }
@@ -235,41 +217,19 @@ export class SqliteQueueStore implements QueueStore, Closeable {
       throw failed('transition', error);
     }
     if (changes === 0) {
-      throw new InvalidStateError(`job ${change.id} is not in the store in state ${change.from}`, {
-        code: 'ERR_QUEUE_STORE_CONFLICT',
-        details: { id: change.id, from: change.from },
-      });
+      throw notInState(change);
     }
   }
 
   load(): StoredJob[] {
     this.#open('load');
-    let rows: Row[];
+    let rows: JobRow[];
     try {
-      rows = this.#load.all({ queue: this.queue }) as Row[];
+      rows = this.#load.all({ queue: this.queue }) as JobRow[];
     } catch (error) {
       throw failed('load', error);
     }
-    return rows.map((row) => {
-      if ((row.gpu_count === null) !== (row.vram_mb === null)) {
-        throw corrupt(`job ${row.id}: stored resources are half set`);
-      }
-      return checkStoredJob({
-        id: row.id,
-        seq: row.seq,
-        priority: row.priority as StoredJob['priority'],
-        state: row.state as JobState,
-        payload: row.payload,
-        resources:
-          row.gpu_count === null || row.vram_mb === null
-            ? undefined
-            : { gpuCount: row.gpu_count, vramMb: row.vram_mb },
-        attempts: row.attempts,
-        enqueuedAt: row.enqueued_at,
-        startedAt: row.started_at ?? undefined,
-        finishedAt: row.finished_at ?? undefined,
-      });
-    });
+    return rows.map(fromJobRow);
   }
 
   remove(ids: readonly string[]): void {
