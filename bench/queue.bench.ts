@@ -134,6 +134,16 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         for (let i = 0; i < M; i++) void queue.add(noop, { priority: i % 5 });
         await queue.onIdle();
       },
+      // The floor of the awaited row: the same 3 awaits per job (and the final one) on
+      // already-settled promises, with no queue work at all.
+      'floor: 3 awaited settled promises per job x1000': async () => {
+        for (let i = 0; i < M; i++) await Promise.resolve(i);
+        for (let i = 0; i < M; i++) {
+          const value = await Promise.resolve(i);
+          await Promise.resolve(value);
+        }
+        await Promise.resolve(0);
+      },
     },
     options,
   );
@@ -165,6 +175,19 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     },
     targetRatio: 10,
     target: '>= 10x p-queue with priorities',
+  });
+  const floorHz = r2.get('floor: 3 awaited settled promises per job x1000')!;
+  rows.push({
+    name: 'Floor of the awaited row: 3 awaited settled promises per job, no queue work',
+    unit: 'jobs/s',
+    majra: floorHz.hz * M,
+    spread: floorHz.spread,
+    peer: {
+      name: 'p-queue 9 add+run with priorities',
+      value: pqueueHz.hz * M,
+      spread: pqueueHz.spread,
+    },
+    target: 'the best any awaited-API queue can do here',
   });
   if (direct.jobCount !== 0) throw new Error('bench: not-awaited lifecycle left jobs behind');
   await managed.close();

@@ -34,11 +34,15 @@ class TrieNode<E> {
 
 const NO_MATCHES: readonly never[] = Object.freeze([]);
 
-/** Pattern → entry index with exact lookup, a wildcard trie and a bounded match cache. */
-export class TopicIndex<E extends IndexEntry> {
-  readonly #exact = new Map<string, E>();
+/**
+ * Pattern → entry index with exact lookup, a wildcard trie and a bounded match cache.
+ * An exact pattern may map to a compact value `C` instead of an entry (see
+ * {@link TopicIndex.setExact}); wildcard patterns always map to entries.
+ */
+export class TopicIndex<E extends IndexEntry, C = never> {
+  readonly #exact = new Map<string, E | C>();
   /** The exact patterns (read-only view for the publish hot path). */
-  readonly exactMap: ReadonlyMap<string, E> = this.#exact;
+  readonly exactMap: ReadonlyMap<string, E | C> = this.#exact;
   readonly #wildcards = new Map<string, E>();
   readonly #root = new TrieNode<E>();
   readonly #cache = new Map<string, readonly E[]>();
@@ -70,17 +74,17 @@ export class TopicIndex<E extends IndexEntry> {
   }
 
   /** The entry of a pattern. */
-  get(pattern: string): E | undefined {
+  get(pattern: string): E | C | undefined {
     return this.#exact.get(pattern) ?? this.#wildcards.get(pattern);
   }
 
   /** The entry whose exact (wildcard-free) pattern equals `topic`. */
-  exact(topic: string): E | undefined {
+  exact(topic: string): E | C | undefined {
     return this.#exact.get(topic);
   }
 
   /** Every entry, exact ones first, each group in insertion order. */
-  *entries(): IterableIterator<E> {
+  *entries(): IterableIterator<E | C> {
     yield* this.#exact.values();
     yield* this.#wildcards.values();
   }
@@ -124,6 +128,14 @@ export class TopicIndex<E extends IndexEntry> {
       }
       start = end + 1;
     }
+  }
+
+  /**
+   * Sets the value of a validated exact (wildcard-free) pattern, adding or replacing it:
+   * the hub stores a compact value for a pattern with a single plain subscription.
+   */
+  setExact(pattern: string, value: E | C): void {
+    this.#exact.set(pattern, value);
   }
 
   /** Removes a pattern; returns whether it was present. */

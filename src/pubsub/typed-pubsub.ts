@@ -1,32 +1,24 @@
 import type { WaitOptions } from '../core/abort.js';
 import { throwIfAborted } from '../core/abort.js';
-import type { Clock } from '../core/clock.js';
 import { CapacityExceededError, InvalidArgumentError } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
 import type { MetricLabels, MetricsSink } from '../core/metrics.js';
 import type { Namespace } from '../core/namespace.js';
 import { isFunction } from '../core/validate.js';
 import { resolveHubOptions, type TypedPubSubOptions } from './hub-options.js';
-import {
-  PUBSUB_DELIVERED,
-  PUBSUB_DROPPED,
-  PUBSUB_LAGGED,
-  PUBSUB_PUBLISHED,
-  PUBSUB_SUBSCRIPTIONS,
-  type PubSubHubKind,
-} from './metrics.js';
+import { HubDelivery } from './hub-delivery.js';
+import { HubRegistry, type Entry, type Handler, type Slot, type Sub } from './hub-registry.js';
+import { PUBSUB_SUBSCRIPTIONS, type PubSubHubKind } from './metrics.js';
 import { ReceiverQueue, type OverflowPolicy, type Receiver } from './receiver.js';
 import { ReplayStore } from './replay-store.js';
-import { PatternEntry, pubsubClosed, reportError, Subscription } from './subscription.js';
-import type { PubSubErrorHandler } from './subscription.js';
+import { pubsubClosed, Subscription } from './subscription.js';
 import { TopicIndex } from './topic-index.js';
 import { validatePattern, validateTopic } from './topic.js';
 import { HubScope, type HubCore } from './hub-scope.js';
 import type { HandlerOptions, PubSubStats, SubscribeOptions, TypedMessage } from './types.js';
 
 const NONE: readonly never[] = Object.freeze([]);
-type Sub<T> = Subscription<TypedMessage<T>, T>;
-type Entry<T> = PatternEntry<TypedMessage<T>, T>;
+export type { TypedPubSubOptions };
 
 /**
  * A typed topic hub: exact topics are one `Map` lookup, wildcard patterns are matched
@@ -43,12 +35,11 @@ type Entry<T> = PatternEntry<TypedMessage<T>, T>;
  * off();
  * ```
  */
-export type { TypedPubSubOptions };
-
 export class TypedPubSub<T> implements Closeable, HubCore<T> {
   readonly #life = new Lifecycle('pubsub');
-  readonly #index: TopicIndex<Entry<T>>;
-  readonly #exact: ReadonlyMap<string, Entry<T>>;
+  readonly #subs: HubRegistry<T>;
+  readonly #index: TopicIndex<Entry<T>, Handler<T>>;
+  readonly #exact: ReadonlyMap<string, Slot<T>>;
   #isClosed = false;
   /** Open, no wildcard pattern, no 'block' receiver, no replay, no metrics sink. */
   #simple = false;
@@ -56,18 +47,10 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   readonly #capacity: number;
   readonly #overflow: OverflowPolicy;
   readonly #maxSubscriptions: number;
-  readonly #clock: Clock;
   readonly #metrics: MetricsSink | undefined;
   readonly #labels: MetricLabels;
-  readonly #onError: PubSubErrorHandler;
+  readonly #delivery: HubDelivery<T>;
   #seq = 0;
-  readonly #release = (sub: Sub<T>): void => this.#close(sub);
-  #subscriptions = 0;
-  #blocking = 0;
-  #published = 0;
-  #delivered = 0;
-  #dropped = 0;
-  #lagged = 0;
 
   /**
    * @param kind Metrics label of the hub (`'typed'`; the JSON hub passes `'json'`).
@@ -80,12 +63,15 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     this.#replay =
       o.replayCapacity > 0 ? new ReplayStore(o.replayCapacity, o.maxReplayTopics) : undefined;
     this.#maxSubscriptions = o.maxSubscriptions;
-    this.#index = new TopicIndex(o.maxCachedTopics);
-    this.#exact = this.#index.exactMap;
-    this.#clock = o.clock;
-    this.#onError = o.onError;
+    this.#delivery = new HubDelivery<T>(o);
     this.#metrics = o.metrics;
     this.#labels = o.labels;
+    this.#subs = new HubRegistry<T>(o.maxCachedTopics, () => {
+      this.#updateSimple();
+      this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subs.subscriptions, this.#labels);
+    });
+    this.#index = this.#subs.index;
+    this.#exact = this.#subs.exact;
   }
 
   /** Subscribes a receiver to `pattern`; replayed messages (if any) are already buffered. */
@@ -98,7 +84,7 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     pattern: string,
     options: SubscribeOptions<T> = {},
   ): Receiver<TypedMessage<T>> | undefined {
-    if (this.#subscriptions >= this.#maxSubscriptions) {
+    if (this.#subs.subscriptions >= this.#maxSubscriptions) {
       if (this.#isClosed) throw pubsubClosed('TypedPubSub', 'subscribe');
       validatePattern(pattern);
       return undefined;
@@ -131,18 +117,27 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   publish(topic: string, payload: T): number {
     const exact = this.#exact.get(topic);
     // Fast path: only exact handler subscriptions can match, nothing to record or check.
-    if (this.#simple && exact !== undefined && exact.receivers === 0) {
-      return this.#deliverToHandlers(topic, payload, exact);
+    if (this.#simple && exact !== undefined) {
+      const delivery = this.#delivery;
+      let delivered = 1;
+      if (typeof exact === 'function') delivery.call(exact, topic, payload);
+      else if (exact.receivers === 0) {
+        delivered = delivery.run(exact.subs, topic, payload, undefined, this.#seq);
+      } else return this.#publishChecked(topic, payload, exact);
+      // No metrics sink on this path (see #simple).
+      delivery.published++;
+      delivery.delivered += delivered;
+      return delivered;
     }
     return this.#publishChecked(topic, payload, exact);
   }
 
   /** The general publish path, kept out of `publish` so the fast path stays small. */
-  #publishChecked(topic: string, payload: T, exact: Entry<T> | undefined): number {
+  #publishChecked(topic: string, payload: T, exact: Slot<T> | undefined): number {
     if (this.#isClosed) throw pubsubClosed('TypedPubSub', 'publish');
     const wild = this.#wildcards(topic, exact);
-    if (this.#blocking > 0) {
-      const full = this.#firstFull(exact, wild);
+    if (this.#subs.blocking > 0) {
+      const full = this.#subs.firstFull(exact, wild);
       if (full !== undefined) {
         throw new CapacityExceededError(
           `publish to ${JSON.stringify(topic)}: a 'block' subscriber is full; use publishAsync`,
@@ -163,7 +158,7 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
       if (this.#isClosed) throw pubsubClosed('TypedPubSub', 'publish');
       const exact = this.#exact.get(topic);
       const wild = this.#wildcards(topic, exact);
-      const full = this.#blocking > 0 ? this.#firstFull(exact, wild) : undefined;
+      const full = this.#subs.blocking > 0 ? this.#subs.firstFull(exact, wild) : undefined;
       if (full === undefined) return this.#deliver(topic, payload, exact, wild);
       await full.receiver?.waitForSpace(options);
     }
@@ -172,25 +167,12 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   /** Ends every subscription of `pattern` (receivers drain, then end). Returns how many. */
   unsubscribeAll(pattern: string): number {
     validatePattern(pattern);
-    const entry = this.#index.get(pattern);
-    if (entry === undefined) return 0;
-    const subs = [...entry.subs];
-    for (const sub of subs) this.#close(sub);
-    return subs.length;
+    return this.#subs.unsubscribeAll(pattern);
   }
 
   /** Removes closed subscriptions still indexed. Closing already removes; returns 0 normally. */
   cleanupDeadSubscribers(): number {
-    let removed = 0;
-    for (const entry of [...this.#index.entries()]) {
-      for (const sub of [...entry.subs]) {
-        if (sub.receiver?.isClosed === true) {
-          this.#close(sub);
-          removed++;
-        }
-      }
-    }
-    return removed;
+    return this.#subs.cleanupDead();
   }
 
   /** Drops every replay buffer. */
@@ -210,17 +192,17 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
 
   /** Active subscriptions (receivers and handlers). */
   get subscriptionCount(): number {
-    return this.#subscriptions;
+    return this.#subs.subscriptions;
   }
 
   /** Counters since creation and current sizes. */
   stats(): PubSubStats {
     return {
-      published: this.#published,
-      delivered: this.#delivered,
-      dropped: this.#dropped,
-      lagged: this.#lagged,
-      subscriptions: this.#subscriptions,
+      published: this.#delivery.published,
+      delivered: this.#delivery.delivered,
+      dropped: this.#delivery.dropped,
+      lagged: this.#delivery.lagged,
+      subscriptions: this.#subs.subscriptions,
       patterns: this.#index.size,
       replayTopics: this.#replay?.size ?? 0,
       cachedTopics: this.#index.cacheSize,
@@ -243,11 +225,8 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     this.#isClosed = true;
     this.#simple = false;
     this.#life.closeSync(() => {
-      for (const entry of [...this.#index.entries()]) {
-        for (const sub of [...entry.subs]) this.#close(sub);
-      }
+      this.#subs.closeAll();
       this.#replay?.clear();
-      this.#index.clearCache();
     });
     return this.#life.closed;
   }
@@ -271,7 +250,7 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
       capacity: options.capacity ?? this.#capacity,
       overflow: options.overflow ?? this.#overflow,
       onLag: options.onLag,
-      onCancel: () => this.#close(sub),
+      onCancel: () => this.#subs.close(sub),
     });
     const sub = new Subscription<TypedMessage<T>, T>(
       ++this.#seq,
@@ -296,6 +275,14 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     isFunction('handler', handler);
     const filter = checkFilter(options.filter);
     this.#checkLimit();
+    if (
+      strip === 0 &&
+      filter === undefined &&
+      this.#replay === undefined &&
+      this.#subs.compactFits(pattern)
+    ) {
+      return this.#subs.addCompact(pattern, handler);
+    }
     const sub = new Subscription<TypedMessage<T>, T>(
       ++this.#seq,
       handler,
@@ -309,7 +296,7 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   }
 
   /** Wildcard entries matching `topic`; validates the topic unless an exact entry vouches for it. */
-  #wildcards(topic: string, exact: Entry<T> | undefined): readonly Entry<T>[] {
+  #wildcards(topic: string, exact: Slot<T> | undefined): readonly Entry<T>[] {
     const index = this.#index;
     if (index.wildcardCount === 0) {
       if (exact === undefined) validateTopic(topic);
@@ -322,65 +309,13 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
     this.#simple =
       !this.#isClosed &&
       this.#index.wildcardCount === 0 &&
-      this.#blocking === 0 &&
+      this.#subs.blocking === 0 &&
       this.#replay === undefined &&
       this.#metrics === undefined;
   }
 
-  /** The fast path's delivery: `exact` has no receiver, there is no wildcard pattern. */
-  #deliverToHandlers(topic: string, payload: T, exact: Entry<T>): number {
-    // Its own copy of the `#run` loop: this call site only ever sees handlers, so it
-    // stays small and monomorphic when other hubs in the process take the general path.
-    const subs = exact.subs;
-    const limit = this.#seq;
-    let delivered = 0;
-    for (let i = 0; i < subs.length; i++) {
-      const sub = subs[i] as Sub<T>;
-      if (sub.seq > limit) continue;
-      if (sub.plain) {
-        try {
-          (sub.handler as (payload: T, topic: string) => void)(payload, topic);
-        } catch (error) {
-          reportError(this.#onError, error);
-        }
-        delivered++;
-      } else if (this.#offer(sub, topic, payload, undefined)) delivered++;
-    }
-    this.#published++;
-    this.#delivered += delivered;
-    return delivered;
-  }
-
-  /**
-   * Offers a publish to one pattern's subscriptions. Those created during this publish
-   * (`seq > limit`) and closed ones (`seq` = Infinity) are skipped; removal replaces the
-   * array, so the loop is never disturbed by re-entrant subscribe/unsubscribe.
-   */
-  #run(
-    subs: readonly Sub<T>[],
-    topic: string,
-    payload: T,
-    message: TypedMessage<T> | undefined,
-    limit: number,
-  ): number {
-    let delivered = 0;
-    for (let i = 0; i < subs.length; i++) {
-      const sub = subs[i] as Sub<T>;
-      if (sub.seq > limit) continue;
-      if (sub.plain) {
-        try {
-          (sub.handler as (payload: T, topic: string) => void)(payload, topic);
-        } catch (error) {
-          reportError(this.#onError, error);
-        }
-        delivered++;
-      } else if (this.#offer(sub, topic, payload, message)) delivered++;
-    }
-    return delivered;
-  }
-
   #checkLimit(): void {
-    if (this.#subscriptions >= this.#maxSubscriptions) {
+    if (this.#subs.subscriptions >= this.#maxSubscriptions) {
       throw new CapacityExceededError(
         `subscribe: the hub already holds maxSubscriptions (${this.#maxSubscriptions}) subscriptions`,
         { code: 'ERR_PUBSUB_SUBSCRIPTION_LIMIT', details: { limit: this.#maxSubscriptions } },
@@ -389,128 +324,45 @@ export class TypedPubSub<T> implements Closeable, HubCore<T> {
   }
 
   #add(pattern: string, sub: Sub<T>, replay: boolean | undefined): void {
-    const entry = this.#index.get(pattern);
-    if (entry === undefined) {
-      const created = new PatternEntry<TypedMessage<T>, T>(sub, pattern);
-      sub.entry = created;
-      this.#index.add(created);
-    } else {
-      sub.entry = entry;
-      // In place even during a publish: the publish skips subscriptions newer than itself.
-      entry.subs.push(sub);
-    }
-    if (sub.receiver !== undefined) (sub.entry as Entry<T>).receivers++;
-    sub.release = this.#release;
-    this.#subscriptions++;
-    if (sub.blocking) this.#blocking++;
-    this.#updateSimple();
-    this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subscriptions, this.#labels);
+    this.#subs.add(pattern, sub);
     if (this.#replay !== undefined && replay !== false) {
-      for (const m of this.#replay.matching(pattern)) this.#offer(sub, m.topic, m.payload, m);
+      const delivery = this.#delivery;
+      for (const m of this.#replay.matching(pattern)) delivery.offer(sub, m.topic, m.payload, m);
     }
-  }
-
-  #close(sub: Sub<T>): void {
-    if (sub.isClosed) return;
-    sub.seq = Infinity;
-    const entry = sub.entry;
-    if (entry !== undefined) {
-      // Copy on write: a publish in progress keeps iterating its own array.
-      entry.subs = entry.subs.filter((s) => s !== sub);
-      if (sub.receiver !== undefined) entry.receivers--;
-      if (entry.subs.length === 0) this.#index.delete(entry.pattern);
-    }
-    this.#subscriptions--;
-    if (sub.blocking) this.#blocking--;
-    this.#updateSimple();
-    sub.receiver?.end();
-    this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subscriptions, this.#labels);
-  }
-
-  #firstFull(exact: Entry<T> | undefined, wild: readonly Entry<T>[]): Sub<T> | undefined {
-    if (exact !== undefined) {
-      for (const sub of exact.subs) if (sub.blocking && sub.receiver?.isFull === true) return sub;
-    }
-    for (const entry of wild) {
-      for (const sub of entry.subs) if (sub.blocking && sub.receiver?.isFull === true) return sub;
-    }
-    return undefined;
   }
 
   #deliver(
     topic: string,
     payload: T,
-    exact: Entry<T> | undefined,
+    exact: Slot<T> | undefined,
     wild: readonly Entry<T>[],
   ): number {
     // Handlers run now and get (payload, topic): the clock is read and a message
     // object built only when a receiver matches or replay is on.
+    const delivery = this.#delivery;
     let message: TypedMessage<T> | undefined;
     if (this.#replay !== undefined || needsMessage(exact, wild)) {
-      message = { topic, payload, timestamp: this.#clock.now() };
+      message = delivery.message(topic, payload);
       this.#replay?.record(topic, message);
     }
     const limit = this.#seq;
     let delivered = 0;
-    if (exact !== undefined) delivered = this.#run(exact.subs, topic, payload, message, limit);
+    if (typeof exact === 'function') {
+      delivery.call(exact, topic, payload);
+      delivered = 1;
+    } else if (exact !== undefined) {
+      delivered = delivery.run(exact.subs, topic, payload, message, limit);
+    }
     for (let w = 0; w < wild.length; w++) {
-      delivered += this.#run((wild[w] as Entry<T>).subs, topic, payload, message, limit);
+      delivered += delivery.run((wild[w] as Entry<T>).subs, topic, payload, message, limit);
     }
-    this.#published++;
-    this.#delivered += delivered;
-    const metrics = this.#metrics;
-    if (metrics !== undefined) {
-      metrics.increment(PUBSUB_PUBLISHED, 1, this.#labels);
-      if (delivered > 0) metrics.increment(PUBSUB_DELIVERED, delivered, this.#labels);
-    }
+    delivery.count(delivered);
     return delivered;
-  }
-
-  /**
-   * Offers one publish to one subscription; true when it accepted it. Handlers get
-   * `(payload, topic)`; receivers get `message` (built only when receivers match).
-   */
-  #offer(sub: Sub<T>, topic: string, payload: T, message: TypedMessage<T> | undefined): boolean {
-    const strip = sub.strip;
-    // `<prefix>/#` also matches the bare `<prefix>` topic, which is not a tenant topic.
-    if (strip !== 0 && topic.length < strip) return false;
-    const seen = strip === 0 ? topic : topic.slice(strip);
-    if (sub.filter !== undefined) {
-      try {
-        if (!sub.filter(payload, seen)) return false;
-      } catch (error) {
-        reportError(this.#onError, error);
-        return false;
-      }
-    }
-    const handler = sub.handler;
-    if (handler !== undefined) {
-      try {
-        handler(payload, seen);
-      } catch (error) {
-        reportError(this.#onError, error);
-      }
-      return true;
-    }
-    let item = message ?? { topic, payload, timestamp: this.#clock.now() };
-    if (strip !== 0) item = { topic: seen, payload, timestamp: item.timestamp };
-    const result = (sub.receiver as ReceiverQueue<TypedMessage<T>>).push(item);
-    if (result === 'delivered') return true;
-    if (result === 'lagged') {
-      this.#lagged++;
-      this.#metrics?.increment(PUBSUB_LAGGED, 1, this.#labels);
-      return true;
-    }
-    if (result === 'dropped' || result === 'full') {
-      this.#dropped++;
-      this.#metrics?.increment(PUBSUB_DROPPED, 1, this.#labels);
-    }
-    return false;
   }
 }
 
-function needsMessage<T>(exact: Entry<T> | undefined, wild: readonly Entry<T>[]): boolean {
-  if (exact !== undefined && exact.receivers > 0) return true;
+function needsMessage<T>(exact: Slot<T> | undefined, wild: readonly Entry<T>[]): boolean {
+  if (exact !== undefined && typeof exact !== 'function' && exact.receivers > 0) return true;
   for (let i = 0; i < wild.length; i++) if ((wild[i] as Entry<T>).receivers > 0) return true;
   return false;
 }

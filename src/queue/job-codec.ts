@@ -2,10 +2,11 @@ import {
   BackendError,
   CapacityExceededError,
   InvalidArgumentError,
+  InvalidStateError,
   MajraError,
 } from '../core/errors.js';
 import { isPriority } from './priority.js';
-import { isJobState, type StoredJob } from './types.js';
+import { isJobState, type JobState, type JobTransition, type StoredJob } from './types.js';
 
 /**
  * Payload encoding and stored-row checks shared by `ManagedQueue` and the stores.
@@ -115,5 +116,63 @@ export function storeFailure(op: string, error: unknown): MajraError {
     code: 'ERR_QUEUE_STORE_FAILED',
     cause: error,
     details: { op },
+  });
+}
+
+/** A job row as the SQL stores (SQLite, PostgreSQL) select it. */
+export interface JobRow {
+  id: string;
+  seq: number;
+  priority: number;
+  state: string;
+  payload: string;
+  gpu_count: number | null;
+  vram_mb: number | null;
+  attempts: number;
+  enqueued_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+/**
+ * Checks a SQL row and converts it to a {@link StoredJob}.
+ *
+ * @throws BackendError `ERR_QUEUE_STORE_CORRUPT` naming the bad field.
+ */
+export function fromJobRow(row: JobRow): StoredJob {
+  if ((row.gpu_count === null) !== (row.vram_mb === null)) {
+    throw corrupt(`job ${row.id}: stored resources are half set`);
+  }
+  return checkStoredJob({
+    id: row.id,
+    seq: row.seq,
+    priority: row.priority as StoredJob['priority'],
+    state: row.state as JobState,
+    payload: row.payload,
+    resources:
+      row.gpu_count === null || row.vram_mb === null
+        ? undefined
+        : { gpuCount: row.gpu_count, vramMb: row.vram_mb },
+    attempts: row.attempts,
+    enqueuedAt: row.enqueued_at,
+    startedAt: row.started_at ?? undefined,
+    finishedAt: row.finished_at ?? undefined,
+  });
+}
+
+/** `ERR_QUEUE_STORE_CONFLICT`: an insert of an id the store already holds. */
+export function alreadyStored(id: string, cause?: unknown): InvalidStateError {
+  return new InvalidStateError(`job ${id} already exists in the store`, {
+    code: 'ERR_QUEUE_STORE_CONFLICT',
+    ...(cause === undefined ? {} : { cause }),
+    details: { id },
+  });
+}
+
+/** `ERR_QUEUE_STORE_CONFLICT`: a transition whose job is not in the store in `from`. */
+export function notInState(change: JobTransition): InvalidStateError {
+  return new InvalidStateError(`job ${change.id} is not in the store in state ${change.from}`, {
+    code: 'ERR_QUEUE_STORE_CONFLICT',
+    details: { id: change.id, from: change.from },
   });
 }

@@ -6,7 +6,9 @@ import type { ResourcePool } from './types.js';
 /**
  * The in-memory state of a `ManagedQueue`: every job by id, the five tiers of queued
  * jobs, finished jobs in finishing order (for TTL eviction), and the counters. It only
- * stores; the queue decides which changes are legal and when they happen.
+ * stores; the queue decides which changes are legal and when they happen. A job's
+ * `prev`/`next` links serve its tier while queued and the finished list once terminal
+ * (a running job is in neither), so no transition allocates.
  *
  * @internal
  */
@@ -14,7 +16,7 @@ export class JobTable<T> {
   readonly #jobs = new Map<string, Job<T>>();
   readonly #tiers: TierList<Job<T>>[] = [0, 1, 2, 3, 4].map(() => new TierList<Job<T>>());
   /** Terminal jobs in the order they finished (monotonic time ascending). */
-  readonly #finished = new Map<string, Job<T>>();
+  readonly #finished = new TierList<Job<T>>();
   queued = 0;
   running = 0;
 
@@ -62,7 +64,7 @@ export class JobTable<T> {
     } else if (job.state === 'running') {
       this.running++;
     } else {
-      this.#finished.set(job.id, job);
+      this.#finished.push(job);
     }
   }
 
@@ -83,24 +85,24 @@ export class JobTable<T> {
       this.running--;
     }
     job.state = to;
-    this.#finished.set(job.id, job);
+    this.#finished.push(job);
   }
 
   /** Finished jobs with `now - finishedMono >= ttlMs`, oldest first. */
   expired(now: number, ttlMs: number): Job<T>[] {
     const out: Job<T>[] = [];
-    for (const job of this.#finished.values()) {
+    for (let job = this.#finished.head; job !== undefined; job = job.next) {
       if (now - job.finishedMono < ttlMs) break;
       out.push(job);
     }
     return out;
   }
 
-  /** Forgets finished jobs. */
+  /** Forgets finished jobs (as returned by `expired`). */
   evict(jobs: readonly Job<T>[]): void {
     for (const job of jobs) {
       this.#jobs.delete(job.id);
-      this.#finished.delete(job.id);
+      this.#finished.remove(job);
     }
   }
 }

@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { throwIfAborted, waitFor, type WaitOptions } from '../core/abort.js';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
-import { AbortedError, CapacityExceededError, ClosedError } from '../core/errors.js';
+import { ClosedError, toError } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
-import { noopMetrics, type MetricLabels, type MetricsSink } from '../core/metrics.js';
 import { invalid, nonNegativeInteger, optionalSignal } from '../core/validate.js';
 import {
   EventHub,
@@ -11,9 +9,9 @@ import {
   type QueueEventStream,
   type QueueEventStreamOptions,
 } from './event-hub.js';
-import { abortJob, illegalTransition, snapshot, toStored, transitionOf, type Job } from './job.js';
+import { snapshot, toStored, transitionOf, type Job } from './job.js';
 import { encodePayload } from './job-codec.js';
-import { loadJobs } from './restore.js';
+import type { JobTable } from './job-table.js';
 import {
   parseOptions,
   type EnqueueOptions,
@@ -21,34 +19,18 @@ import {
   type ParsedOptions,
   type RestoreOptions,
 } from './managed-queue-options.js';
-import {
-  QUEUE_DEPTH,
-  QUEUE_DEQUEUED,
-  QUEUE_ENQUEUED,
-  QUEUE_EVENTS_DROPPED,
-  QUEUE_EVICTED,
-  QUEUE_RUNNING,
-  QUEUE_STORE_ERRORS,
-  QUEUE_TRANSITIONS,
-} from './metrics.js';
-import { parsePriority, PRIORITY_NAMES, type Priority } from './priority.js';
-import {
-  parseResourcePool,
-  parseResourceReq,
-  ResourceLedger,
-  UNLIMITED_POOL,
-} from './resource-ledger.js';
+import type { Priority } from './priority.js';
+import { QueueMeter } from './queue-meter.js';
+import { QueueState, type Waiter } from './queue-state.js';
+import { ResourceLedger, UNLIMITED_POOL } from './resource-ledger.js';
+import { loadJobs } from './restore.js';
 import { StoreRunner, type Step } from './store-runner.js';
-import { JobTable } from './job-table.js';
 import type { JobState, ManagedJob, QueueStore, ResourcePool } from './types.js';
-
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
-}
 
 const noop = (): void => undefined;
 const NOTHING: Step<undefined> = Object.freeze({ apply: () => undefined });
+/** What a memory-only operation without a result returns: one shared settled promise. */
+const DONE: Promise<undefined> = Promise.resolve(undefined);
 
 /**
  * A job queue with a lifecycle (queued → running → completed | failed | cancelled, and
@@ -74,27 +56,14 @@ export class ManagedQueue<T> implements Closeable {
   readonly #opts: ParsedOptions;
   readonly #name: string;
   readonly #clock: Clock;
-  readonly #metrics: MetricsSink;
   readonly #onError: (error: Error) => void;
   readonly #ledger: ResourceLedger | undefined;
-  readonly #labels: MetricLabels;
-  readonly #tierLabels: readonly MetricLabels[];
-  /** Label sets per (from, to), built on first use: at most 25. */
-  readonly #transitionLabels: Record<JobState, Partial<Record<JobState, MetricLabels>>> = {
-    queued: {},
-    running: {},
-    completed: {},
-    failed: {},
-    cancelled: {},
-  };
   readonly #life = new Lifecycle('ManagedQueue');
   readonly #hub: EventHub;
   readonly #runner: StoreRunner;
-  readonly #table = new JobTable<T>();
-  readonly #waiters = new Set<Waiter>();
+  readonly #state: QueueState<T>;
+  readonly #table: JobTable<T>;
   #timer: TimerHandle | undefined;
-  #seq = 0;
-  #version = 0;
 
   /** @throws InvalidArgumentError for a bad option (named in the message). */
   constructor(options: ManagedQueueOptions = {}) {
@@ -103,20 +72,16 @@ export class ManagedQueue<T> implements Closeable {
     this.#ledger =
       options.capacity === undefined ? undefined : new ResourceLedger(options.capacity);
     this.#clock = options.clock ?? systemClock;
-    this.#metrics = options.metrics ?? noopMetrics;
+    const meter = new QueueMeter(options.metrics, this.#name);
     this.#onError = options.onError ?? noop;
-    this.#labels = Object.freeze({ queue: this.#name });
-    this.#tierLabels = PRIORITY_NAMES.map((priority) =>
-      Object.freeze({ queue: this.#name, priority }),
-    );
-    this.#runner = new StoreRunner((op) =>
-      this.#metrics.increment(QUEUE_STORE_ERRORS, 1, { queue: this.#name, op }),
-    );
+    this.#runner = new StoreRunner((op) => meter.storeError(op));
     this.#hub = new EventHub(
       this.#opts.maxSubscribers,
-      (count) => this.#metrics.increment(QUEUE_EVENTS_DROPPED, count, this.#labels),
+      (count) => meter.eventsDropped(count),
       (error) => this.#report(error),
     );
+    this.#state = new QueueState<T>(this.#opts, this.#clock, meter, this.#hub, this.#ledger);
+    this.#table = this.#state.table;
     this.#armAutoEvict();
   }
 
@@ -166,7 +131,7 @@ export class ManagedQueue<T> implements Closeable {
 
   /** Callers parked in `dequeueWait`. */
   get waiting(): number {
-    return this.#waiters.size;
+    return this.#state.waiters.size;
   }
 
   /** Event listeners plus streams. */
@@ -223,56 +188,13 @@ export class ManagedQueue<T> implements Closeable {
    * @throws CapacityExceededError `ERR_QUEUE_FULL` when `maxQueued` jobs are queued.
    * @throws BackendError `ERR_QUEUE_STORE_FAILED`. In every case nothing changed.
    */
-  enqueue(priority: Priority, payload: T, options: EnqueueOptions = {}): Promise<string> {
+  enqueue(priority: Priority, payload: T, options?: EnqueueOptions): Promise<string> {
+    if (this.#runner.direct)
+      return this.#now('enqueue', this.#enqueueNow, priority, payload, options);
     return this.#run('enqueue', () => {
-      const tier = parsePriority(priority);
-      const resources =
-        options.resources === undefined ? undefined : parseResourceReq(options.resources);
-      if (this.#table.queued >= this.#opts.maxQueued) {
-        throw new CapacityExceededError(
-          `queue ${this.#name} is full (${this.#opts.maxQueued} queued)`,
-          {
-            code: 'ERR_QUEUE_FULL',
-            details: { maxQueued: this.#opts.maxQueued },
-          },
-        );
-      }
-      const job: Job<T> = {
-        id: randomUUID(),
-        seq: this.#seq,
-        priority: tier,
-        payload,
-        resources,
-        state: 'queued',
-        attempts: 0,
-        enqueuedAt: this.#clock.now(),
-        startedAt: undefined,
-        finishedAt: undefined,
-        finishedMono: 0,
-        hasRun: false,
-        controller: undefined,
-        abortReason: undefined,
-        prev: undefined,
-        next: undefined,
-      };
-      const stored =
-        this.#runner.store === undefined
-          ? undefined
-          : toStored(job, encodePayload(payload, this.#opts.maxPayloadBytes));
-      return {
-        write: stored === undefined ? undefined : (store: QueueStore) => store.insert(stored),
-        apply: () => {
-          this.#seq = job.seq + 1;
-          this.#table.add(job);
-          this.#metrics.increment(QUEUE_ENQUEUED, 1, this.#tierLabels[tier]);
-          this.#gauges();
-          if (this.#hub.hasSubscribers) {
-            this.#hub.emit({ type: 'enqueued', id: job.id, priority: tier });
-          }
-          this.#notify();
-          return job.id;
-        },
-      };
+      const job = this.#state.newJob(priority, payload, options);
+      const stored = toStored(job, encodePayload(payload, this.#opts.maxPayloadBytes));
+      return { write: (store) => store.insert(stored), apply: () => this.#state.admit(job) };
     });
   }
 
@@ -283,39 +205,16 @@ export class ManagedQueue<T> implements Closeable {
    * pool it uses the ledger's free resources (`capacity` option) or an unlimited pool.
    */
   dequeue(pool?: ResourcePool): Promise<ManagedJob<T> | undefined> {
+    if (this.#runner.direct) return this.#now('dequeue', this.#dequeueNow, pool);
     return this.#run('dequeue', (): Step<ManagedJob<T> | undefined> => {
-      const free =
-        pool === UNLIMITED_POOL
-          ? pool
-          : pool !== undefined
-            ? parseResourcePool(pool)
-            : (this.#ledger?.free() ?? UNLIMITED_POOL);
-      const none = NOTHING;
-      if (this.#opts.maxConcurrency > 0 && this.#table.running >= this.#opts.maxConcurrency)
-        return none;
-      const job = this.#table.findFitting(free);
-      if (job === undefined) return none;
+      const job = this.#state.pick(pool);
+      if (job === undefined) return NOTHING;
       const startedAt = this.#clock.now();
       const attempts = job.attempts + 1;
       return {
         write: (store) =>
           store.transition(transitionOf(job, 'running', attempts, startedAt, undefined)),
-        apply: () => {
-          this.#table.start(job);
-          job.attempts = attempts;
-          job.startedAt = startedAt;
-          job.hasRun = true;
-          job.controller = undefined;
-          job.abortReason = undefined;
-          this.#ledger?.acquire(job.id, job.resources);
-          this.#metrics.increment(QUEUE_DEQUEUED, 1, this.#tierLabels[job.priority]);
-          this.#countTransition('queued', 'running');
-          if (this.#hub.hasSubscribers) {
-            this.#hub.emit({ type: 'dequeued', id: job.id, priority: job.priority });
-            this.#hub.emit({ type: 'stateChanged', id: job.id, from: 'queued', to: 'running' });
-          }
-          return snapshot(job);
-        },
+        apply: () => this.#state.start(job, attempts, startedAt),
       };
     });
   }
@@ -336,16 +235,16 @@ export class ManagedQueue<T> implements Closeable {
     const signal = optionalSignal('signal', options.signal);
     for (;;) {
       throwIfAborted(signal, 'dequeueWait');
-      const version = this.#version;
+      const version = this.#state.version;
       const job = await this.dequeue(pool);
       if (job !== undefined) return job;
-      if (version !== this.#version) continue;
+      if (version !== this.#state.version) continue;
       this.#life.assertOpen('dequeueWait');
       await waitFor<undefined>(
         (resolve, reject) => {
           const waiter: Waiter = { resolve: () => resolve(undefined), reject };
-          this.#waiters.add(waiter);
-          return () => this.#waiters.delete(waiter);
+          this.#state.waiters.add(waiter);
+          return () => this.#state.waiters.delete(waiter);
         },
         { signal, what: 'dequeueWait' },
       );
@@ -370,12 +269,7 @@ export class ManagedQueue<T> implements Closeable {
    *   `ERR_QUEUE_INVALID_TRANSITION` for a finished job.
    */
   cancel(id: string): Promise<void> {
-    return this.#run('cancel', () => {
-      const job = this.#table.require(id);
-      if (job.state !== 'queued' && job.state !== 'running')
-        throw illegalTransition(job, 'cancelled');
-      return this.#terminalStep(job, 'cancelled');
-    });
+    return this.#finish('cancel', id, 'cancelled');
   }
 
   /**
@@ -384,22 +278,12 @@ export class ManagedQueue<T> implements Closeable {
    * how many were removed.
    */
   evictExpired(): Promise<number> {
+    if (this.#runner.direct) return this.#now('evict', this.#evictNow, undefined);
     return this.#run('evict', () => {
-      const now = this.#clock.monotonic();
-      const expired = this.#table.expired(now, this.#opts.finishedTtlMs);
+      const expired = this.#state.expired();
       if (expired.length === 0) return { apply: () => 0 };
       const ids = expired.map((job) => job.id);
-      return {
-        write: (store) => store.remove(ids),
-        apply: () => {
-          this.#table.evict(expired);
-          this.#metrics.increment(QUEUE_EVICTED, expired.length, this.#labels);
-          if (this.#hub.hasSubscribers) {
-            for (const id of ids) this.#hub.emit({ type: 'evicted', id });
-          }
-          return expired.length;
-        },
-      };
+      return { write: (store) => store.remove(ids), apply: () => this.#state.evict(expired) };
     });
   }
 
@@ -432,8 +316,8 @@ export class ManagedQueue<T> implements Closeable {
       this.#timer?.cancel();
       this.#timer = undefined;
       const error = new ClosedError('ManagedQueue closed while waiting');
-      const waiters = [...this.#waiters];
-      this.#waiters.clear();
+      const waiters = [...this.#state.waiters];
+      this.#state.waiters.clear();
       for (const waiter of waiters) waiter.reject(error);
       this.#hub.close();
       await this.#runner.idle;
@@ -460,59 +344,59 @@ export class ManagedQueue<T> implements Closeable {
     return this.#runner.run(op, prepare, this.#life);
   }
 
-  #finish(op: string, id: string, to: 'completed' | 'failed'): Promise<void> {
-    return this.#run(op, () => {
-      const job = this.#table.require(id);
-      if (job.state !== 'running') throw illegalTransition(job, to);
-      return this.#terminalStep(job, to);
-    });
-  }
-
-  #terminalStep(job: Job<T>, to: 'completed' | 'failed' | 'cancelled'): Step<undefined> {
-    const from = job.state;
-    const finishedAt = this.#clock.now();
-    return {
-      write: (store) =>
-        store.transition(transitionOf(job, to, job.attempts, job.startedAt, finishedAt)),
-      apply: () => {
-        job.finishedAt = finishedAt;
-        job.finishedMono = this.#clock.monotonic();
-        this.#table.finish(job, to);
-        if (from === 'running') this.#ledger?.release(job.id);
-        this.#countTransition(from, to);
-        if (this.#hub.hasSubscribers)
-          this.#hub.emit({ type: 'stateChanged', id: job.id, from, to });
-        if (from === 'running') this.#notify();
-        if (to === 'cancelled' && from === 'running') {
-          abortJob(job, new AbortedError(`job ${job.id} was cancelled`));
-        }
-        return undefined;
-      },
-    };
-  }
-
-  #countTransition(from: JobState, to: JobState): void {
-    const byTo = this.#transitionLabels[from];
-    let labels = byTo[to];
-    if (labels === undefined) {
-      labels = Object.freeze({ queue: this.#name, from, to });
-      byTo[to] = labels;
+  /**
+   * Runs `operation` now, for a queue without a store (nothing to write or wait for):
+   * the change is made before this returns and the promise only reports the outcome.
+   * Plain arguments instead of a closure keep the hot path free of allocations.
+   */
+  #now<A, B, C, R>(
+    op: string,
+    operation: (this: this, a: A, b: B, c: C) => R,
+    a: A,
+    b?: B,
+    c?: C,
+  ): Promise<R> {
+    try {
+      this.#life.assertOpen(op);
+      const result = operation.call(this, a, b as B, c as C);
+      return result === undefined ? (DONE as Promise<R>) : Promise.resolve(result);
+    } catch (error) {
+      return Promise.reject(toError(error));
     }
-    this.#metrics.increment(QUEUE_TRANSITIONS, 1, labels);
-    this.#gauges();
   }
 
-  #gauges(): void {
-    this.#metrics.set(QUEUE_DEPTH, this.#table.queued, this.#labels);
-    this.#metrics.set(QUEUE_RUNNING, this.#table.running, this.#labels);
+  #enqueueNow(priority: Priority, payload: T, options: EnqueueOptions | undefined): string {
+    return this.#state.admit(this.#state.newJob(priority, payload, options));
   }
 
-  #notify(): void {
-    this.#version++;
-    if (this.#waiters.size === 0) return;
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const waiter of waiters) waiter.resolve();
+  #dequeueNow(pool: ResourcePool | undefined): ManagedJob<T> | undefined {
+    const state = this.#state;
+    const job = state.pick(pool);
+    return job === undefined ? undefined : state.start(job, job.attempts + 1, this.#clock.now());
+  }
+
+  #finishNow(id: string, to: 'completed' | 'failed' | 'cancelled'): undefined {
+    const job = this.#state.finishable(id, to);
+    return this.#state.end(job, job.state, to, this.#clock.now());
+  }
+
+  #evictNow(): number {
+    const expired = this.#state.expired();
+    return expired.length === 0 ? 0 : this.#state.evict(expired);
+  }
+
+  #finish(op: string, id: string, to: 'completed' | 'failed' | 'cancelled'): Promise<void> {
+    if (this.#runner.direct) return this.#now(op, this.#finishNow, id, to);
+    return this.#run(op, () => {
+      const job = this.#state.finishable(id, to);
+      const from = job.state;
+      const finishedAt = this.#clock.now();
+      return {
+        write: (store) =>
+          store.transition(transitionOf(job, to, job.attempts, job.startedAt, finishedAt)),
+        apply: () => this.#state.end(job, from, to, finishedAt),
+      };
+    });
   }
 
   #report(error: unknown): void {
@@ -543,15 +427,7 @@ export class ManagedQueue<T> implements Closeable {
     const jobs = await loadJobs<T>(store, running, this.#clock, (op, error) =>
       this.#runner.failure(op, error),
     );
-    // Queued jobs in arrival order, then finished ones in finishing order (TTL order).
-    for (const job of jobs) {
-      this.#seq = Math.max(this.#seq, job.seq + 1);
-      if (job.state === 'queued') this.#table.add(job);
-    }
-    const finished = jobs.filter((job) => job.state !== 'queued');
-    finished.sort((a, b) => a.finishedMono - b.finishedMono);
-    for (const job of finished) this.#table.add(job);
+    this.#state.load(jobs);
     this.#runner.store = store;
-    this.#gauges();
   }
 }

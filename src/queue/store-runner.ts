@@ -41,6 +41,14 @@ export class StoreRunner {
     this.#onStoreError = onStoreError;
   }
 
+  /**
+   * True when an operation may run synchronously in the caller: no store, so nothing to
+   * write and nothing queued behind a write.
+   */
+  get direct(): boolean {
+    return this.store === undefined && this.#tail === undefined;
+  }
+
   /** Settles once every operation started so far has settled. */
   get idle(): Promise<void> {
     return this.#tail ?? Promise.resolve();
@@ -51,15 +59,6 @@ export class StoreRunner {
    * (after earlier asynchronous writes), so nothing starts once the owner closed.
    */
   run<R>(op: string, prepare: () => Step<R>, life: Lifecycle): Promise<R> {
-    if (this.#tail === undefined && this.store === undefined) {
-      // The hot path of a memory-only queue: plan and apply, nothing to wait for.
-      try {
-        life.assertOpen(op);
-        return Promise.resolve(prepare().apply());
-      } catch (error) {
-        return Promise.reject(toError(error));
-      }
-    }
     const guarded = (): Step<R> => {
       life.assertOpen(op);
       return prepare();

@@ -1,10 +1,10 @@
-import { BackendError, InvalidStateError, isMajraError } from '../../core/errors.js';
+import { BackendError, isMajraError } from '../../core/errors.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
 import type { MetricsSink } from '../../core/metrics.js';
 import { operationMeter, type OperationMeter } from '../../core/operation-meter.js';
 import { hasControlCharacter, invalid } from '../../core/validate.js';
-import { checkStoredJob, corrupt } from '../../queue/job-codec.js';
-import type { JobState, JobTransition, QueueStore, StoredJob } from '../../queue/types.js';
+import { alreadyStored, fromJobRow, notInState, type JobRow } from '../../queue/job-codec.js';
+import type { JobTransition, QueueStore, StoredJob } from '../../queue/types.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from './identifier.js';
 import { QUEUE_STORE_LABELS, STORE_OPERATIONS } from './metrics.js';
 import { migrate } from './migrate.js';
@@ -27,20 +27,6 @@ export interface PostgresQueueStoreOptions extends PostgresConnectionOptions {
    * migrations applied at connect; default none.
    */
   readonly metrics?: MetricsSink | undefined;
-}
-
-interface Row {
-  id: string;
-  seq: number;
-  priority: number;
-  state: string;
-  payload: string;
-  gpu_count: number | null;
-  vram_mb: number | null;
-  attempts: number;
-  enqueued_at: number;
-  started_at: number | null;
-  finished_at: number | null;
 }
 
 /**
@@ -132,10 +118,7 @@ export class PostgresQueueStore implements QueueStore, Closeable {
       job.finishedAt ?? null,
     ]);
     if (rows.length === 0) {
-      throw new InvalidStateError(`job ${job.id} already exists in the store`, {
-        code: 'ERR_QUEUE_STORE_CONFLICT',
-        details: { id: job.id },
-      });
+      throw alreadyStored(job.id);
     }
   }
 
@@ -151,36 +134,14 @@ export class PostgresQueueStore implements QueueStore, Closeable {
       change.finishedAt ?? null,
     ]);
     if (rows.length === 0) {
-      throw new InvalidStateError(`job ${change.id} is not in the store in state ${change.from}`, {
-        code: 'ERR_QUEUE_STORE_CONFLICT',
-        details: { id: change.id, from: change.from },
-      });
+      throw notInState(change);
     }
   }
 
   async load(): Promise<StoredJob[]> {
     this.#life.assertOpen('load');
-    const rows = (await this.#run('load', false, [this.queue])) as Row[];
-    return rows.map((row) => {
-      if ((row.gpu_count === null) !== (row.vram_mb === null)) {
-        throw corrupt(`job ${row.id}: stored resources are half set`);
-      }
-      return checkStoredJob({
-        id: row.id,
-        seq: row.seq,
-        priority: row.priority as StoredJob['priority'],
-        state: row.state as JobState,
-        payload: row.payload,
-        resources:
-          row.gpu_count === null || row.vram_mb === null
-            ? undefined
-            : { gpuCount: row.gpu_count, vramMb: row.vram_mb },
-        attempts: row.attempts,
-        enqueuedAt: row.enqueued_at,
-        startedAt: row.started_at ?? undefined,
-        finishedAt: row.finished_at ?? undefined,
-      });
-    });
+    const rows = (await this.#run('load', false, [this.queue])) as JobRow[];
+    return rows.map(fromJobRow);
   }
 
   async remove(ids: readonly string[]): Promise<void> {

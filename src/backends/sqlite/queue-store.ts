@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { BackendError, ClosedError, InvalidStateError, MajraError } from '../../core/errors.js';
+import { BackendError, ClosedError, MajraError } from '../../core/errors.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
 import type { MetricsSink } from '../../core/metrics.js';
 import { operationMeter, type OperationMeter } from '../../core/operation-meter.js';
 import { integerInRange, invalid, nonEmptyString } from '../../core/validate.js';
-import { checkStoredJob, corrupt } from '../../queue/job-codec.js';
-import type { JobState, JobTransition, QueueStore, StoredJob } from '../../queue/types.js';
+import { alreadyStored, fromJobRow, notInState, type JobRow } from '../../queue/job-codec.js';
+import type { JobTransition, QueueStore, StoredJob } from '../../queue/types.js';
 import { QUEUE_STORE_LABELS, SQLITE_STORE_OPERATIONS } from './metrics.js';
 
 /** Options for {@link SqliteQueueStore}. */
@@ -26,20 +26,6 @@ export interface SqliteQueueStoreOptions {
   readonly synchronous?: 'NORMAL' | 'FULL';
   /** Counts operations in `majra_sqlite_store_operations_total{store="queue"}`; default none. */
   readonly metrics?: MetricsSink;
-}
-
-interface Row {
-  id: string;
-  seq: number;
-  priority: number;
-  state: string;
-  payload: string;
-  gpu_count: number | null;
-  vram_mb: number | null;
-  attempts: number;
-  enqueued_at: number;
-  started_at: number | null;
-  finished_at: number | null;
 }
 
 interface ParsedOptions {
@@ -218,11 +204,7 @@ export class SqliteQueueStore implements QueueStore, Closeable {
     } catch (error) {
       if (isPrimaryKeyViolation(error)) {
         this.#meter?.conflict('insert');
-        throw new InvalidStateError(`job ${job.id} already exists in the store`, {
-          code: 'ERR_QUEUE_STORE_CONFLICT',
-          cause: error,
-          details: { id: job.id },
-        });
+        throw alreadyStored(job.id, error);
       }
       this.#meter?.error('insert');
       throw failed('insert', error);
@@ -249,44 +231,22 @@ export class SqliteQueueStore implements QueueStore, Closeable {
     }
     if (changes === 0) {
       this.#meter?.conflict('transition');
-      throw new InvalidStateError(`job ${change.id} is not in the store in state ${change.from}`, {
-        code: 'ERR_QUEUE_STORE_CONFLICT',
-        details: { id: change.id, from: change.from },
-      });
+      throw notInState(change);
     }
     this.#meter?.ok('transition');
   }
 
   load(): StoredJob[] {
     this.#open('load');
-    let rows: Row[];
+    let rows: JobRow[];
     try {
-      rows = this.#load.all({ queue: this.queue }) as Row[];
+      rows = this.#load.all({ queue: this.queue }) as JobRow[];
     } catch (error) {
       this.#meter?.error('load');
       throw failed('load', error);
     }
     this.#meter?.ok('load');
-    return rows.map((row) => {
-      if ((row.gpu_count === null) !== (row.vram_mb === null)) {
-        throw corrupt(`job ${row.id}: stored resources are half set`);
-      }
-      return checkStoredJob({
-        id: row.id,
-        seq: row.seq,
-        priority: row.priority as StoredJob['priority'],
-        state: row.state as JobState,
-        payload: row.payload,
-        resources:
-          row.gpu_count === null || row.vram_mb === null
-            ? undefined
-            : { gpuCount: row.gpu_count, vramMb: row.vram_mb },
-        attempts: row.attempts,
-        enqueuedAt: row.enqueued_at,
-        startedAt: row.started_at ?? undefined,
-        finishedAt: row.finished_at ?? undefined,
-      });
-    });
+    return rows.map(fromJobRow);
   }
 
   remove(ids: readonly string[]): void {
