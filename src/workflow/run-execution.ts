@@ -21,8 +21,8 @@ import {
   WORKFLOW_STORE_ERRORS_TOTAL,
   RUN_EVENT_LABELS,
   RUN_STATUS_LABELS,
-  STEP_OUTCOME_LABELS,
-  STORE_OPERATION_LABELS,
+  STEP_OUTCOME_LABELS as OUTCOME,
+  STORE_OPERATION_LABELS as STORE_OP,
 } from './metrics.js';
 import { backoffDelay } from './retry.js';
 import {
@@ -177,11 +177,7 @@ export class RunExecution {
       if (!ok) this.halt({ kind: 'lease-lost' });
     } catch (error) {
       // Keep trying: the lease is only lost once another engine claims the run.
-      this.#deps.metrics.increment(
-        WORKFLOW_STORE_ERRORS_TOTAL,
-        1,
-        STORE_OPERATION_LABELS.renewLease,
-      );
+      this.#deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, STORE_OP.renewLease);
       this.#deps.onError(toError(error));
     }
     this.#armRenew();
@@ -195,7 +191,7 @@ export class RunExecution {
       if (await this.#deps.store.saveStep(this.#deps.owner, record)) return true;
       this.halt({ kind: 'lease-lost' });
     } catch (error) {
-      this.#deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, STORE_OPERATION_LABELS.saveStep);
+      this.#deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, STORE_OP.saveStep);
       this.halt({ kind: 'storage', error: storageError('saveStep', error) });
     }
     return false;
@@ -321,7 +317,7 @@ export class RunExecution {
       durationMs: null,
       fallbackStepId: null,
     });
-    this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, STEP_OUTCOME_LABELS.skipped);
+    this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME.skipped);
     this.#emitStep(id, 'skipped', 0, { error });
   }
 
@@ -373,12 +369,8 @@ export class RunExecution {
         durationMs,
         fallbackStepId,
       });
-      this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, STEP_OUTCOME_LABELS[status]);
-      this.#deps.metrics.observe(
-        WORKFLOW_STEP_DURATION_MS,
-        durationMs,
-        STEP_OUTCOME_LABELS[status],
-      );
+      this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME[status]);
+      this.#deps.metrics.observe(WORKFLOW_STEP_DURATION_MS, durationMs, OUTCOME[status]);
       this.#emitStep(id, status, attempt, { error, fallbackStepId });
     };
     if (outcome.kind === 'aborted') {
@@ -505,14 +497,14 @@ export class RunExecution {
         if (aborted()) return { kind: 'aborted', attempt };
         lastError = errorText(error);
         if (error instanceof MajraError && error.code === 'ERR_WORKFLOW_STEP_TIMEOUT') {
-          this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, STEP_OUTCOME_LABELS.timed_out);
+          this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME.timed_out);
         }
       } finally {
         if (gate !== undefined && ticket !== undefined) gate.release(ticket, ok);
       }
       if (k < policy.maxAttempts - 1) {
         const delay = backoffDelay(policy, k + 1, this.#deps.random);
-        this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, STEP_OUTCOME_LABELS.retried);
+        this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME.retried);
         this.#emitStep(owner.id, 'pending', attempt, { retryInMs: delay, error: lastError });
         try {
           await sleep(delay, { signal, clock: this.#deps.clock });
@@ -560,11 +552,7 @@ export class RunExecution {
     try {
       written = await store.updateRun(this.runId, owner, { status, output, error, completedAt });
     } catch (cause) {
-      this.#deps.metrics.increment(
-        WORKFLOW_STORE_ERRORS_TOTAL,
-        1,
-        STORE_OPERATION_LABELS.updateRun,
-      );
+      this.#deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, STORE_OP.updateRun);
       // The run stays `running` with our lease; once it expires another engine may resume it.
       throw storageError('updateRun', cause);
     }
