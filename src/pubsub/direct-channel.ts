@@ -1,61 +1,22 @@
 import type { WaitOptions } from '../core/abort.js';
 import { throwIfAborted } from '../core/abort.js';
-import { CapacityExceededError } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
-import { noopMetrics, type MetricLabels, type MetricsSink } from '../core/metrics.js';
-import { MAX_RING_CAPACITY } from '../core/ring-buffer.js';
-import { isFunction, positiveInteger } from '../core/validate.js';
+import type { MetricLabels } from '../core/metrics.js';
+import { isFunction } from '../core/validate.js';
+import {
+  assertRoom,
+  channelReceiver,
+  channelSettings,
+  reportPublish,
+  type ChannelOptions,
+  type ChannelSettings,
+  type ChannelStats,
+  type ChannelSubscribeOptions,
+} from './channel-support.js';
 import { Fanout, type Tally } from './fanout.js';
-import {
-  hubLabels,
-  PUBSUB_DELIVERED,
-  PUBSUB_DROPPED,
-  PUBSUB_LAGGED,
-  PUBSUB_PUBLISHED,
-  PUBSUB_SUBSCRIPTIONS,
-} from './metrics.js';
-import {
-  DEFAULT_RECEIVER_CAPACITY,
-  overflowPolicy,
-  ReceiverQueue,
-  type OverflowPolicy,
-  type Receiver,
-} from './receiver.js';
-import {
-  pubsubClosed,
-  Subscription,
-  warnOnError,
-  type PubSubErrorHandler,
-} from './subscription.js';
-
-/** Options of a {@link DirectChannel} or `HashedChannel`. */
-export interface ChannelOptions {
-  /** Default overflow policy of receivers; default `'drop-oldest'`. */
-  readonly overflow?: OverflowPolicy | undefined;
-  /** Where published/delivered/dropped/lagged/subscriptions are reported. */
-  readonly metrics?: MetricsSink | undefined;
-  /** Receives errors thrown by handlers; default: a process warning. */
-  readonly onError?: PubSubErrorHandler | undefined;
-}
-
-/** Options of one channel receiver. */
-export interface ChannelSubscribeOptions {
-  /** Buffer capacity; default: the channel's capacity. */
-  readonly capacity?: number | undefined;
-  /** Overflow policy; default: the channel's. */
-  readonly overflow?: OverflowPolicy | undefined;
-  /** Told, on the consumer side, how many values were lost before the next one. */
-  readonly onLag?: ((missed: number) => void) | undefined;
-}
-
-/** Counters of a channel since creation, and its current size. */
-export interface ChannelStats {
-  readonly published: number;
-  readonly delivered: number;
-  readonly dropped: number;
-  readonly lagged: number;
-  readonly subscriptions: number;
-}
+import { hubLabels, PUBSUB_SUBSCRIPTIONS } from './metrics.js';
+import { DEFAULT_RECEIVER_CAPACITY, type Receiver } from './receiver.js';
+import { pubsubClosed, Subscription } from './subscription.js';
 
 /**
  * Raw broadcast, no topic, no wrapper: every value goes to every subscriber, handlers
@@ -75,36 +36,25 @@ export interface ChannelStats {
 export class DirectChannel<T> implements Closeable {
   /** Default receiver capacity. */
   readonly capacity: number;
-  readonly #overflow: OverflowPolicy;
+  readonly #settings: ChannelSettings;
   readonly #life = new Lifecycle('DirectChannel');
   readonly #fanout = new Fanout<T, T>();
   readonly #tally: Tally = { delivered: 0, dropped: 0, lagged: 0 };
-  readonly #metrics: MetricsSink | undefined;
   readonly #labels: MetricLabels = hubLabels('direct');
-  readonly #onError: PubSubErrorHandler;
   #seq = 0;
   readonly #release = (sub: Subscription<T, T>): void => this.#remove(sub);
   #published = 0;
 
   /** @throws InvalidArgumentError for a capacity outside 1..2^24 or a bad option. */
   constructor(capacity: number = DEFAULT_RECEIVER_CAPACITY, options: ChannelOptions = {}) {
-    this.capacity = positiveInteger('capacity', capacity, MAX_RING_CAPACITY);
-    this.#overflow = overflowPolicy('overflow', options.overflow);
-    if (options.onError !== undefined) isFunction('onError', options.onError);
-    this.#onError = options.onError ?? warnOnError;
-    const metrics = options.metrics ?? noopMetrics;
-    this.#metrics = metrics === noopMetrics ? undefined : metrics;
+    this.#settings = channelSettings(capacity, options);
+    this.capacity = this.#settings.capacity;
   }
 
   /** A receiver of every value published from now on. */
   subscribe(options: ChannelSubscribeOptions = {}): Receiver<T> {
     if (this.#life.isClosed) throw pubsubClosed('DirectChannel', 'subscribe');
-    const receiver = new ReceiverQueue<T>({
-      capacity: options.capacity ?? this.capacity,
-      overflow: options.overflow ?? this.#overflow,
-      onLag: options.onLag,
-      onCancel: () => this.#remove(sub),
-    });
+    const receiver = channelReceiver<T>(this.#settings, options, () => this.#remove(sub));
     const sub = new Subscription<T, T>(++this.#seq, undefined, receiver, undefined, 0);
     this.#add(sub);
     return receiver;
@@ -127,12 +77,7 @@ export class DirectChannel<T> implements Closeable {
    */
   publish(value: T): number {
     if (this.#life.isClosed) throw pubsubClosed('DirectChannel', 'publish');
-    const fanout = this.#fanout;
-    if (fanout.blocking > 0 && fanout.firstFull() !== undefined) {
-      throw new CapacityExceededError("publish: a 'block' subscriber is full; use publishAsync", {
-        code: 'ERR_PUBSUB_FULL',
-      });
-    }
+    assertRoom(this.#fanout);
     return this.#deliver(value);
   }
 
@@ -187,32 +132,27 @@ export class DirectChannel<T> implements Closeable {
 
   #deliver(value: T): number {
     const tally = this.#tally;
-    const metrics = this.#metrics;
+    const { metrics, onError } = this.#settings;
     if (metrics === undefined) {
       this.#published++;
-      return this.#fanout.deliver(value, value, '', this.#seq, tally, this.#onError);
+      return this.#fanout.deliver(value, value, '', this.#seq, tally, onError);
     }
-    const { dropped, lagged } = tally;
-    const delivered = this.#fanout.deliver(value, value, '', this.#seq, tally, this.#onError);
+    const before = { dropped: tally.dropped, lagged: tally.lagged };
+    const delivered = this.#fanout.deliver(value, value, '', this.#seq, tally, onError);
     this.#published++;
-    metrics.increment(PUBSUB_PUBLISHED, 1, this.#labels);
-    if (delivered > 0) metrics.increment(PUBSUB_DELIVERED, delivered, this.#labels);
-    if (tally.dropped > dropped)
-      metrics.increment(PUBSUB_DROPPED, tally.dropped - dropped, this.#labels);
-    if (tally.lagged > lagged)
-      metrics.increment(PUBSUB_LAGGED, tally.lagged - lagged, this.#labels);
+    reportPublish(metrics, this.#labels, delivered, tally, before);
     return delivered;
   }
 
   #add(sub: Subscription<T, T>): void {
     sub.release = this.#release;
     this.#fanout.add(sub);
-    this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#fanout.size, this.#labels);
+    this.#settings.metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#fanout.size, this.#labels);
   }
 
   #remove(sub: Subscription<T, T>): void {
     if (this.#fanout.remove(sub)) {
-      this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#fanout.size, this.#labels);
+      this.#settings.metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#fanout.size, this.#labels);
     }
   }
 }

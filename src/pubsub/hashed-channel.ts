@@ -1,34 +1,23 @@
 import type { WaitOptions } from '../core/abort.js';
 import { throwIfAborted } from '../core/abort.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { CapacityExceededError } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
-import { noopMetrics, type MetricLabels, type MetricsSink } from '../core/metrics.js';
-import { MAX_RING_CAPACITY } from '../core/ring-buffer.js';
-import { isFunction, positiveInteger } from '../core/validate.js';
-import type { ChannelOptions, ChannelStats, ChannelSubscribeOptions } from './direct-channel.js';
+import type { MetricLabels } from '../core/metrics.js';
+import { isFunction } from '../core/validate.js';
+import {
+  assertRoom,
+  channelReceiver,
+  channelSettings,
+  reportPublish,
+  type ChannelOptions,
+  type ChannelSettings,
+  type ChannelStats,
+  type ChannelSubscribeOptions,
+} from './channel-support.js';
 import { Fanout, type Tally } from './fanout.js';
-import {
-  hubLabels,
-  PUBSUB_DELIVERED,
-  PUBSUB_DROPPED,
-  PUBSUB_LAGGED,
-  PUBSUB_PUBLISHED,
-  PUBSUB_SUBSCRIPTIONS,
-} from './metrics.js';
-import {
-  DEFAULT_RECEIVER_CAPACITY,
-  overflowPolicy,
-  ReceiverQueue,
-  type OverflowPolicy,
-  type Receiver,
-} from './receiver.js';
-import {
-  pubsubClosed,
-  Subscription,
-  warnOnError,
-  type PubSubErrorHandler,
-} from './subscription.js';
+import { hubLabels, PUBSUB_PUBLISHED, PUBSUB_SUBSCRIPTIONS } from './metrics.js';
+import { DEFAULT_RECEIVER_CAPACITY, type Receiver } from './receiver.js';
+import { pubsubClosed, Subscription } from './subscription.js';
 import { validateTopic } from './topic.js';
 
 const FNV_OFFSET = 0xcbf29ce484222325n;
@@ -108,41 +97,32 @@ type Sub<T> = Subscription<HashedMessage<T>, T>;
 export class HashedChannel<T> implements Closeable {
   /** Default receiver capacity. */
   readonly capacity: number;
-  readonly #overflow: OverflowPolicy;
+  readonly #settings: ChannelSettings;
   readonly #life = new Lifecycle('HashedChannel');
   readonly #topics = new Map<string, Fanout<HashedMessage<T>, T>>();
   readonly #tally: Tally = { delivered: 0, dropped: 0, lagged: 0 };
   readonly #clock: Clock;
   readonly #origin: number;
-  readonly #metrics: MetricsSink | undefined;
   readonly #labels: MetricLabels = hubLabels('hashed');
-  readonly #onError: PubSubErrorHandler;
   #seq = 0;
   #published = 0;
   #subscriptions = 0;
 
   /** @throws InvalidArgumentError for a capacity outside 1..2^24 or a bad option. */
   constructor(capacity: number = DEFAULT_RECEIVER_CAPACITY, options: HashedChannelOptions = {}) {
-    this.capacity = positiveInteger('capacity', capacity, MAX_RING_CAPACITY);
-    this.#overflow = overflowPolicy('overflow', options.overflow);
-    if (options.onError !== undefined) isFunction('onError', options.onError);
-    this.#onError = options.onError ?? warnOnError;
+    this.#settings = channelSettings(capacity, options);
+    this.capacity = this.#settings.capacity;
     this.#clock = options.clock ?? systemClock;
     this.#origin = this.#clock.monotonic();
-    const metrics = options.metrics ?? noopMetrics;
-    this.#metrics = metrics === noopMetrics ? undefined : metrics;
   }
 
   /** A receiver of `topic`. */
   subscribe(topic: Key, options: ChannelSubscribeOptions = {}): Receiver<HashedMessage<T>> {
     if (this.#life.isClosed) throw pubsubClosed('HashedChannel', 'subscribe');
     const name = topicOf(topic);
-    const receiver = new ReceiverQueue<HashedMessage<T>>({
-      capacity: options.capacity ?? this.capacity,
-      overflow: options.overflow ?? this.#overflow,
-      onLag: options.onLag,
-      onCancel: () => this.#remove(name, sub),
-    });
+    const receiver = channelReceiver<HashedMessage<T>>(this.#settings, options, () =>
+      this.#remove(name, sub),
+    );
     const sub: Sub<T> = new Subscription(++this.#seq, undefined, receiver, undefined, 0);
     this.#add(name, sub);
     return receiver;
@@ -173,14 +153,10 @@ export class HashedChannel<T> implements Closeable {
     if (fanout === undefined) {
       validateTopic(name);
       this.#published++;
-      this.#metrics?.increment(PUBSUB_PUBLISHED, 1, this.#labels);
+      this.#settings.metrics?.increment(PUBSUB_PUBLISHED, 1, this.#labels);
       return 0;
     }
-    if (fanout.blocking > 0 && fanout.firstFull() !== undefined) {
-      throw new CapacityExceededError("publish: a 'block' subscriber is full; use publishAsync", {
-        code: 'ERR_PUBSUB_FULL',
-      });
-    }
+    assertRoom(fanout);
     return this.#deliver(fanout, name, payload);
   }
 
@@ -254,20 +230,15 @@ export class HashedChannel<T> implements Closeable {
             payload,
           };
     const tally = this.#tally;
-    const { dropped, lagged } = tally;
-    const delivered = fanout.deliver(message, payload, topic, this.#seq, tally, this.#onError);
-    this.#published++;
-    const metrics = this.#metrics;
-    if (metrics !== undefined) {
-      metrics.increment(PUBSUB_PUBLISHED, 1, this.#labels);
-      if (delivered > 0) metrics.increment(PUBSUB_DELIVERED, delivered, this.#labels);
-      if (tally.dropped > dropped) {
-        metrics.increment(PUBSUB_DROPPED, tally.dropped - dropped, this.#labels);
-      }
-      if (tally.lagged > lagged) {
-        metrics.increment(PUBSUB_LAGGED, tally.lagged - lagged, this.#labels);
-      }
+    const { metrics, onError } = this.#settings;
+    if (metrics === undefined) {
+      this.#published++;
+      return fanout.deliver(message, payload, topic, this.#seq, tally, onError);
     }
+    const before = { dropped: tally.dropped, lagged: tally.lagged };
+    const delivered = fanout.deliver(message, payload, topic, this.#seq, tally, onError);
+    this.#published++;
+    reportPublish(metrics, this.#labels, delivered, tally, before);
     return delivered;
   }
 
@@ -279,7 +250,7 @@ export class HashedChannel<T> implements Closeable {
     }
     fanout.add(sub);
     this.#subscriptions++;
-    this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subscriptions, this.#labels);
+    this.#settings.metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subscriptions, this.#labels);
   }
 
   #remove(topic: string, sub: Sub<T>): void {
@@ -287,7 +258,7 @@ export class HashedChannel<T> implements Closeable {
     if (fanout === undefined || !fanout.remove(sub)) return;
     if (fanout.size === 0) this.#topics.delete(topic);
     this.#subscriptions--;
-    this.#metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subscriptions, this.#labels);
+    this.#settings.metrics?.set(PUBSUB_SUBSCRIPTIONS, this.#subscriptions, this.#labels);
   }
 }
 

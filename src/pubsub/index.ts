@@ -38,7 +38,7 @@ export type {
   OverflowPolicy,
 } from './receiver.js';
 export { DirectChannel } from './direct-channel.js';
-export type { ChannelOptions, ChannelSubscribeOptions, ChannelStats } from './direct-channel.js';
+export type { ChannelOptions, ChannelSubscribeOptions, ChannelStats } from './channel-support.js';
 export { HashedChannel, TopicHash } from './hashed-channel.js';
 export type { HashedMessage, HashedChannelOptions } from './hashed-channel.js';
 export { TypedPubSub } from './typed-pubsub.js';
