@@ -7,10 +7,19 @@
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
 import { databaseUrl, redisUrl, uniqueName } from '../support/services.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+const schema = uniqueName('example');
+
+afterAll(async () => {
+  const client = new pg.Client({ connectionString: databaseUrl() });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+});
 
 /** Each example and a line its output must contain. */
 const examples: Record<string, string> = {
@@ -20,6 +29,17 @@ const examples: Record<string, string> = {
   'workflow-sqlite.ts': 'step calls: extract, render attempt 1, render attempt 2',
   'relay.ts': 'a got reply from b: {"ok":true,"askedBy":"a"}',
   'transport.ts': 'dial 3: ERR_TRANSPORT_CIRCUIT_OPEN',
+  'fleet.ts': 'gpu-1 ran 6 distinct fleet jobs',
+  'heartbeat.ts': 'online: gpu-1',
+  'ratelimit.ts': 'ip ok, ok, ok, 429',
+  'barrier.ts':
+    'complete {"name":"epoch-7","participants":["w1","w2"],"forced":true,"released":true}',
+  'ipc.ts': 'after rekey: {"doubled":100}',
+  'redis.ts': 'received orders/us/created {"id":3}',
+  'postgres.ts':
+    'workflow completed: {"compute":{"total":42},"publish":{"published":{"total":42}}}; compute ran 1x',
+  'ws.ts': 'client got orders/7: {"total":42}',
+  'prometheus.ts': 'majra_queue_depth{queue="thumbnails"} 2',
 };
 
 function run(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -35,8 +55,8 @@ function run(file: string): Promise<{ code: number | null; stdout: string; stder
           TSX_TSCONFIG_PATH: 'tsconfig.build.json',
           REDIS_URL: redisUrl(),
           DATABASE_URL: databaseUrl(),
-          // Postgres examples create their schema under this name, so reruns start clean.
-          MAJRA_EXAMPLE_SCHEMA: uniqueName('example'),
+          // The PostgreSQL example migrates its tables into this schema; dropped after.
+          PG_SCHEMA: schema,
         },
       },
       (error, stdout, stderr) => {
