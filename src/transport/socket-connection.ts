@@ -24,6 +24,7 @@ export interface SocketTransportOptions {
   readonly maxBufferedMessages?: number;
   /** Receives frames that are not valid JSON (skipped; the stream stays in sync). */
   readonly onError?: (error: Error) => void;
+  /** Metrics sink (`majra_transport_protocol_errors_total`). @defaultValue discards */
   readonly metrics?: MetricsSink;
 }
 

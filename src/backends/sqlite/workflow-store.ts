@@ -152,6 +152,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
     });
   }
 
+  /** Same as `close()`, so `await using store = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
