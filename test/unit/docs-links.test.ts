@@ -1,5 +1,5 @@
 // The documentation stays navigable: every relative link in README.md, SECURITY.md,
-// CHANGELOG.md and docs/*.md points at a file that exists, and every program in examples/
+// CHANGELOG.md, examples/README.md and docs/*.md points at a file that exists, and every program in examples/
 // is linked from the capability page it illustrates (so a reader of docs/ finds a runnable
 // version of each page, and an example cannot be added without a page pointing at it).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ const pages = [
   'README.md',
   'SECURITY.md',
   'CHANGELOG.md',
+  'examples/README.md',
   ...readdirSync(join(root, 'docs'))
     .filter((name) => name.endsWith('.md'))
     .map((name) => `docs/${name}`),
