@@ -79,7 +79,7 @@ export interface RelayRequestOptions extends WaitOptions {
 
 /** Counters of a {@link Relay}. */
 export interface RelayStats {
-  /** Messages handed to the router (sends, broadcasts per peer, requests and replies). */
+  /** Messages emitted: sends, broadcasts (each counted once), requests and replies. */
   readonly messagesSent: number;
   /** Inbound messages accepted (after deduplication). */
   readonly messagesReceived: number;

@@ -58,7 +58,7 @@ export interface ConnectionPoolStats {
   readonly dials: number;
   /** Dials that failed or timed out. */
   readonly dialFailures: number;
-  /** Connections closed by `evictStale()` or endpoint eviction. */
+  /** Pooled connections removed: marked failed, closed by the peer, idle (`evictStale`) or closed with their endpoint. */
   readonly evicted: number;
 }
 
