@@ -72,7 +72,7 @@ export interface StatusTransition {
 export interface FleetStats {
   /** Nodes tracked, whatever their status. */
   readonly totalNodes: number;
-  /** Nodes whose status is `online` (heard from within `suspectAfterMs` at the last sweep or beat). */
+  /** Nodes whose status is `online` (heard from within `suspectAfterMs` at the last sweep). */
   readonly online: number;
   /** Nodes silent for `suspectAfterMs` or more, but less than `offlineAfterMs`. */
   readonly suspect: number;

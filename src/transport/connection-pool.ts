@@ -58,7 +58,10 @@ export interface ConnectionPoolStats {
   readonly dials: number;
   /** Dials that failed or timed out. */
   readonly dialFailures: number;
-  /** Pooled connections removed: marked failed, closed by the peer, idle (`evictStale`) or closed with their endpoint. */
+  /**
+   * Pooled connections removed: marked failed, closed by the peer, idle (`evictStale`) or
+   * closed with their endpoint.
+   */
   readonly evicted: number;
 }
 
