@@ -12,6 +12,11 @@ npx tsc -p tsconfig.json
 step lint
 npx eslint --max-warnings 0 .
 
+# TypeDoc over every export of the package: fails on an undocumented export, a broken
+# {@link}, or a public type that is referenced but not exported (typedoc.json).
+step api docs
+npx typedoc --emit none --logLevel Warn
+
 step format
 npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
 

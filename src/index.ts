@@ -311,6 +311,7 @@ export {
 } from './workflow/index.js';
 export type {
   WorkflowEngineOptions,
+  Executors,
   WorkflowDefinition,
   WorkflowStepDefinition,
   TriggerMode,

@@ -82,6 +82,9 @@ export class BarrierSet implements Closeable {
   #forced = 0;
   #failedWaits = 0;
 
+  /**
+   * Creates an empty set; validates `maxBarriers` and the other options (`ERR_INVALID_ARGUMENT`).
+   */
   constructor(options: BarrierSetOptions = {}) {
     this.#maxBarriers =
       options.maxBarriers === undefined
@@ -294,6 +297,7 @@ export class BarrierSet implements Closeable {
     return this.#life.closed;
   }
 
+  /** Same as `close()`, so `await using barriers = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -15,11 +15,22 @@ export const DEFAULT_MAX_PARTICIPANTS = 10_000;
 
 /** Where a barrier stands after an arrival or a forced release. */
 export type BarrierResult =
-  | { readonly status: 'waiting'; readonly arrived: number; readonly expected: number }
-  | { readonly status: 'released' };
+  | {
+      /** Some declared participants have not arrived (or been force-released) yet. */
+      readonly status: 'waiting';
+      /** Participants counted so far, force-released ones included. */
+      readonly arrived: number;
+      /** Participants declared at `create`. */
+      readonly expected: number;
+    }
+  | {
+      /** Everyone is accounted for: every waiter has been released. */
+      readonly status: 'released';
+    };
 
 /** What `BarrierSet.complete` returns. */
 export interface BarrierRecord {
+  /** The barrier's name. */
   readonly name: string;
   /** Participants that arrived (and were not force-released), sorted. */
   readonly participants: readonly string[];

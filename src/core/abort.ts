@@ -32,8 +32,11 @@ export function throwIfAborted(signal: AbortSignal | undefined, what?: string): 
 
 /** A promise with its settle functions exposed. */
 export interface Deferred<T> {
+  /** Settles when `resolve` or `reject` is called (the first call wins). */
   readonly promise: Promise<T>;
+  /** Fulfils `promise` with `value`. */
   resolve(value: T): void;
+  /** Rejects `promise` with `reason`. */
   reject(reason: unknown): void;
 }
 

@@ -10,7 +10,9 @@ export const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 
 /** Encodes and decodes values of type `T` to bytes. */
 export interface Codec<T> {
+  /** Serialises a value; throws a codec error when it cannot be represented or is too large. */
   encode(value: T): Uint8Array;
+  /** Parses bytes produced by `encode`; throws `ERR_CODEC_MALFORMED` on invalid input. */
   decode(bytes: Uint8Array): T;
 }
 

@@ -6,9 +6,22 @@ import { nonEmptyString } from './validate.js';
 
 /** Where an envelope is going. */
 export type Target =
-  | { readonly kind: 'node'; readonly node: string }
-  | { readonly kind: 'topic'; readonly topic: string }
-  | { readonly kind: 'broadcast' };
+  | {
+      /** One node. */
+      readonly kind: 'node';
+      /** The destination node id. */
+      readonly node: string;
+    }
+  | {
+      /** Every subscriber of a topic. */
+      readonly kind: 'topic';
+      /** The topic. */
+      readonly topic: string;
+    }
+  | {
+      /** Every node. */
+      readonly kind: 'broadcast';
+    };
 
 /** Constructors for {@link Target}. */
 export const Target = Object.freeze({
@@ -38,6 +51,7 @@ export interface Envelope<P = JsonValue> {
 
 /** Options for {@link createEnvelope}. */
 export interface CreateEnvelopeOptions {
+  /** Source of `timestamp`. @defaultValue systemClock */
   readonly clock?: Clock;
   /** Overrides the generated id (for replies and tests). */
   readonly id?: string;

@@ -31,12 +31,17 @@ export class MajraError extends Error {
   /** Structured context, if any. */
   readonly details: Readonly<Record<string, unknown>> | undefined;
 
+  /**
+   * Creates an error with an explicit code; prefer a subclass, which checks that the code belongs
+   * to it.
+   */
   constructor(message: string, code: MajraErrorCode, options: MajraErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details;
   }
 
+  /** The class name, `'MajraError'`; subclasses return their own. */
   override get name(): string {
     return 'MajraError';
   }
@@ -46,6 +51,10 @@ function defineError<N extends MajraErrorClassName>(className: N, defaultCode: C
   // Each subclass is generated the same way so the class/code pairing in ERROR_CODES is
   // the single source of truth; a mismatch is caught here at construction.
   return class extends MajraError {
+    /**
+     * Creates the error with the class's default code, or `options.code` if it is one of this
+     * class's codes (else TypeError).
+     */
     constructor(message: string, options: MajraErrorOptions<CodeOf<N>> = {}) {
       const code = options.code ?? defaultCode;
       super(message, code, options);
@@ -54,6 +63,7 @@ function defineError<N extends MajraErrorClassName>(className: N, defaultCode: C
       }
     }
 
+    /** The class name (`'ClosedError'`, `'TimeoutError'`, ...), also shown in stack traces. */
     override get name(): string {
       return className;
     }

@@ -34,6 +34,9 @@ export class Lifecycle {
   /** Resolves when the close work finished (successfully or not). */
   readonly closed: Promise<void>;
 
+  /**
+   * `what` names the owner in `ERR_CLOSED` messages (`'ManagedQueue'` → "ManagedQueue is closed").
+   */
   constructor(what: string) {
     this.#what = what;
     this.closed = new Promise<void>((resolve) => {

@@ -14,9 +14,13 @@ export type MetricLabels = Readonly<Record<string, string>>;
 
 /** Static description of a metric, declared once by the module that reports it. */
 export interface MetricDefinition {
+  /** Metric name, `majra_<area>_<thing>_<unit>`. */
   readonly name: string;
+  /** How observations combine: counters add, gauges are set, histograms bucket. */
   readonly type: 'counter' | 'gauge' | 'histogram';
+  /** One-line description shown by exporters (Prometheus `# HELP`). */
   readonly help: string;
+  /** Names of the labels every observation carries, each from a small fixed set of values. */
   readonly labelNames?: readonly string[];
   /** Histogram buckets, in the metric's unit. */
   readonly buckets?: readonly number[];

@@ -27,27 +27,35 @@ export interface FleetQueueOptions {
   readonly heartbeat?: HeartbeatTracker;
   /** Receives background failures (redistribution after a node went offline). */
   readonly onError?: (error: Error) => void;
+  /** Metrics sink (`majra_fleet_*`). @defaultValue discards */
   readonly metrics?: MetricsSink;
 }
 
 /** Options of {@link FleetQueue.submit}. */
 export interface FleetSubmitOptions {
+  /** What the job needs; it only goes to (and is only stolen by) nodes that fit it. */
   readonly resources?: ResourceReq;
 }
 
 /** A node's load and health, from {@link FleetQueue.nodeLoads}. */
 export interface FleetNodeStatus extends FleetNodeLoad {
+  /** The node's id. */
   readonly nodeId: string;
+  /** Health from the heartbeat tracker (`online` without one). */
   readonly status: NodeStatus;
 }
 
 /** Counters of a {@link FleetQueue}. */
 export interface FleetQueueStats {
+  /** Nodes in the fleet now. */
   readonly nodes: number;
   /** Queued jobs the fleet tracks (placed, not yet started). */
   readonly trackedQueued: number;
+  /** Jobs submitted since creation. */
   readonly totalSubmitted: number;
+  /** Jobs moved by `rebalance` (work stealing). */
   readonly totalStolen: number;
+  /** Jobs moved off nodes that went offline or were removed. */
   readonly totalRedistributed: number;
 }
 
@@ -70,8 +78,11 @@ interface Placement<T extends JsonValue> {
  * or remote over a Relay ({@link RemoteFleetNode}).
  */
 export class FleetQueue<T extends JsonValue = JsonValue> implements Closeable {
+  /** Queued jobs above which a node donates work in `rebalance` (from the options). */
   readonly stealThreshold: number;
+  /** Most jobs one `rebalance` moves (from the options). */
   readonly maxStealBatch: number;
+  /** Most queued jobs tracked across the fleet (from the options). */
   readonly maxTrackedJobs: number;
   readonly #nodes = new Map<string, NodeEntry<T>>();
   readonly #placed = new Map<string, Placement<T>>();
@@ -161,7 +172,12 @@ export class FleetQueue<T extends JsonValue = JsonValue> implements Closeable {
     priority: Priority,
     payload: T,
     options: FleetSubmitOptions = {},
-  ): Promise<{ readonly jobId: string; readonly nodeId: string }> {
+  ): Promise<{
+    /** The fleet job id; it stays the same when the job is stolen or redistributed. */
+    readonly jobId: string;
+    /** The node the job was queued on. */
+    readonly nodeId: string;
+  }> {
     this.#life.assertOpen('submit');
     const tier = parsePriority(priority);
     const resources =
@@ -275,6 +291,7 @@ export class FleetQueue<T extends JsonValue = JsonValue> implements Closeable {
     });
   }
 
+  /** Same as `close()`, so `await using fleet = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

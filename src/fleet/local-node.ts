@@ -13,12 +13,17 @@ import type { FleetJobPayload, FleetNode, FleetNodeLoad, FleetTask } from './typ
 export class LocalFleetNode<T extends JsonValue = JsonValue> implements FleetNode<T> {
   readonly nodeId: string;
   readonly resources: ResourcePool | undefined;
+  /** The node's queue: workers dequeue from it; payloads carry the fleet job id. */
   readonly queue: ManagedQueue<FleetJobPayload<T>>;
   /** Queued jobs only: fleet id → local id, and back. */
   readonly #local = new Map<string, string>();
   readonly #fleet = new Map<string, string>();
   readonly #listeners = new Set<(jobId: string) => void>();
 
+  /**
+   * Wraps `queue` as fleet node `nodeId`; `options.resources` is the node's capacity for fitting
+   * jobs.
+   */
   constructor(
     nodeId: string,
     queue: ManagedQueue<FleetJobPayload<T>>,

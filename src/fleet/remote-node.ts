@@ -72,6 +72,10 @@ export class RemoteFleetNode<T extends JsonValue = JsonValue> implements FleetNo
   readonly #listeners = new Set<(jobId: string) => void>();
   #subscription: RelaySubscription | undefined;
 
+  /**
+   * The fleet's handle on node `nodeId`, reached through `relay` (the node serves it with
+   * `serveFleetNode`).
+   */
   constructor(relay: Relay, nodeId: string, options: RemoteFleetNodeOptions = {}) {
     this.#relay = relay;
     this.nodeId = nonEmptyString('nodeId', nodeId, 1024);

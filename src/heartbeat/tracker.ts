@@ -91,6 +91,10 @@ export class HeartbeatTracker
   readonly #life = new Lifecycle('HeartbeatTracker');
   #stopSweeper: (() => void) | undefined;
 
+  /**
+   * Creates an empty tracker; validates the thresholds and caps (`ERR_INVALID_ARGUMENT`). No timer
+   * runs until `startSweeper`.
+   */
   constructor(options: HeartbeatTrackerOptions = {}) {
     super();
     this.suspectAfterMs = positiveNumber(
@@ -364,6 +368,7 @@ export class HeartbeatTracker
     return this.#life.closed;
   }
 
+  /** Same as `close()`, so `await using tracker = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

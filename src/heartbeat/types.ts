@@ -41,6 +41,7 @@ export interface NodeUpdate {
 
 /** A snapshot (copy) of one tracked node. */
 export interface NodeState {
+  /** The node's id, as registered. */
   readonly nodeId: string;
   /** Status as of the last sweep or heartbeat (statuses change only then). */
   readonly status: NodeStatus;
@@ -54,8 +55,11 @@ export interface NodeState {
 
 /** A change of status, reported by sweeps (ageing) and by heartbeats (recovery). */
 export interface StatusTransition {
+  /** The node that changed status. */
   readonly nodeId: string;
+  /** Status before this sweep or heartbeat. */
   readonly from: NodeStatus;
+  /** Status after it. */
   readonly to: NodeStatus;
   /** Clock time at which the transition was observed. */
   readonly at: number;
@@ -66,9 +70,13 @@ export interface StatusTransition {
  * nodes that are not offline (an offline node's GPUs are not available capacity).
  */
 export interface FleetStats {
+  /** Nodes tracked, whatever their status. */
   readonly totalNodes: number;
+  /** Nodes whose status is `online` (heard from within `suspectAfterMs` at the last sweep). */
   readonly online: number;
+  /** Nodes silent for `suspectAfterMs` or more, but less than `offlineAfterMs`. */
   readonly suspect: number;
+  /** Nodes silent for `offlineAfterMs` or more (not yet evicted). */
   readonly offline: number;
   /** GPUs on nodes that are online or suspect. */
   readonly totalGpus: number;

@@ -56,7 +56,9 @@ export interface EncryptedIpcOptions extends WaitOptions {
 export interface NonceWarning {
   /** Frames sent under the current send key. */
   readonly messagesSent: number;
+  /** The threshold that fired this warning (2^31 frames per key by default). */
   readonly warnAfterMessages: number;
+  /** Frames per key after which `send` refuses until `rekey()` (2^32 by default). */
   readonly maxMessagesPerKey: number;
   /** Key epoch (0 before the first rekey). */
   readonly epoch: number;
@@ -64,6 +66,7 @@ export interface NonceWarning {
 
 /** Events of {@link EncryptedIpcConnection}. */
 export interface EncryptedIpcEvents {
+  /** Emitted once per key when the send counter passes `warnAfterMessages`: call `rekey()`. */
   warning: [NonceWarning];
 }
 

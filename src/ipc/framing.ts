@@ -150,6 +150,9 @@ export class FrameDecoder {
   #failure: Error | undefined;
   #ended = false;
 
+  /**
+   * Creates a decoder; `maxFrameBytes` (default and ceiling 16 MiB) bounds every frame it accepts.
+   */
   constructor(options: FrameDecoderOptions = {}) {
     this.#maxFrameBytes = validateMaxFrameBytes(options.maxFrameBytes);
   }

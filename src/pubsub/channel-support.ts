@@ -35,10 +35,15 @@ export interface ChannelSubscribeOptions {
 
 /** Counters of a channel since creation, and its current size. */
 export interface ChannelStats {
+  /** Messages published since creation. */
   readonly published: number;
+  /** Deliveries made (one per accepting subscription per message). */
   readonly delivered: number;
+  /** Deliveries refused because a `drop-newest` subscriber's buffer was full. */
   readonly dropped: number;
+  /** Buffered messages overwritten under `drop-oldest` (the subscribers' combined lag). */
   readonly lagged: number;
+  /** Subscriptions open now. */
   readonly subscriptions: number;
 }
 

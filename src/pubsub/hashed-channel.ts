@@ -67,9 +67,11 @@ export class TopicHash {
 
 /** A message of a {@link HashedChannel}. */
 export interface HashedMessage<T> {
+  /** The exact topic it was published to. */
   readonly topic: string;
   /** Monotonic nanoseconds since the channel was created (from the clock's `monotonic`). */
   readonly timestampNs: number;
+  /** The published value (shared by all subscribers: treat it as immutable). */
   readonly payload: T;
 }
 

@@ -41,9 +41,20 @@ export interface ReceiverOptions {
 
 /** Result of {@link Receiver.tryRecv}. */
 export type TryRecvResult<T> =
-  | { readonly status: 'ok'; readonly value: T }
-  | { readonly status: 'empty' }
-  | { readonly status: 'closed' };
+  | {
+      /** A message was buffered and is returned. */
+      readonly status: 'ok';
+      /** The oldest buffered message, now removed from the buffer. */
+      readonly value: T;
+    }
+  | {
+      /** Nothing is buffered right now; the receiver is still open. */
+      readonly status: 'empty';
+    }
+  | {
+      /** The receiver is closed and drained: nothing will ever arrive. */
+      readonly status: 'closed';
+    };
 
 /**
  * Result of {@link ReceiverSource.push}: `'delivered'`; `'lagged'` (delivered, the oldest

@@ -13,6 +13,7 @@ import type { OverflowPolicy } from './receiver.js';
 export interface TypedMessage<T> {
   /** The topic it was published to (without the namespace prefix in a namespaced view). */
   readonly topic: string;
+  /** The published value (shared by all receivers of one publish: treat it as immutable). */
   readonly payload: T;
   /** Publish time, epoch milliseconds from the hub's clock. */
   readonly timestamp: number;

@@ -129,6 +129,7 @@ export class ConcurrentPriorityQueue<T> implements Closeable {
     return this.#life.isClosed;
   }
 
+  /** Same as `close()`, so `await using queue = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -6,8 +6,14 @@ import { describeValue } from '../core/validate.js';
  * dependency is a root with no dependencies of its own.
  */
 export type Dag =
-  | { readonly edges: Readonly<Record<string, readonly string[]>> }
-  | { readonly edges: ReadonlyMap<string, readonly string[]> };
+  | {
+      /** Node → the nodes it depends on, as a plain object. */
+      readonly edges: Readonly<Record<string, readonly string[]>>;
+    }
+  | {
+      /** Node → the nodes it depends on, as a Map (any string keys, insertion order kept). */
+      readonly edges: ReadonlyMap<string, readonly string[]>;
+    };
 
 function entriesOf(dag: Dag): [string, readonly string[]][] {
   if (typeof dag !== 'object' || (dag as unknown) === null) {

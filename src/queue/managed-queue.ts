@@ -334,6 +334,7 @@ export class ManagedQueue<T> implements Closeable {
     return this.#life.isClosed;
   }
 
+  /** Same as `close()`, so `await using queue = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

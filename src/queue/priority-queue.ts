@@ -9,7 +9,9 @@ import { parsePriority, PRIORITY_NAMES, type Priority } from './priority.js';
 export interface QueueItem<T> {
   /** Item id (a UUID from {@link createQueueItem} unless given). */
   readonly id: string;
+  /** Tier it is served from (higher first). */
   readonly priority: Priority;
+  /** The caller's value, stored as given. */
   readonly payload: T;
 }
 

@@ -93,6 +93,7 @@ export interface StoredJob {
  * `state = to` and the three fields below verbatim.
  */
 export interface JobTransition {
+  /** Id of the job row to change. */
   readonly id: string;
   /** The state the row must be in. */
   readonly from: JobState;
@@ -161,26 +162,53 @@ export interface QueueStore {
 
 /** What happened to a job; delivered to `ManagedQueue` event listeners and streams. */
 export type QueueEvent =
-  | { readonly type: 'enqueued'; readonly id: string; readonly priority: Priority }
-  | { readonly type: 'dequeued'; readonly id: string; readonly priority: Priority }
   | {
-      readonly type: 'stateChanged';
+      /** A job was added (state `queued`). */
+      readonly type: 'enqueued';
+      /** The job id. */
       readonly id: string;
+      /** Its priority tier. */
+      readonly priority: Priority;
+    }
+  | {
+      /** A job was handed to a worker (state `running`). */
+      readonly type: 'dequeued';
+      /** The job id. */
+      readonly id: string;
+      /** Its priority tier. */
+      readonly priority: Priority;
+    }
+  | {
+      /** A job moved between lifecycle states. */
+      readonly type: 'stateChanged';
+      /** The job id. */
+      readonly id: string;
+      /** The state it left. */
       readonly from: JobState;
+      /** The state it entered. */
       readonly to: JobState;
     }
-  | { readonly type: 'evicted'; readonly id: string };
+  | {
+      /** A finished job passed its TTL and was removed. */
+      readonly type: 'evicted';
+      /** The job id. */
+      readonly id: string;
+    };
 
 /**
  * A snapshot of a managed job. `ManagedQueue` returns copies: changing one does not
  * change the queue (the payload object itself is shared, not cloned).
  */
 export interface ManagedJob<T> {
+  /** Job id (a UUID), stable for the job's whole life and across restore. */
   readonly id: string;
+  /** Priority tier it was enqueued with. */
   readonly priority: Priority;
+  /** The payload as enqueued (shared, not copied: treat it as immutable). */
   readonly payload: T;
   /** Resource request, or `undefined` when the job needs none. */
   readonly resources: ResourceReq | undefined;
+  /** Lifecycle state when this snapshot was taken. */
   readonly state: JobState;
   /** How many times the job has been dequeued. */
   readonly attempts: number;

@@ -206,6 +206,7 @@ export abstract class MemoryLimiter implements SyncRateLimiter, Closeable {
     return this.life.closed;
   }
 
+  /** Same as `close()`, so `await using limiter = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

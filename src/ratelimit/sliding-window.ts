@@ -54,6 +54,10 @@ export class SlidingWindowLimiter extends MemoryLimiter {
   /** Window length, ms. */
   readonly windowMs: number;
 
+  /**
+   * Creates a limiter; validates `maxRequests`, `windowMs` and `maxKeys` (`ERR_INVALID_ARGUMENT`).
+   * No timer, no I/O.
+   */
   constructor(options: SlidingWindowLimiterOptions) {
     const maxRequests = positiveInteger('maxRequests', options.maxRequests, 2 ** 40);
     const windowMs = positiveNumber('windowMs', options.windowMs);

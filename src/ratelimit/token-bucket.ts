@@ -36,6 +36,10 @@ export class RateLimiter extends MemoryLimiter {
   readonly burst: number;
   readonly #ratePerMs: number;
 
+  /**
+   * Creates a limiter; validates `ratePerSecond`, `burst` and `maxKeys` (`ERR_INVALID_ARGUMENT`).
+   * No timer, no I/O.
+   */
   constructor(options: RateLimiterOptions) {
     const ratePerSecond = positiveNumber('ratePerSecond', options.ratePerSecond);
     const burst = positiveInteger('burst', options.burst, 2 ** 40);

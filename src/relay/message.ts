@@ -13,6 +13,7 @@ export interface RelayMessage {
   readonly to: string;
   /** Application message type (the reference's `topic`). */
   readonly type: string;
+  /** The application payload (JSON); `null` on a reply that carries `error`. */
   readonly payload: JsonValue;
   /** Creation time, epoch milliseconds. */
   readonly timestamp: number;
@@ -26,7 +27,9 @@ export interface RelayMessage {
 
 /** The error a remote request handler reported. */
 export interface RelayRemoteError {
+  /** Stable error code: the handler error's `code` when it had one, else a generic relay code. */
   readonly code: string;
+  /** The handler error's message. */
   readonly message: string;
 }
 
@@ -37,16 +40,31 @@ export interface RelayRemoteError {
 // A type alias (not an interface) so it is assignable to JsonValue.
 
 export type RelayWireMessage = {
+  /** {@link RelayMessage.seq}. */
   seq: number;
+  /** {@link RelayMessage.epoch}; absent in the reference's messages (read as 0). */
   epoch: number;
+  /** Sender node id. */
   from: string;
+  /** Destination node id, `''` for a broadcast. */
   to: string;
+  /** The message type ({@link RelayMessage.type}), under the reference's field name. */
   topic: string;
+  /** The application payload. */
   payload: JsonValue;
+  /** Creation time, RFC 3339. */
   timestamp: string;
+  /** Request/reply correlation id. */
   correlation_id?: string;
+  /** True on a reply. */
   is_reply: boolean;
-  error?: { code: string; message: string };
+  /** The remote handler's failure, on a reply. */
+  error?: {
+    /** Stable error code (an `ERR_*` code for majra handlers). */
+    code: string;
+    /** Human-readable text. */
+    message: string;
+  };
 };
 
 /** Longest node id, type or correlation id accepted on the wire. */

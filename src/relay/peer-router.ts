@@ -29,6 +29,7 @@ export class PeerRouter implements RelayRouter {
   readonly #peers = new Map<string, string>();
   readonly #onError: ((error: Error, nodeId: string) => void) | undefined;
 
+  /** Routes through `pool` (which owns the connections and breakers) to the given `peers`. */
   constructor(pool: ConnectionPool, options: PeerRouterOptions = {}) {
     this.#pool = pool;
     if (options.onError !== undefined) isFunction('onError', options.onError);

@@ -68,7 +68,9 @@ export interface RelayOptions {
   readonly epoch?: number;
   /** Receives background errors (invalid inbound messages, failed handlers, broken links). */
   readonly onError?: (error: Error) => void;
+  /** Time source for timestamps, request timeouts and dedup TTLs. @defaultValue systemClock */
   readonly clock?: Clock;
+  /** Metrics sink (`majra_relay_*`). @defaultValue discards */
   readonly metrics?: MetricsSink;
 }
 
@@ -80,15 +82,25 @@ export interface RelayRequestOptions extends WaitOptions {
 
 /** Counters of a {@link Relay}. */
 export interface RelayStats {
+  /** Messages emitted: sends, broadcasts (each counted once), requests and replies. */
   readonly messagesSent: number;
+  /** Inbound messages accepted (after deduplication). */
   readonly messagesReceived: number;
+  /** Inbound messages dropped as duplicate, replayed or from a stale epoch. */
   readonly duplicatesDropped: number;
+  /** Sender entries removed from the dedup table (capacity or TTL). */
   readonly dedupEvicted: number;
+  /** Senders tracked for deduplication now. */
   readonly dedupTableSize: number;
+  /** Times a sender was seen with a newer epoch (it restarted) and its sequence was reset. */
   readonly epochResets: number;
+  /** Replies ignored because they came from a node other than the one the request went to. */
   readonly misdirectedReplies: number;
+  /** Inbound messages that failed validation (reported to `onError`). */
   readonly invalidMessages: number;
+  /** Requests awaiting a reply now. */
   readonly pendingRequests: number;
+  /** Requests that ended with `ERR_RELAY_REQUEST_TIMEOUT`. */
   readonly requestsTimedOut: number;
 }
 
@@ -129,7 +141,9 @@ export class Relay implements Closeable {
   readonly nodeId: string;
   /** This node's incarnation, stamped on every outbound message. */
   readonly epoch: number;
+  /** Most requests awaiting a reply at once (from the options). */
   readonly maxPendingRequests: number;
+  /** Timeout of requests that pass no `timeoutMs` (from the options). */
   readonly requestTimeoutMs: number;
   readonly #router: RelayRouter | undefined;
   readonly #dedup: DedupTable;
@@ -481,6 +495,7 @@ export class Relay implements Closeable {
     });
   }
 
+  /** Same as `close()`, so `await using relay = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -5,6 +5,7 @@ import type { RelayMessage } from './message.js';
 
 /** An accepted inbound message as delivered to subscribers. */
 export interface IncomingMessage {
+  /** The accepted message. */
   readonly message: RelayMessage;
   /** True when the message was a broadcast (`to === ''`). */
   readonly isBroadcast: boolean;
@@ -37,6 +38,7 @@ export class RelaySubscription implements AsyncIterable<IncomingMessage>, Dispos
     return this.#ring.size;
   }
 
+  /** True once `close()` was called or the relay ended the subscription. */
   get isClosed(): boolean {
     return this.#closed;
   }
@@ -81,6 +83,7 @@ export class RelaySubscription implements AsyncIterable<IncomingMessage>, Dispos
     }
   }
 
+  /** Yields messages until the subscription closes; leaving the loop early closes it. */
   async *[Symbol.asyncIterator](): AsyncIterator<IncomingMessage> {
     try {
       for (;;) {
@@ -109,6 +112,7 @@ export class RelaySubscription implements AsyncIterable<IncomingMessage>, Dispos
     waiter?.resolve();
   }
 
+  /** Same as `close()`, so `using sub = relay.subscribe()` closes it. */
   [Symbol.dispose](): void {
     this.close();
   }

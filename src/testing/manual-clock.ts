@@ -26,7 +26,12 @@ export class ManualClock implements Clock {
   #nextId = 0;
   #timers: PendingTimer[] = [];
 
-  /** @param startMs - initial wall-clock time (epoch ms). */
+  /**
+   * Starts at wall-clock time `startMs` and monotonic time 0; time moves only through
+   * `advance` / `advanceAsync`.
+   *
+   * @param startMs - initial wall-clock time (epoch ms).
+   */
   constructor(startMs = Date.UTC(2026, 0, 1)) {
     this.#wall = startMs;
   }

@@ -9,7 +9,9 @@ export type CircuitState = 'closed' | 'open' | 'half-open';
 
 /** A state change reported by {@link CircuitBreaker.onStateChange}. */
 export interface CircuitStateChange {
+  /** State before the change. */
   readonly from: CircuitState;
+  /** State after it. */
   readonly to: CircuitState;
   /** The breaker's name (the endpoint, inside a ConnectionPool). */
   readonly name: string;
@@ -29,16 +31,21 @@ export interface CircuitBreakerOptions {
   readonly isFailure?: (error: unknown) => boolean;
   /** Called on every state change (same as {@link CircuitBreaker.onStateChange}). */
   readonly onStateChange?: (change: CircuitStateChange) => void;
+  /** Time source for the cooldown. @defaultValue systemClock */
   readonly clock?: Clock;
+  /** Metrics sink (`majra_transport_circuit_*`). @defaultValue discards */
   readonly metrics?: MetricsSink;
 }
 
 /** Counters of a {@link CircuitBreaker}. */
 export interface CircuitBreakerStats {
+  /** Current state (an elapsed cooldown already shows as `half-open`). */
   readonly state: CircuitState;
   /** Consecutive failures counted since the last success or reset. */
   readonly consecutiveFailures: number;
+  /** Calls that succeeded since the breaker was created. */
   readonly successes: number;
+  /** Calls that failed (as judged by `isFailure`) since the breaker was created. */
   readonly failures: number;
   /** Calls refused without running because the circuit was open. */
   readonly rejected: number;
@@ -48,7 +55,9 @@ export interface CircuitBreakerStats {
 
 /** A permit returned by {@link CircuitBreaker.tryAcquire}; report the outcome exactly once. */
 export interface CircuitPermit {
+  /** Records a success: closes a half-open circuit and clears the failure streak. */
   success(): void;
+  /** Records a failure: counts toward `failureThreshold`, or re-opens a half-open circuit. */
   failure(error?: unknown): void;
 }
 

@@ -40,16 +40,28 @@ export interface ConnectionPoolOptions {
   readonly breaker?: PoolBreakerOptions;
   /** Called whenever an endpoint's circuit changes state (`name` is the endpoint). */
   readonly onCircuitStateChange?: (change: CircuitStateChange) => void;
+  /** Time source for dial timeouts, idle times and breaker cooldowns. @defaultValue systemClock */
   readonly clock?: Clock;
+  /**
+   * Metrics sink (`majra_transport_pool_*`, `majra_transport_circuit_*`). @defaultValue discards
+   */
   readonly metrics?: MetricsSink;
 }
 
 /** Counters of a {@link ConnectionPool}. */
 export interface ConnectionPoolStats {
+  /** Endpoints tracked now (with connections or breaker state). */
   readonly endpoints: number;
+  /** Live pooled connections now. */
   readonly connections: number;
+  /** Dials started (concurrent acquires of one endpoint share a dial). */
   readonly dials: number;
+  /** Dials that failed or timed out. */
   readonly dialFailures: number;
+  /**
+   * Pooled connections removed: marked failed, closed by the peer, idle (`evictStale`) or
+   * closed with their endpoint.
+   */
   readonly evicted: number;
 }
 
@@ -83,9 +95,13 @@ interface EndpointEntry {
  * ```
  */
 export class ConnectionPool implements Closeable {
+  /** Live connections kept per endpoint (from the options). */
   readonly maxPerEndpoint: number;
+  /** Endpoints tracked at once (from the options). */
   readonly maxEndpoints: number;
+  /** Default idle limit of `evictStale()` (from the options). */
   readonly idleTimeoutMs: number;
+  /** Dial timeout (from the options). */
   readonly connectTimeoutMs: number;
   readonly #transport: Transport;
   readonly #breaker: PoolBreakerOptions;
@@ -260,6 +276,7 @@ export class ConnectionPool implements Closeable {
     });
   }
 
+  /** Same as `close()`, so `await using pool = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -28,7 +28,14 @@ export type TriggerMode = 'all' | 'any';
  *   becomes this step's result. Step `id` is then a *fallback step*: it never runs on
  *   its own, has no dependencies, and its own `onError` decides what its failure means.
  */
-export type ErrorPolicy = 'fail' | 'continue' | 'skip' | { readonly fallback: string };
+export type ErrorPolicy =
+  | 'fail'
+  | 'continue'
+  | 'skip'
+  | {
+      /** Id of the step of the same definition that runs in place of the failed one. */
+      readonly fallback: string;
+    };
 
 /** One step of a workflow. */
 export interface WorkflowStepDefinition {
@@ -70,15 +77,23 @@ export const MAX_STEP_TIMEOUT_MS = 86_400_000;
 
 /** A checked step with defaults filled in. */
 export interface ResolvedStep {
+  /** The step id. */
   readonly id: string;
   /** Position in the definition. */
   readonly index: number;
+  /** Dependencies, duplicates removed. */
   readonly dependsOn: readonly string[];
+  /** `all` or `any` (default `all`). */
   readonly trigger: TriggerMode;
+  /** Retry policy with defaults filled in. */
   readonly retry: ResolvedRetryPolicy;
+  /** Per-attempt timeout, or undefined for none. */
   readonly timeoutMs: number | undefined;
+  /** What happens once attempts are used up (default `fail`). */
   readonly onError: ErrorPolicy;
+  /** Resources each attempt holds while admitted through the engine's queue. */
   readonly resources: ResourceReq | undefined;
+  /** Admission priority in the engine's queue (default Normal). */
   readonly priority: Priority;
   /** True when some step names this one as its fallback (it never runs on its own). */
   readonly isFallback: boolean;
@@ -88,6 +103,7 @@ export interface ResolvedStep {
 
 /** A validated definition, ready to run. */
 export interface ValidatedWorkflow {
+  /** The workflow id. */
   readonly id: string;
   /** Every step by id, in definition order. */
   readonly steps: ReadonlyMap<string, ResolvedStep>;

@@ -61,7 +61,12 @@ export interface ResumeInterruptedResult {
   /** Runs now executing on this engine. */
   readonly resumed: string[];
   /** Runs that could not be resumed, with the reason (another engine won, unregistered workflow, ...). */
-  readonly skipped: { readonly runId: string; readonly error: MajraError }[];
+  readonly skipped: {
+    /** The run left alone. */
+    readonly runId: string;
+    /** Why (`ERR_WORKFLOW_LEASE_HELD`, `ERR_WORKFLOW_NOT_REGISTERED`, ...). */
+    readonly error: MajraError;
+  }[];
 }
 
 /** Executors by step id, as a record or a Map. */

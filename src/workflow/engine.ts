@@ -575,6 +575,10 @@ export class WorkflowEngine implements Closeable {
     });
   }
 
+  /**
+   * Same as `close()`, so `await using engine = ...` closes it (leases are released, runs stay
+   * resumable).
+   */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

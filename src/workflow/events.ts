@@ -10,28 +10,41 @@ import type { StepStatus, WorkflowRunStatus } from './types.js';
 /** A run or step transition. `at` is wall-clock epoch ms from the engine's clock. */
 export type WorkflowEvent =
   | {
+      /** A run started, resumed or finished. */
       readonly type: 'run';
+      /** The run. */
       readonly runId: string;
+      /** Its workflow definition's id. */
       readonly workflowId: string;
       /** `running` for a start or a resume (`resumed` tells them apart), else the final status. */
       readonly status: WorkflowRunStatus;
+      /** True when this engine took the run over with `resume`. */
       readonly resumed: boolean;
+      /** Why the run failed or was cancelled; `null` otherwise. */
       readonly error: string | null;
+      /** When it happened, epoch ms. */
       readonly at: number;
     }
   | {
+      /** A step attempt started, is waiting to retry, or finished. */
       readonly type: 'step';
+      /** The run. */
       readonly runId: string;
+      /** Its workflow definition's id. */
       readonly workflowId: string;
+      /** The step. */
       readonly stepId: string;
       /** `running` when an attempt starts, `pending` while waiting to retry, else the outcome. */
       readonly status: StepStatus;
+      /** Attempt number, from 1 (continues counting across a resume). */
       readonly attempt: number;
       /** Set while waiting to retry: the backoff before the next attempt. */
       readonly retryInMs: number | null;
       /** The fallback step whose result this is, when one ran. */
       readonly fallbackStepId: string | null;
+      /** The attempt's error text when it failed; `null` otherwise. */
       readonly error: string | null;
+      /** When it happened, epoch ms. */
       readonly at: number;
     };
 
@@ -104,6 +117,7 @@ export class WorkflowEventStream implements AsyncIterable<WorkflowEvent> {
     wake?.();
   }
 
+  /** Yields events in order until the engine closes, the signal aborts or the loop exits. */
   async *[Symbol.asyncIterator](): AsyncIterator<WorkflowEvent> {
     try {
       for (;;) {

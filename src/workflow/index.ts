@@ -34,6 +34,7 @@
  */
 export { WorkflowEngine } from './engine.js';
 export type { WorkflowEngineOptions, StartOptions, ResumeInterruptedResult } from './engine.js';
+export type { Executors } from './engine-options.js';
 export { validateDefinition, topologicalTiers, MAX_STEPS, MAX_STEP_TIMEOUT_MS } from './dag.js';
 export type {
   WorkflowDefinition,

@@ -111,6 +111,7 @@ export class MemoryWorkflowStore implements WorkflowStore {
     });
   }
 
+  /** Same as `close()`, so `await using store = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

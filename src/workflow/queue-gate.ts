@@ -15,8 +15,11 @@ import type { ResourceReq } from '../queue/types.js';
 
 /** The payload of the queue jobs the engine enqueues. */
 export interface StepTicket {
+  /** The run the attempt belongs to. */
   readonly runId: string;
+  /** The step being admitted. */
   readonly stepId: string;
+  /** Its attempt number, from 1. */
   readonly attempt: number;
 }
 

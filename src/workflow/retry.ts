@@ -31,10 +31,15 @@ export interface RetryPolicy {
 
 /** A retry policy with every field filled in and checked. */
 export interface ResolvedRetryPolicy {
+  /** Attempts in total, 1..100 (1 = no retry). */
   readonly maxAttempts: number;
+  /** How the wait grows: `fixed`, `linear` or `exponential`. */
   readonly backoff: BackoffStrategy;
+  /** Base wait after the first failure, ms. */
   readonly delayMs: number;
+  /** Cap on any single wait, ms. */
   readonly maxDelayMs: number;
+  /** Fraction 0..1 by which each wait is randomly shortened. */
   readonly jitter: number;
 }
 

@@ -18,7 +18,9 @@ export interface StepResult {
 
 /** Everything a step executor gets for one attempt. */
 export interface StepContext {
+  /** The run this attempt belongs to (with `stepId` and `attempt`, a key for idempotency). */
   readonly runId: string;
+  /** The workflow definition's id. */
   readonly workflowId: string;
   /** The step being executed (for a fallback: the fallback step's own id). */
   readonly stepId: string;
@@ -40,7 +42,12 @@ export interface StepContext {
    */
   readonly signal: AbortSignal;
   /** Set when this executor runs as the fallback of a failed step. */
-  readonly fallbackFor?: { readonly stepId: string; readonly error: string };
+  readonly fallbackFor?: {
+    /** The step that failed and that this fallback stands in for. */
+    readonly stepId: string;
+    /** The failed step's last error text. */
+    readonly error: string;
+  };
 }
 
 /**
@@ -52,7 +59,9 @@ export type StepExecutor = (context: StepContext) => unknown;
 
 /** The end state of a run, as `wait` reports it. */
 export interface WorkflowRunResult {
+  /** The run. */
   readonly runId: string;
+  /** Its workflow definition's id. */
   readonly workflowId: string;
   /** `completed`, `failed` or `cancelled`. */
   readonly status: WorkflowRunStatus;
@@ -62,6 +71,8 @@ export interface WorkflowRunResult {
   readonly error: string | null;
   /** Final result of every step that finished in this run, by id. */
   readonly steps: Readonly<Record<string, StepResult>>;
+  /** When the run started, epoch ms. */
   readonly startedAt: number | null;
+  /** When it reached its final status, epoch ms. */
   readonly completedAt: number | null;
 }

@@ -125,9 +125,13 @@ export function checkStepRecord(record: StepRecord): void {
 
 /** Normalised list query: validated limit and offset. */
 export interface CheckedListQuery {
+  /** Only runs of this workflow, or all. */
   readonly workflowId: string | undefined;
+  /** Only runs in these statuses, or all. */
   readonly statuses: readonly WorkflowRunStatus[] | undefined;
+  /** Most rows to return. */
   readonly limit: number;
+  /** Rows to skip first. */
   readonly offset: number;
 }
 

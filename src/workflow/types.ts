@@ -43,6 +43,7 @@ export interface WorkflowRunRecord {
    * when the run was created. Resume refuses a definition whose fingerprint differs.
    */
   readonly definitionHash: string;
+  /** Where the run is in its lifecycle. */
   readonly status: WorkflowRunStatus;
   /** The run input, `null` when none was given. */
   readonly input: JsonValue;
@@ -50,7 +51,9 @@ export interface WorkflowRunRecord {
   readonly output: JsonValue;
   /** Why the run failed (or was cancelled), `null` otherwise. */
   readonly error: string | null;
+  /** When the row was created, epoch ms. */
   readonly createdAt: number;
+  /** When execution started, epoch ms; `null` while pending. */
   readonly startedAt: number | null;
   /** Set when the run reached a terminal status; retention is measured from it. */
   readonly completedAt: number | null;
@@ -64,21 +67,31 @@ export interface WorkflowRunRecord {
 
 /** What the engine passes to {@link WorkflowStore.createRun}. */
 export interface NewWorkflowRun {
+  /** The run id (chosen by the engine, or given to `start`). */
   readonly id: string;
+  /** The workflow definition's id. */
   readonly workflowId: string;
+  /** Hash of the definition's shape, checked again on resume. */
   readonly definitionHash: string;
   /** `pending` or `running`. */
   readonly status: WorkflowRunStatus;
+  /** The run input (JSON). */
   readonly input: JsonValue;
+  /** Start time, epoch ms, or `null` for a pending run. */
   readonly startedAt: number | null;
 }
 
 /** Fields {@link WorkflowStore.updateRun} may change; absent fields are left as they are. */
 export interface WorkflowRunPatch {
+  /** New status. */
   readonly status?: WorkflowRunStatus;
+  /** The run output (set when it completes). */
   readonly output?: JsonValue;
+  /** Failure or cancellation reason; `null` clears it (a resumed failed run). */
   readonly error?: string | null;
+  /** Start time, epoch ms. */
   readonly startedAt?: number | null;
+  /** Time the run reached a final status, epoch ms. */
   readonly completedAt?: number | null;
 }
 
@@ -88,8 +101,11 @@ export interface WorkflowRunPatch {
  * step per run, whatever the number of attempts or resumes.
  */
 export interface StepRecord {
+  /** The run the step belongs to. */
   readonly runId: string;
+  /** The step's id in the definition. */
   readonly stepId: string;
+  /** `running` while an attempt runs, else the latest outcome. */
   readonly status: StepStatus;
   /**
    * 1-based number of the attempt this record describes, counted over the whole life of
@@ -103,6 +119,7 @@ export interface StepRecord {
   readonly error: string | null;
   /** When the step's first attempt in the current execution started. */
   readonly startedAt: number | null;
+  /** When the last attempt finished, epoch ms. */
   readonly completedAt: number | null;
   /** Wall time from `startedAt` to `completedAt`, including backoff, or `null`. */
   readonly durationMs: number | null;
@@ -127,11 +144,13 @@ export type ClaimResult =
   | {
       /** The caller now holds the lease; `run` is the row after the claim. */
       readonly claimed: true;
+      /** The run row after the claim. */
       readonly run: WorkflowRunRecord;
     }
   | {
       /** Someone else holds a live lease (`run` shows who), or the run does not exist (`run` undefined). */
       readonly claimed: false;
+      /** The current row (its `owner` holds the lease), or undefined when no such run exists. */
       readonly run: WorkflowRunRecord | undefined;
     };
 

@@ -89,12 +89,17 @@ export interface EnqueueResult {
 
 /** A job held by a claim. `attempt` is the fencing token ack/nack/renew check. */
 export interface ClaimedJob<T = unknown> {
+  /** The job id. */
   readonly id: string;
+  /** The queue it was enqueued on. */
   readonly queue: string;
+  /** The payload as enqueued (JSON round trip). */
   readonly payload: T;
+  /** Priority (higher is claimed first). */
   readonly priority: number;
   /** 1 on the first run. */
   readonly attempt: number;
+  /** Attempts allowed before the job is dead-lettered. */
   readonly maxAttempts: number;
   /** Epoch ms. */
   readonly createdAt: number;
@@ -102,19 +107,33 @@ export interface ClaimedJob<T = unknown> {
 
 /** A job as stored, from `get()`. Times are epoch ms (null when not reached). */
 export interface JobInfo<T = unknown> {
+  /** The job id. */
   readonly id: string;
+  /** The queue it belongs to. */
   readonly queue: string;
+  /** Current state. */
   readonly state: JobState;
+  /** Priority (higher is claimed first). */
   readonly priority: number;
+  /** The payload as enqueued. */
   readonly payload: T;
+  /** Attempts started so far. */
   readonly attempts: number;
+  /** Attempts allowed before the job is dead-lettered. */
   readonly maxAttempts: number;
+  /** The key given at enqueue, if any (one live job per key and queue). */
   readonly idempotencyKey: string | null;
+  /** Error text of the last failed attempt. */
   readonly lastError: string | null;
+  /** What the handler returned, once completed (`null` before). */
   readonly result: unknown;
+  /** When it was enqueued. */
   readonly createdAt: number;
+  /** Earliest time it may be claimed (enqueue delay or retry backoff). */
   readonly runAt: number;
+  /** When the current or last attempt was claimed. */
   readonly startedAt: number | null;
+  /** When it completed, died or was cancelled. */
   readonly finishedAt: number | null;
 }
 

@@ -20,7 +20,12 @@ export interface MigrationReport {
   /** The schema migrated. */
   readonly schema: string;
   /** Migrations applied by this call, in order (empty when already up to date). */
-  readonly applied: readonly { readonly version: number; readonly name: string }[];
+  readonly applied: readonly {
+    /** The migration's number (its file's `NNNN_` prefix). */
+    readonly version: number;
+    /** The rest of its file name, e.g. `job_queue`. */
+    readonly name: string;
+  }[];
   /** Highest version now recorded in the schema. */
   readonly version: number;
 }

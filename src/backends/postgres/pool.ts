@@ -13,7 +13,11 @@ import { positiveInteger } from '../../core/validate.js';
 
 /** Anything that runs a parameterised query: a `pg.Pool`, a `pg.PoolClient` or a `pg.Client`. */
 export interface Queryable {
-  query(config: { text: string; values?: unknown[]; name?: string }): Promise<{ rows: unknown[] }>;
+  /** Runs one parameterised statement (`name` makes the connection prepare it once). */
+  query(config: { text: string; values?: unknown[]; name?: string }): Promise<{
+    /** The result rows. */
+    rows: unknown[];
+  }>;
 }
 
 /** A statement: SQL text, optionally with a name so each connection prepares it once. */

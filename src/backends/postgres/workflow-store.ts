@@ -211,6 +211,7 @@ export class PostgresWorkflowStore implements WorkflowStore {
     return this.#life.close(() => this.#resolved.release());
   }
 
+  /** Same as `close()`, so `await using store = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -40,6 +40,7 @@ export interface RedisHeartbeatTrackerOptions extends RedisKeyOptions {
   readonly maxMetadataBytes?: number;
   /** Keys per SCAN step and per read script. @defaultValue 500 */
   readonly scanCount?: number;
+  /** Metrics sink (`majra_redis_heartbeat_*`). @defaultValue discards */
   readonly metrics?: MetricsSink;
 }
 
@@ -65,7 +66,9 @@ const READ = new LuaScript('heartbeat-read');
 export class RedisHeartbeatTracker implements HeartbeatTrackerContract, Closeable {
   /** Base key; node `n` lives at `<key>:node:<n>`. */
   readonly key: string;
+  /** Silence after which a node is suspect, ms (from the options). */
   readonly suspectAfterMs: number;
+  /** Silence after which a node is offline, ms (from the options). */
   readonly offlineAfterMs: number;
   readonly #ttlMs: number;
   readonly #maxBytes: number;
@@ -78,6 +81,10 @@ export class RedisHeartbeatTracker implements HeartbeatTrackerContract, Closeabl
   /** Last status seen per node, for `sweep` transitions; rebuilt (so bounded) by each sweep. */
   #lastStatuses = new Map<string, NodeStatus>();
 
+  /**
+   * Creates the tracker without I/O; validates options. `connectRedisHeartbeatTracker` also waits
+   * for the server.
+   */
   constructor(
     redis: RedisConnectionInput,
     name: string,
@@ -279,6 +286,7 @@ export class RedisHeartbeatTracker implements HeartbeatTrackerContract, Closeabl
     return this.#life.close(() => releaseClient(this.#resolved));
   }
 
+  /** Same as `close()`, so `await using tracker = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

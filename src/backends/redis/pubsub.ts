@@ -46,7 +46,9 @@ export interface RedisPubSubOptions extends RedisKeyOptions {
   readonly onGap?: (gap: RedisPubSubGap) => void;
   /** Malformed or foreign messages (skipped) and background failures. */
   readonly onError?: (error: Error) => void;
+  /** Metrics sink (`majra_redis_pubsub_*`). @defaultValue discards */
   readonly metrics?: MetricsSink;
+  /** Stamps each published message's `timestamp` (publisher side) and gap reports. @defaultValue systemClock */
   readonly clock?: Clock;
 }
 
@@ -121,6 +123,10 @@ export class RedisPubSub<T = unknown> implements Closeable {
   #subscriber: Redis | undefined;
   #disconnectedAt: number | undefined;
 
+  /**
+   * Creates the hub without I/O; validates options. `connectRedisPubSub` also waits for the
+   * server.
+   */
   constructor(redis: RedisConnectionInput, name: string, options: RedisPubSubOptions = {}) {
     this.channelPrefix = `${baseKey(options, 'pubsub', name)}:`;
     this.#maxBytes = positiveInteger(
@@ -237,6 +243,7 @@ export class RedisPubSub<T = unknown> implements Closeable {
     });
   }
 
+  /** Same as `close()`, so `await using bus = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

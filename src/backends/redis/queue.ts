@@ -69,9 +69,11 @@ export interface RedisJob<T> {
 
 /** A dead-lettered job. */
 export interface RedisDeadLetter {
+  /** The job id. */
   readonly id: string;
   /** The payload, still encoded: it may be what made the job fail. */
   readonly payloadJson: string;
+  /** Deliveries made before it was dead-lettered. */
   readonly attempts: number;
   /** Last error recorded by `nack`, or why the lease expired. */
   readonly error: string;
@@ -81,9 +83,13 @@ export interface RedisDeadLetter {
 
 /** Counts of a queue's jobs by state. */
 export interface RedisQueueStats {
+  /** Jobs waiting to be claimed. */
   readonly ready: number;
+  /** Jobs claimed under a lease (being worked on). */
   readonly active: number;
+  /** Jobs nacked with a delay, not yet due. */
   readonly delayed: number;
+  /** Dead-lettered jobs. */
   readonly dead: number;
 }
 
@@ -108,9 +114,14 @@ export interface RedisQueueOptions extends RedisKeyOptions {
   readonly maxBlockMs?: number;
   /** Priority used when `enqueue` gets none. @defaultValue 2 */
   readonly defaultPriority?: number;
+  /** Metrics sink (`majra_redis_queue_*`). @defaultValue discards */
   readonly metrics?: MetricsSink;
   /** Receives errors of the background blocking loop (it retries by itself). */
   readonly onError?: (error: Error) => void;
+  /**
+   * Time source for local waits and retries of the blocking loop (leases use the server's TIME).
+   * @defaultValue systemClock
+   */
   readonly clock?: Clock;
 }
 
@@ -403,6 +414,7 @@ export class RedisQueue<T = unknown> implements Closeable {
     });
   }
 
+  /** Same as `close()`, so `await using queue = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

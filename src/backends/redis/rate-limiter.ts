@@ -28,6 +28,7 @@ import { LuaScript } from './script.js';
 
 /** Options shared by both Redis limiters. */
 export interface RedisLimiterBaseOptions extends RedisKeyOptions {
+  /** Metrics sink (`majra_redis_ratelimit_*`). @defaultValue discards */
   readonly metrics?: MetricsSink;
   /** Clock used only for `acquire`'s local waits; decisions use the server's TIME. */
   readonly clock?: Clock;
@@ -214,6 +215,7 @@ abstract class RedisLimiterBase implements AsyncRateLimiter, Closeable {
     return this.#life.close(() => releaseClient(this.#resolved));
   }
 
+  /** Same as `close()`, so `await using limiter = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
@@ -240,6 +242,10 @@ export class RedisRateLimiter extends RedisLimiterBase {
   /** Bucket capacity. */
   readonly burst: number;
 
+  /**
+   * Creates the limiter without I/O; validates options. `connectRedisRateLimiter` also waits for
+   * the server.
+   */
   constructor(redis: RedisConnectionInput, name: string, options: RedisRateLimiterOptions) {
     const rate = positiveNumber('ratePerSecond', options.ratePerSecond);
     const burst = positiveInteger('burst', options.burst);
@@ -255,9 +261,15 @@ export class RedisRateLimiter extends RedisLimiterBase {
  * Redis, prefix and name; time from the server; keys expire after two idle windows.
  */
 export class RedisSlidingWindowLimiter extends RedisLimiterBase {
+  /** Requests allowed per window, per key. */
   readonly maxRequests: number;
+  /** Window length in ms. */
   readonly windowMs: number;
 
+  /**
+   * Creates the limiter without I/O; validates options. `connectRedisSlidingWindowLimiter` also
+   * waits for the server.
+   */
   constructor(
     redis: RedisConnectionInput,
     name: string,

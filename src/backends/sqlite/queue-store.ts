@@ -279,6 +279,7 @@ export class SqliteQueueStore implements QueueStore, Closeable {
     return this.#life.isClosed;
   }
 
+  /** Same as `close()`, so `await using store = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -159,6 +159,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
     });
   }
 
+  /** Same as `close()`, so `await using store = ...` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

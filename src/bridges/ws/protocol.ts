@@ -28,32 +28,93 @@ export const WsCloseCode = Object.freeze({
 
 /** Messages a client sends. `id` is echoed in the reply so clients can correlate. */
 export type ClientMessage =
-  | { readonly op: 'subscribe'; readonly pattern: string; readonly id?: string }
-  | { readonly op: 'unsubscribe'; readonly pattern: string; readonly id?: string }
   | {
+      /** Start receiving messages whose topic matches `pattern`. */
+      readonly op: 'subscribe';
+      /** A majra pattern (`+`/`*` one level, `#` last level), relative to the tenant. */
+      readonly pattern: string;
+      /** Optional client-chosen id (up to 128 characters), echoed in the reply. */
+      readonly id?: string;
+    }
+  | {
+      /** Stop a subscription made with the same `pattern`. */
+      readonly op: 'unsubscribe';
+      /** The pattern given to `subscribe`. */
+      readonly pattern: string;
+      /** Optional client-chosen id (up to 128 characters), echoed in the reply. */
+      readonly id?: string;
+    }
+  | {
+      /** Publish to the hub (only when the connection may publish). */
       readonly op: 'publish';
+      /** A concrete topic, relative to the tenant. */
       readonly topic: string;
+      /** Any JSON value. */
       readonly payload: unknown;
+      /** Optional client-chosen id (up to 128 characters), echoed in the reply. */
       readonly id?: string;
     };
 
 /** Messages the server sends. */
 export type ServerMessage =
-  | { readonly type: 'hello'; readonly v: number; readonly canPublish: boolean }
-  | { readonly type: 'subscribed'; readonly pattern: string; readonly id?: string }
-  | { readonly type: 'unsubscribed'; readonly pattern: string; readonly id?: string }
-  | { readonly type: 'published'; readonly topic: string; readonly id?: string }
   | {
-      readonly type: 'message';
+      /** First frame after the upgrade. */
+      readonly type: 'hello';
+      /** Protocol version (1). */
+      readonly v: number;
+      /** Whether this connection may send `publish`. */
+      readonly canPublish: boolean;
+    }
+  | {
+      /** Acknowledges a `subscribe`. */
+      readonly type: 'subscribed';
+      /** The pattern now subscribed. */
+      readonly pattern: string;
+      /** The `id` of the client frame this answers, when it had one. */
+      readonly id?: string;
+    }
+  | {
+      /** Acknowledges an `unsubscribe`. */
+      readonly type: 'unsubscribed';
+      /** The pattern no longer subscribed. */
+      readonly pattern: string;
+      /** The `id` of the client frame this answers, when it had one. */
+      readonly id?: string;
+    }
+  | {
+      /** Acknowledges a `publish`. */
+      readonly type: 'published';
+      /** The topic published to. */
       readonly topic: string;
+      /** The `id` of the client frame this answers, when it had one. */
+      readonly id?: string;
+    }
+  | {
+      /** A hub message matching one of the connection's subscriptions. */
+      readonly type: 'message';
+      /** Its topic, without the tenant prefix. */
+      readonly topic: string;
+      /** Its JSON payload. */
       readonly payload: unknown;
+      /** Publish time, epoch ms. */
       readonly timestamp: number;
     }
-  | { readonly type: 'lagged'; readonly pattern: string; readonly missed: number }
   | {
+      /** The subscription's buffer overflowed; messages were skipped. */
+      readonly type: 'lagged';
+      /** The subscription that lagged. */
+      readonly pattern: string;
+      /** How many messages it missed. */
+      readonly missed: number;
+    }
+  | {
+      /** A client frame was refused. */
       readonly type: 'error';
+      /** Stable `ERR_*` code. */
       readonly code: string;
+      /** Human-readable reason. */
       readonly message: string;
+      /** The `id` of the client frame this answers, when it had one. */
       readonly id?: string;
     };
 

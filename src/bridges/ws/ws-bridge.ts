@@ -30,8 +30,11 @@ import {
 
 /** A message as any majra hub delivers it. */
 export interface BridgeMessage {
+  /** The full hub topic (the bridge strips a client's tenant prefix). */
   readonly topic: string;
+  /** The JSON payload, sent to clients as is. */
   readonly payload: unknown;
+  /** Publish time, epoch ms; the bridge's clock is used when absent. */
   readonly timestamp?: number;
 }
 
@@ -40,10 +43,12 @@ export interface BridgeMessage {
  * `subscribe` may return the receiver or a promise of it (Redis acknowledges first).
  */
 export interface BridgeHub {
+  /** Opens a bounded receiver for `pattern` (one per client subscription). */
   subscribe(
     pattern: string,
     options?: { capacity?: number; overflow?: OverflowPolicy },
   ): Receiver<BridgeMessage> | Promise<Receiver<BridgeMessage>>;
+  /** Publishes a client's message; needed only when clients may publish. */
   publish?(topic: string, payload: JsonValue): unknown;
 }
 
@@ -91,7 +96,9 @@ export interface WsBridgeOptions {
   readonly receiverCapacity?: number;
   /** Only upgrades to this path are accepted (others get 404). @defaultValue any path */
   readonly path?: string;
+  /** Time source for keepalive, timeouts and missing timestamps. @defaultValue systemClock */
   readonly clock?: Clock;
+  /** Metrics sink (`majra_ws_*`). @defaultValue discards */
   readonly metrics?: MetricsSink;
   /** Background failures (a hub subscription that failed, a socket error). */
   readonly onError?: (error: Error) => void;
@@ -99,11 +106,17 @@ export interface WsBridgeOptions {
 
 /** Counters since creation. */
 export interface WsBridgeStats {
+  /** Clients connected now. */
   readonly connections: number;
+  /** Upgrades refused (authentication, connection caps, bad requests). */
   readonly rejected: number;
+  /** Message frames sent to clients. */
   readonly sent: number;
+  /** Messages skipped for a client whose send buffer was over the high-water mark. */
   readonly dropped: number;
+  /** Client frames refused as malformed or not allowed. */
   readonly protocolErrors: number;
+  /** Clients disconnected for being too slow (`slowClientPolicy: 'disconnect'`). */
   readonly slowDisconnects: number;
 }
 
@@ -157,6 +170,9 @@ export class WsBridge implements Closeable {
     slowDisconnects: 0,
   };
 
+  /**
+   * Creates the bridge without I/O and validates the options; `listen` or `attach` starts serving.
+   */
   constructor(options: WsBridgeOptions) {
     isFunction('hub.subscribe', (options.hub as Partial<BridgeHub> | undefined)?.subscribe);
     if (options.authenticate !== undefined) isFunction('authenticate', options.authenticate);
@@ -217,9 +233,12 @@ export class WsBridge implements Closeable {
   }
 
   /** Creates an HTTP server for the bridge and listens; resolves with the bound address. */
-  async listen(
-    options: { port?: number; host?: string } = {},
-  ): Promise<{ port: number; host: string }> {
+  async listen(options: { port?: number; host?: string } = {}): Promise<{
+    /** The bound port (the real one when 0 was asked). */
+    port: number;
+    /** The bound host. */
+    host: string;
+  }> {
     this.#life.assertOpen('listen');
     if (this.#server !== undefined) throw new InvalidStateError('WsBridge is already listening');
     const server = createServer((_request, response) => {

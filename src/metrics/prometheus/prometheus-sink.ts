@@ -52,6 +52,10 @@ export class PrometheusSink implements MetricsSink {
   readonly #onError: (error: Error) => void;
   readonly #dropped: Counter;
 
+  /**
+   * Creates a sink on `options.registry` or a new prom-client Registry; metrics are registered on
+   * first use.
+   */
   constructor(options: PrometheusSinkOptions = {}) {
     this.registry = options.registry ?? new Registry();
     this.#maxSeries = positiveInteger('maxSeriesPerMetric', options.maxSeriesPerMetric ?? 1000);
