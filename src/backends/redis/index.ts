@@ -43,3 +43,9 @@ export { RedisHeartbeatTracker, connectRedisHeartbeatTracker } from './heartbeat
 export type { RedisHeartbeatTrackerOptions } from './heartbeat.js';
 export { RedisPubSub, connectRedisPubSub } from './pubsub.js';
 export type { RedisPubSubOptions, RedisSubscribeOptions, RedisPubSubGap } from './pubsub.js';
+export { RedisStreamPubSub, connectRedisStreamPubSub } from './stream-pubsub.js';
+export type {
+  RedisStreamPubSubOptions,
+  RedisStreamSubscribeOptions,
+  RedisStreamMessage,
+} from './stream-pubsub.js';
