@@ -17,14 +17,15 @@
  *
  * @module
  */
-export { RedisQueue, connectRedisQueue, MAX_REDIS_QUEUE_PRIORITY } from './queue.js';
+export { RedisQueue, connectRedisQueue } from './queue.js';
+export { MAX_REDIS_QUEUE_PRIORITY } from './queue-types.js';
 export type {
   RedisJob,
   RedisDeadLetter,
   RedisQueueStats,
   RedisNackOutcome,
   RedisQueueOptions,
-} from './queue.js';
+} from './queue-types.js';
 export { escapeGlob, DEFAULT_REDIS_PREFIX, MAX_REDIS_PREFIX_LENGTH } from './keys.js';
 export type { RedisKeyOptions } from './keys.js';
 export type { RedisConnectionInput } from './connection.js';
