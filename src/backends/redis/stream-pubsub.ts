@@ -145,10 +145,12 @@ export class RedisStreamPubSub<T = unknown> implements Closeable {
     };
   }
 
+  /** Resolves once closed. */
   get closed(): Promise<void> {
     return this.#life.closed;
   }
 
+  /** True once `close()` was called. */
   get isClosed(): boolean {
     return this.#life.isClosed;
   }

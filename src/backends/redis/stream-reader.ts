@@ -118,10 +118,12 @@ export class StreamReader<T> {
     });
   }
 
+  /** Starts the read loop (once). */
   start(): void {
     this.#done = this.#loop();
   }
 
+  /** True once `stop()` was called. */
   get stopped(): boolean {
     return this.#stop.signal.aborted;
   }
