@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { throwIfAborted } from '../../core/abort.js';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { DEFAULT_MAX_BYTES, encodeJson } from '../../core/codec.js';
+import { DEFAULT_MAX_BYTES, encodeJsonText } from '../../core/codec.js';
 import { CapacityExceededError, InvalidArgumentError, isMajraError } from '../../core/errors.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
 import { noopMetrics, type MetricsSink } from '../../core/metrics.js';
@@ -173,7 +173,7 @@ export class RedisStreamPubSub<T = unknown> implements Closeable {
   async publish(topic: string, payload: T): Promise<string> {
     this.#life.assertOpen('publish');
     validateTopic(topic);
-    const body = Buffer.from(encodeJson(payload, this.#maxBytes));
+    const body = encodeJsonText(payload, this.#maxBytes);
     try {
       const id = await this.#client.xadd(
         this.streamKey,
