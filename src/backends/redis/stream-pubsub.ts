@@ -275,7 +275,15 @@ export class RedisStreamPubSub<T = unknown> implements Closeable {
     } catch (error) {
       throw wrapRedisError(error, 'XACK');
     }
-    for (const message of list) this.#owners.get(message)?.acked([message.id]);
+    const byReader = new Map<StreamReader<unknown>, string[]>();
+    for (const message of list) {
+      const reader = this.#owners.get(message);
+      if (reader === undefined) continue;
+      const ids = byReader.get(reader);
+      if (ids === undefined) byReader.set(reader, [message.id]);
+      else ids.push(message.id);
+    }
+    for (const [reader, ids] of byReader) reader.acked(ids);
     this.#metrics.increment(redisStreamMessages, acked, { event: 'acked' });
     return acked;
   }
