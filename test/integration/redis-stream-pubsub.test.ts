@@ -340,12 +340,28 @@ describe('RedisStreamPubSub', () => {
     expect(await code(hub.publish('a', 1))).toBe('ERR_CLOSED');
   });
 
-  it('deletes a group with its pending entries', async () => {
-    const hub = await bus<number>();
-    await hub.subscribe('d', { group: 'gone' });
+  it('deletes a group with its pending entries; its subscribers elsewhere end with an error', async () => {
+    const name = `bus${counter++}`;
+    const hub = await bus<number>({}, client, name);
+    const elsewhere = await bus<number>({ onError: () => undefined }, scope.client(), name);
+    const remote = await elsewhere.subscribe('d', { group: 'gone', blockMs: 100 });
+    const local = await hub.subscribe('d', { group: 'gone' });
     await hub.publish('d', 1);
     expect(await hub.deleteGroup('gone')).toBe(true);
+    // Each receiver drains what it got, then ends: the local one closed by deleteGroup, the
+    // other process's one failed with the driver's NOGROUP.
+    const outcome = async (rx: Receiver<RedisStreamMessage<number>>): Promise<string> => {
+      for (;;) {
+        try {
+          await rx.recv(within());
+        } catch (error) {
+          return isMajraError(error) ? error.code : String(error);
+        }
+      }
+    };
+    expect(await outcome(local)).toBe('ERR_PUBSUB_RECEIVER_CLOSED');
+    expect(await outcome(remote)).toBe('ERR_REDIS_COMMAND');
     expect(await hub.deleteGroup('gone')).toBe(false);
-    await hub.close();
+    await Promise.all([hub.close(), elsewhere.close()]);
   });
 });

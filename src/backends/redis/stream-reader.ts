@@ -176,6 +176,12 @@ export class StreamReader<T> {
       } catch (error) {
         // A method call, not the narrowed getter: stop() may have run during the await.
         if (this.#isStopped()) return;
+        if (error instanceof Error && error.message.startsWith('NOGROUP')) {
+          // The group (or the stream) was deleted: this subscription is over.
+          this.#source.fail(wrapRedisError(error, 'XREADGROUP'));
+          this.#stop.abort();
+          return;
+        }
         failures++;
         this.#needHistory = true;
         this.#host.report(wrapRedisError(error, 'stream read'), 'stream_read');
