@@ -343,7 +343,11 @@ describe('RedisStreamPubSub', () => {
   it('deletes a group with its pending entries; its subscribers elsewhere end with an error', async () => {
     const name = `bus${counter++}`;
     const hub = await bus<number>({}, client, name);
-    const elsewhere = await bus<number>({ onError: () => undefined }, scope.client(), name);
+    const elsewhere = await bus<number>(
+      { onError: () => undefined, maxSubscriptions: 1 },
+      scope.client(),
+      name,
+    );
     const remote = await elsewhere.subscribe('d', { group: 'gone', blockMs: 100 });
     const local = await hub.subscribe('d', { group: 'gone' });
     await hub.publish('d', 1);
@@ -361,6 +365,8 @@ describe('RedisStreamPubSub', () => {
     };
     expect(await outcome(local)).toBe('ERR_PUBSUB_RECEIVER_CLOSED');
     expect(await outcome(remote)).toBe('ERR_REDIS_COMMAND');
+    // The ended subscription released its slot (maxSubscriptions 1) and its connection.
+    await elsewhere.subscribe('d', { group: 'again', blockMs: 100 });
     expect(await hub.deleteGroup('gone')).toBe(false);
     await Promise.all([hub.close(), elsewhere.close()]);
   });

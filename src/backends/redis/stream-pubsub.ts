@@ -142,6 +142,7 @@ export class RedisStreamPubSub<T = unknown> implements Closeable {
       report: (error, component) => this.#report(error, component),
       count: (event, n) => this.#metrics.increment(redisStreamMessages, n, { event }),
       bind: (message, reader) => this.#owners.set(message, reader),
+      release: (reader) => void this.#drop(reader as StreamReader<T>),
     };
   }
 

@@ -31,6 +31,8 @@ export interface StreamReaderHost {
   report(error: Error, component: string): void;
   count(event: string, n: number): void;
   bind(message: object, reader: StreamReader<unknown>): void;
+  /** Called once when the reader ended by itself: the bus forgets and stops it. */
+  release(reader: StreamReader<unknown>): void;
 }
 
 /** Settings of one durable subscription. @internal */
@@ -159,6 +161,8 @@ export class StreamReader<T> {
         await this.#host.client.call('XGROUP', 'DELCONSUMER', key, group, consumer);
       }
     } catch (error) {
+      // NOGROUP: the group is gone, and this consumer with it.
+      if (error instanceof Error && error.message.startsWith('NOGROUP')) return;
       this.#host.report(wrapRedisError(error, 'XGROUP DELCONSUMER'), 'stream_close');
     }
   }
@@ -177,9 +181,10 @@ export class StreamReader<T> {
         // A method call, not the narrowed getter: stop() may have run during the await.
         if (this.#isStopped()) return;
         if (error instanceof Error && error.message.startsWith('NOGROUP')) {
-          // The group (or the stream) was deleted: this subscription is over.
+          // The group (or the stream) was deleted: this subscription is over. The bus
+          // then stops this reader (closing its connection) once the loop has returned.
           this.#source.fail(wrapRedisError(error, 'XREADGROUP'));
-          this.#stop.abort();
+          this.#host.release(this);
           return;
         }
         failures++;
