@@ -2,15 +2,20 @@
 // - RedisQueue enqueue (64 in flight) vs BullMQ Queue.add (64 in flight)
 // - RedisQueue producer + consumers end to end vs BullMQ Queue + Worker (concurrency 64)
 // - RedisRateLimiter vs rate-limiter-flexible RateLimiterRedis (64 in flight; and one at a
-//   time vs a raw PING round trip)
+//   time vs a raw PING round trip and vs its own script sent as a raw EVALSHA)
+// - RedisStreamPubSub publish + consume + ack vs the same flow in raw XADD / XREADGROUP /
+//   XACK, and vs RedisPubSub (PUBLISH, at-most-once)
 // Every key lives under a random prefix and is deleted at the end.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { RedisQueue } from '../src/backends/redis/queue.js';
+import { RedisPubSub } from '../src/backends/redis/pubsub.js';
 import { RedisRateLimiter } from '../src/backends/redis/rate-limiter.js';
+import { RedisStreamPubSub } from '../src/backends/redis/stream-pubsub.js';
 import { escapeGlob } from '../src/backends/redis/keys.js';
 import { median, spread, type BenchOptions, type BenchReport, type BenchRow } from './lib.js';
 
@@ -211,6 +216,139 @@ async function memoryRows(options: BenchOptions, prefix: string): Promise<BenchR
   ];
 }
 
+/** Medians and spreads of `fns`, run alternately `runs` times (so load drifts hit all alike). */
+async function alternate<K extends string>(runs: number, fns: Record<K, () => Promise<number>>) {
+  const values = {} as Record<K, number[]>;
+  for (let r = 0; r < runs; r++) {
+    for (const key of Object.keys(fns) as K[]) (values[key] ??= []).push(await fns[key]());
+  }
+  const out = {} as Record<K, { value: number; spread: number }>;
+  for (const key of Object.keys(fns) as K[]) {
+    out[key] = { value: median(values[key]), spread: spread(values[key]) };
+  }
+  return out;
+}
+
+async function streamRows(options: BenchOptions, prefix: string): Promise<BenchRow[]> {
+  const n = options.quick ? 300 : 20_000;
+  const runs = options.quick ? 1 : 3;
+  const payload = { to: 'user@example.com', subject: 'hello', n: 0 };
+  const producer = new Redis(URL_);
+  const consumer = new Redis(URL_);
+
+  // majra durable: publish with 64 in flight; one subscriber drains and acks in batches.
+  const bus = new RedisStreamPubSub<typeof payload>(producer, 'stream', {
+    prefix,
+    maxLength: 4 * n,
+  });
+  const subBus = new RedisStreamPubSub<typeof payload>(consumer, 'stream', { prefix });
+  const rx = await subBus.subscribe('mail/#', { group: 'g', capacity: 1024, maxUnacked: 4096 });
+  const majra = async (): Promise<number> => {
+    const start = performance.now();
+    const consuming = (async () => {
+      for (let got = 0; got < n;) {
+        const batch = [await rx.recv()];
+        for (let r = rx.tryRecv(); r.status === 'ok'; r = rx.tryRecv()) batch.push(r.value);
+        await subBus.ack(batch);
+        got += batch.length;
+      }
+    })();
+    await throughput(n, 64, (i) => bus.publish(`mail/${i % 8}`, { ...payload, n: i }));
+    await consuming;
+    return n / ((performance.now() - start) / 1000);
+  };
+
+  // raw ioredis: the same flow by hand (JSON both ways, COUNT 256 reads, one XACK per read).
+  const rawKey = `${prefix}raw-stream`;
+  await producer.xgroup('CREATE', rawKey, 'g', '$', 'MKSTREAM');
+  const raw = async (): Promise<number> => {
+    const start = performance.now();
+    const consuming = (async () => {
+      for (let got = 0; got < n;) {
+        const reply = (await consumer.call(
+          'XREADGROUP',
+          'GROUP',
+          'g',
+          'c',
+          'COUNT',
+          256,
+          'BLOCK',
+          1000,
+          'STREAMS',
+          rawKey,
+          '>',
+        )) as unknown[] | null;
+        if (reply === null) continue;
+        const first = reply[0];
+        const entries = (typeof first === 'string' ? reply[1] : (first as unknown[])[1]) as [
+          string,
+          string[],
+        ][];
+        for (const [, fields] of entries) JSON.parse(fields[3] ?? 'null');
+        await consumer.xack(rawKey, 'g', ...entries.map(([id]) => id));
+        got += entries.length;
+      }
+    })();
+    await throughput(n, 64, (i) =>
+      producer.xadd(
+        rawKey,
+        'MAXLEN',
+        '~',
+        4 * n,
+        '*',
+        't',
+        `mail/${i % 8}`,
+        'p',
+        JSON.stringify({ ...payload, n: i }),
+      ),
+    );
+    await consuming;
+    return n / ((performance.now() - start) / 1000);
+  };
+
+  // majra at-most-once: RedisPubSub (PUBLISH / PSUBSCRIBE), receiver big enough not to drop.
+  const hub = new RedisPubSub<typeof payload>(producer, 'pubsub', { prefix });
+  const hubRx = await hub.subscribe('mail/#', { capacity: n });
+  const publish = async (): Promise<number> => {
+    const start = performance.now();
+    const consuming = (async () => {
+      for (let got = 0; got < n; got++) await hubRx.recv({ signal: AbortSignal.timeout(30_000) });
+    })();
+    await throughput(n, 64, (i) => hub.publish(`mail/${i % 8}`, { ...payload, n: i }));
+    await consuming;
+    return n / ((performance.now() - start) / 1000);
+  };
+
+  const results = await alternate(runs, { majra, raw, publish });
+  await Promise.all([bus.close(), subBus.close(), hub.close()]);
+  producer.disconnect();
+  consumer.disconnect();
+  return [
+    {
+      name: 'RedisStreamPubSub publish (64 in flight) + subscriber recv + ack, end to end',
+      unit: 'msg/s',
+      majra: results.majra.value,
+      spread: results.majra.spread,
+      peer: {
+        name: 'raw ioredis XADD + XREADGROUP COUNT 256 + XACK',
+        value: results.raw.value,
+        spread: results.raw.spread,
+      },
+    },
+    {
+      name: 'RedisStreamPubSub (durable) vs RedisPubSub (PUBLISH, at-most-once), same flow',
+      unit: 'msg/s',
+      majra: results.majra.value,
+      spread: results.majra.spread,
+      peer: {
+        name: 'RedisPubSub publish + recv',
+        value: results.publish.value,
+        spread: results.publish.spread,
+      },
+    },
+  ];
+}
+
 async function rateLimitRows(options: BenchOptions, prefix: string): Promise<BenchRow[]> {
   const n = options.quick ? 300 : 30_000;
   const serial = options.quick ? 100 : 5_000;
@@ -231,9 +369,23 @@ async function rateLimitRows(options: BenchOptions, prefix: string): Promise<Ben
   const flex64 = await repeat(runs, () =>
     throughput(n, 64, (i) => flexible.consume(keys[i % 64] ?? '')),
   );
-  const majra1 = await repeat(runs, () => throughput(serial, 1, () => limiter.check('solo')));
-  const ping1 = await repeat(runs, () => throughput(serial, 1, () => client.ping()));
-  const flex1 = await repeat(runs, () => throughput(serial, 1, () => flexible.consume('solo')));
+  // One at a time: alternated (load on a shared machine drifts), 5 rounds. `evalsha` is the
+  // limiter's own script sent by hand: the floor for any script-based check.
+  const script = readFileSync(
+    new URL('../src/backends/redis/lua/ratelimit-token-bucket.lua', import.meta.url),
+    'utf8',
+  );
+  const sha = String(await client.script('LOAD', script));
+  const rawKey = `${limiter.key}:raw-solo`;
+  const solo = await alternate(options.quick ? 1 : 5, {
+    majra: () => throughput(serial, 1, () => limiter.check('solo')),
+    ping: () => throughput(serial, 1, () => client.ping()),
+    evalsha: () => throughput(serial, 1, () => client.evalsha(sha, 1, rawKey, 1e9, 1e9, 1)),
+    flex: () => throughput(serial, 1, () => flexible.consume('solo')),
+  });
+  const majra1 = solo.majra;
+  const ping1 = solo.ping;
+  const flex1 = solo.flex;
   await limiter.close();
   client.disconnect();
   return [
@@ -260,6 +412,17 @@ async function rateLimitRows(options: BenchOptions, prefix: string): Promise<Ben
       target: 'within 1.1x of a raw PING',
     },
     {
+      name: 'RedisRateLimiter check, one at a time (vs its script as a raw EVALSHA)',
+      unit: 'checks/s',
+      majra: majra1.value,
+      spread: majra1.spread,
+      peer: {
+        name: 'raw EVALSHA of the same script',
+        value: solo.evalsha.value,
+        spread: solo.evalsha.spread,
+      },
+    },
+    {
       name: 'RedisRateLimiter check, one at a time (vs peer)',
       unit: 'checks/s',
       majra: majra1.value,
@@ -281,6 +444,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       ...(await queueRows(options, prefix)),
       ...(await memoryRows(options, prefix)),
       ...(await rateLimitRows(options, prefix)),
+      ...(await streamRows(options, prefix)),
     ];
     return {
       area: 'redis',
@@ -288,6 +452,8 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       notes: [
         'Same Redis (127.0.0.1), same process, peers interleaved with majra; medians of 3 runs.',
         'RedisQueue coalesces concurrent calls into one script call per event-loop turn (group commit).',
+        'One-at-a-time limiter rows alternate majra, PING, raw EVALSHA and the peer over 5 rounds.',
+        'Stream rows: 20 000 messages per run, publisher and subscriber on separate connections, runs alternated.',
       ],
     };
   } finally {

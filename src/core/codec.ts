@@ -30,6 +30,14 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * (undefined at the top level, BigInt, cycles) and results over `maxBytes`.
  */
 export function encodeJson(value: unknown, maxBytes = DEFAULT_MAX_BYTES): Uint8Array {
+  return encoder.encode(encodeJsonText(value, maxBytes));
+}
+
+/**
+ * {@link encodeJson} without the final UTF-8 encoding: the JSON text, for drivers that
+ * take strings (a Redis argument), so no bytes are copied twice. Same checks and errors.
+ */
+export function encodeJsonText(value: unknown, maxBytes = DEFAULT_MAX_BYTES): string {
   // JSON.stringify returns undefined for undefined, functions and symbols.
   let text: unknown;
   try {
@@ -51,7 +59,7 @@ export function encodeJson(value: unknown, maxBytes = DEFAULT_MAX_BYTES): Uint8A
     const size = Buffer.byteLength(text, 'utf8');
     if (size > maxBytes) throw tooLarge(size, maxBytes);
   }
-  return encoder.encode(text);
+  return text;
 }
 
 /** Parses UTF-8 JSON, refusing input over `maxBytes` before decoding it. */

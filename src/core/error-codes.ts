@@ -410,6 +410,11 @@ export const ERROR_CODES = {
     errorClass: 'ProtocolError',
     description: 'Redis returned data majra did not write (a foreign or corrupted value).',
   },
+  ERR_REDIS_STREAM_TRIMMED: {
+    errorClass: 'BackendError',
+    description:
+      'Durable pub/sub entries were trimmed from the stream (`maxLength`) before a consumer group acknowledged them.',
+  },
   // --- postgres / sqlite ------------------------------------------------------------
   ERR_POSTGRES_UNAVAILABLE: {
     errorClass: 'BackendError',

@@ -84,9 +84,13 @@ describe('RedisRateLimiter (token bucket)', () => {
     const ttl = await client.pttl(`${limiter.key}:ttl`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(6000);
-    expect(await client.hkeys(`${limiter.key}:ttl`)).toEqual(['t', 'ts']);
+    expect(await client.strlen(`${limiter.key}:ttl`)).toBe(16); // packed tokens + time
     await limiter.reset('ttl');
     expect(await client.exists(`${limiter.key}:ttl`)).toBe(0);
+    // A value majra did not write is a fresh bucket, overwritten.
+    await client.set(`${limiter.key}:junk`, 'not a bucket');
+    expect(await limiter.check('junk')).toMatchObject({ allowed: true, remaining: 9 });
+    expect(await client.strlen(`${limiter.key}:junk`)).toBe(16);
     await limiter.close();
   });
 

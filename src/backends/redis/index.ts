@@ -17,14 +17,15 @@
  *
  * @module
  */
-export { RedisQueue, connectRedisQueue, MAX_REDIS_QUEUE_PRIORITY } from './queue.js';
+export { RedisQueue, connectRedisQueue } from './queue.js';
+export { MAX_REDIS_QUEUE_PRIORITY } from './queue-types.js';
 export type {
   RedisJob,
   RedisDeadLetter,
   RedisQueueStats,
   RedisNackOutcome,
   RedisQueueOptions,
-} from './queue.js';
+} from './queue-types.js';
 export { escapeGlob, DEFAULT_REDIS_PREFIX, MAX_REDIS_PREFIX_LENGTH } from './keys.js';
 export type { RedisKeyOptions } from './keys.js';
 export type { RedisConnectionInput } from './connection.js';
@@ -43,3 +44,9 @@ export { RedisHeartbeatTracker, connectRedisHeartbeatTracker } from './heartbeat
 export type { RedisHeartbeatTrackerOptions } from './heartbeat.js';
 export { RedisPubSub, connectRedisPubSub } from './pubsub.js';
 export type { RedisPubSubOptions, RedisSubscribeOptions, RedisPubSubGap } from './pubsub.js';
+export { RedisStreamPubSub, connectRedisStreamPubSub } from './stream-pubsub.js';
+export type {
+  RedisStreamPubSubOptions,
+  RedisStreamSubscribeOptions,
+  RedisStreamMessage,
+} from './stream-pubsub.js';

@@ -87,3 +87,11 @@ export const redisPubSubGaps = defineMetric({
   type: 'counter',
   help: 'Subscriber connection gaps (reconnect + resubscribe) during which messages were missed.',
 });
+
+/** Durable (Redis Streams) pub/sub entries, by event. */
+export const redisStreamMessages = defineMetric({
+  name: 'majra_redis_stream_messages_total',
+  type: 'counter',
+  help: 'Durable pub/sub stream entries, by event (published, delivered, redelivered, acked, skipped, lost).',
+  labelNames: ['event'],
+});

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { throwIfAborted } from '../../core/abort.js';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { DEFAULT_MAX_BYTES, decodeJson, encodeJson } from '../../core/codec.js';
+import { DEFAULT_MAX_BYTES, decodeJson, encodeJsonText } from '../../core/codec.js';
 import { InvalidArgumentError, ProtocolError, toError } from '../../core/errors.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
 import { labelTable, noopMetrics, type MetricsSink } from '../../core/metrics.js';
@@ -169,7 +169,7 @@ export class RedisPubSub<T = unknown> implements Closeable {
   async publish(topic: string, payload: T): Promise<number> {
     this.#life.assertOpen('publish');
     validateTopic(topic);
-    const body = Buffer.from(encodeJson(payload, this.#maxBytes)).toString('utf8');
+    const body = encodeJsonText(payload, this.#maxBytes);
     const message = `{"t":${this.#clock.now()},"p":${body}}`;
     try {
       const receivers = await this.#client.publish(this.channelPrefix + topic, message);

@@ -62,6 +62,8 @@ abstract class RedisLimiterBase implements AsyncRateLimiter, Closeable {
   readonly #limitArgs: readonly number[];
   #allowed = 0;
   #rejected = 0;
+  /** Checks sent and not yet answered (decides between the direct and the batch path). */
+  #outstanding = 0;
   readonly #batch: Batcher<readonly [string, number], readonly [unknown, unknown, unknown]>;
 
   protected constructor(
@@ -108,6 +110,25 @@ abstract class RedisLimiterBase implements AsyncRateLimiter, Closeable {
     return items.map((_, i) => [flat[i * 3], flat[i * 3 + 1], flat[i * 3 + 2]] as const);
   }
 
+  /**
+   * A lone check goes straight to Redis: with nothing waiting to be coalesced, the batch
+   * path would only add promise hops and array copies to the one round trip.
+   */
+  async #runOne(key: string, cost: number): Promise<readonly [unknown, unknown, unknown]> {
+    let reply: unknown;
+    try {
+      reply = await this.#script.run(
+        this.#client,
+        [`${this.key}:${key}`],
+        [...this.#limitArgs, cost],
+      );
+    } catch (error) {
+      throw wrapRedisError(error, 'rate limit check');
+    }
+    const flat = Array.isArray(reply) ? (reply as unknown[]) : [];
+    return [flat[0], flat[1], flat[2]];
+  }
+
   get closed(): Promise<void> {
     return this.#life.closed;
   }
@@ -139,7 +160,19 @@ abstract class RedisLimiterBase implements AsyncRateLimiter, Closeable {
     this.#life.assertOpen('check');
     assertKey(key);
     assertCost(cost, this.#capacity, this.#capacityName);
-    const [allowed, remaining, retry] = await this.#batch.add([key, cost]);
+    // No other check outstanding: send now (the one-at-a-time case). Calls made while
+    // any check is on the wire coalesce, so 64 concurrent callers still share calls.
+    let reply: readonly [unknown, unknown, unknown];
+    this.#outstanding++;
+    try {
+      reply =
+        this.#outstanding === 1
+          ? await this.#runOne(key, cost)
+          : await this.#batch.add([key, cost]);
+    } finally {
+      this.#outstanding--;
+    }
+    const [allowed, remaining, retry] = reply;
     const decision: RateLimitDecision = {
       allowed: allowed === 1,
       remaining: Number(remaining ?? 0),
