@@ -6,7 +6,9 @@
 //   npm run soak -- --seconds 20 --only pubsub,queue
 //
 // `--inject-leak` (hidden, for the test proving the leak check works) retains every
-// message and job the workloads handle.
+// message, job and decision the workloads handle, each with 1 KiB of padding (so a short
+// test run leaks enough to judge; without padding the leak is ~0.5 MiB/s, which the
+// 60-second run catches too: `--inject-leak --leak-padding 0`).
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -47,6 +49,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '60' },
     only: { type: 'string' },
     'inject-leak': { type: 'boolean', default: false },
+    'leak-padding': { type: 'string', default: '1024' },
   },
 });
 const seconds = Number(values.seconds);
@@ -72,12 +75,15 @@ const fail = (message: string): void => {
 process.on('unhandledRejection', (reason) => fail(`unhandled rejection: ${describe(reason)}`));
 
 const leaked: unknown[] = [];
+const padding = Number(values['leak-padding']);
 const controller = new AbortController();
 // Every pause() of every workload listens on this one signal.
 setMaxListeners(0, controller.signal);
 const ctx: SoakContext = {
   signal: controller.signal,
-  retain: values['inject-leak'] ? (value) => leaked.push(value) : () => undefined,
+  retain: values['inject-leak']
+    ? (value) => leaked.push(padding > 0 ? { value, padding: Buffer.alloc(padding) } : value)
+    : () => undefined,
   fail,
   runId: randomBytes(4).toString('hex'),
   redisUrl: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
