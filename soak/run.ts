@@ -188,6 +188,7 @@ async function main(): Promise<number> {
   }, 1000);
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   clearInterval(sampler);
+  samples.push(sampleMemory((performance.now() - t0) / 1000));
   const elapsed = (performance.now() - t0) / 1000;
   controller.abort();
 

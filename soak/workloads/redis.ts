@@ -35,9 +35,28 @@ async function deletePrefix(redis: Redis, prefix: string): Promise<number> {
   return deleted;
 }
 
+/** A connected client, or a clear error within 5 s (ioredis would retry forever). */
+async function connect(ctx: SoakContext): Promise<Redis> {
+  const client = new Redis(ctx.redisUrl, { lazyConnect: true, connectTimeout: 5000 });
+  let connected = false;
+  client.on('error', (error: Error) => {
+    if (connected) ctx.fail(`redis connection: ${describe(error)}`);
+  });
+  try {
+    await client.connect();
+    connected = true;
+    return client;
+  } catch (error) {
+    client.disconnect();
+    throw new Error(`redis at ${ctx.redisUrl} is unreachable: ${describe(error)}`, {
+      cause: error,
+    });
+  }
+}
+
 export async function startRedis(ctx: SoakContext): Promise<Workload> {
   const prefix = `majra-soak:${ctx.runId}:`;
-  const clients = [new Redis(ctx.redisUrl), new Redis(ctx.redisUrl)];
+  const clients = [await connect(ctx), await connect(ctx)];
   const [a, b] = clients as [Redis, Redis];
   const onError = (error: Error): void => ctx.fail(`redis: ${describe(error)}`);
   const queue = await connectRedisQueue<{ n: number }>(a, 'jobs', {
