@@ -186,7 +186,16 @@ async function main(): Promise<number> {
   const sampler = setInterval(() => {
     samples.push(sampleMemory((performance.now() - t0) / 1000));
   }, 1000);
-  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  // Ctrl-C ends the measured period early; the run still drains, verifies and cleans up.
+  let interrupted = false;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, seconds * 1000);
+    process.once('SIGINT', () => {
+      interrupted = true;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
   clearInterval(sampler);
   samples.push(sampleMemory((performance.now() - t0) / 1000));
   const elapsed = (performance.now() - t0) / 1000;
@@ -220,10 +229,10 @@ async function main(): Promise<number> {
     }
   }
 
-  const memory = judgeMemory(samples, seconds);
+  const memory = judgeMemory(samples, interrupted ? elapsed : seconds);
   const lines: string[] = [];
   lines.push(
-    `soak: ${elapsed.toFixed(1)} s, ${started.workloads.length} workloads, node ${process.version}, run ${ctx.runId}${values['inject-leak'] ? ', LEAK INJECTED' : ''}`,
+    `soak: ${elapsed.toFixed(1)} s, ${started.workloads.length} workloads, node ${process.version}, run ${ctx.runId}${interrupted ? ', INTERRUPTED' : ''}${values['inject-leak'] ? ', LEAK INJECTED' : ''}`,
   );
   for (const w of started.workloads) {
     const r = reports.get(w.name);
