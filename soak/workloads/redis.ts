@@ -36,11 +36,16 @@ async function deletePrefix(redis: Redis, prefix: string): Promise<number> {
 }
 
 /** A connected client, or a clear error within 5 s (ioredis would retry forever). */
-async function connect(ctx: SoakContext): Promise<Redis> {
-  const client = new Redis(ctx.redisUrl, { lazyConnect: true, connectTimeout: 5000 });
+async function connect(ctx: SoakContext, onFault: () => void): Promise<Redis> {
+  const client = new Redis(ctx.redisUrl, {
+    lazyConnect: true,
+    connectTimeout: 5000,
+    connectionName: `majra-soak-${ctx.runId}`,
+  });
   let connected = false;
-  client.on('error', (error: Error) => {
-    if (connected) ctx.fail(`redis connection: ${describe(error)}`);
+  client.on('error', () => {
+    // Connection faults are survivable (ioredis reconnects); the loss checks judge them.
+    if (connected) onFault();
   });
   try {
     await client.connect();
@@ -56,13 +61,24 @@ async function connect(ctx: SoakContext): Promise<Redis> {
 
 export async function startRedis(ctx: SoakContext): Promise<Workload> {
   const prefix = `majra-soak:${ctx.runId}:`;
-  const clients = [await connect(ctx), await connect(ctx)];
+  // Faults (connection errors, background errors) are counted, not failures: the loss and
+  // invariant checks below decide whether the library recovered from them.
+  let faults = 0;
+  const onFault = (): void => {
+    faults++;
+  };
+  const clients = [await connect(ctx, onFault), await connect(ctx, onFault)];
   const [a, b] = clients as [Redis, Redis];
-  const onError = (error: Error): void => ctx.fail(`redis: ${describe(error)}`);
+  const onError = (error: Error): void => {
+    faults++;
+    ctx.retain(error);
+  };
   const queue = await connectRedisQueue<{ n: number }>(a, 'jobs', {
     prefix,
     onError,
     maxAttempts: 5,
+    // Short leases: a job orphaned by a connection fault comes back within the drain time.
+    visibilityTimeoutMs: 5000,
   });
   let gaps = 0;
   const bus = await connectRedisPubSub<{ n: number }>(b, 'events', {
@@ -90,30 +106,45 @@ export async function startRedis(ctx: SoakContext): Promise<Workload> {
       window.release();
     });
   });
+  // At-least-once: an ack answered `false` (lease lost) is ambiguous: after a connection
+  // fault ioredis re-sends the ack, so the job may already be gone; otherwise it comes
+  // back. Such jobs are settled provisionally and a later delivery is accepted once; the
+  // final check that the queue is empty proves none of them was lost.
+  const ambiguous = new Set<number>();
+  let leaseLost = 0;
   const consumer = async (): Promise<void> => {
     while (!stopConsumers.signal.aborted) {
       let job;
       try {
         job = await queue.dequeueWait({ signal: stopConsumers.signal });
       } catch (error) {
-        if (!stopConsumers.signal.aborted)
-          ctx.fail(`redis queue: dequeue failed: ${describe(error)}`);
-        return;
+        if (stopConsumers.signal.aborted) return;
+        faults++;
+        ctx.retain(error);
+        await pause(50);
+        continue;
       }
       ctx.retain(job);
+      const n = job.payload.n;
       try {
-        if (job.payload.n % 10 === 0 && job.attempt === 1) {
+        if (n % 10 === 0 && job.attempt === 1) {
           const outcome = await queue.nack(job, { error: 'injected', delayMs: 20 });
-          if (outcome !== 'delayed') ctx.fail(`redis queue: nack gave ${outcome}`);
+          if (outcome === 'lease-lost') leaseLost++;
+          else if (outcome !== 'delayed') ctx.fail(`redis queue: nack gave ${outcome}`);
           redelivered++;
           continue;
         }
-        if (!(await queue.ack(job))) ctx.fail(`redis queue: ack of ${job.id} lost its lease`);
-        else if (!ledger.settle(job.payload.n))
-          ctx.fail(`redis queue: job ${job.payload.n} acked twice`);
+        const acked = await queue.ack(job);
+        if (ambiguous.delete(n)) continue; // the redelivery of a provisionally settled job
+        if (!acked) {
+          leaseLost++;
+          ambiguous.add(n);
+        }
+        if (!ledger.settle(n)) ctx.fail(`redis queue: job ${n} acknowledged twice`);
         else window.release();
       } catch (error) {
-        ctx.fail(`redis queue: settling ${job.id} failed: ${describe(error)}`);
+        faults++;
+        ctx.retain(error);
       }
     }
   };
@@ -225,6 +256,8 @@ export async function startRedis(ctx: SoakContext): Promise<Workload> {
           published,
           received: received[0]! + received[1]!,
           gaps,
+          faults,
+          leaseLost,
           limiterChecks: checks,
           limiterAdmitted: bound.admitted,
           keysDeleted: deleted,
