@@ -4,6 +4,7 @@
 //
 //   npm run soak -- --seconds 60            (REDIS_URL / DATABASE_URL, defaults on loopback)
 //   npm run soak -- --seconds 20 --only pubsub,queue
+//   npm run soak -- --seconds 600 --samples memory.json   (every sample, for a closer look)
 //
 // `--inject-leak` (hidden, for the test proving the leak check works) retains every
 // message, job and decision the workloads handle, each with 1 KiB of padding (so a short
@@ -11,7 +12,7 @@
 // 60-second run catches too: `--inject-leak --leak-padding 0`).
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -50,6 +51,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'inject-leak': { type: 'boolean', default: false },
     'leak-padding': { type: 'string', default: '1024' },
+    samples: { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
@@ -230,6 +232,7 @@ async function main(): Promise<number> {
   }
 
   const memory = judgeMemory(samples, interrupted ? elapsed : seconds);
+  if (values.samples !== undefined) writeFileSync(values.samples, JSON.stringify(samples));
   const lines: string[] = [];
   lines.push(
     `soak: ${elapsed.toFixed(1)} s, ${started.workloads.length} workloads, node ${process.version}, run ${ctx.runId}${interrupted ? ', INTERRUPTED' : ''}${values['inject-leak'] ? ', LEAK INJECTED' : ''}`,
