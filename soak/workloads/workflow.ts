@@ -58,6 +58,9 @@ export function startWorkflows(ctx: SoakContext, load: WorkflowLoad): Workload {
   // Successful executions per run and step: proves completed steps ran exactly once.
   const successes = new Map<string, Map<string, number>>();
   const ok = (c: StepContext, output: JsonValue): JsonValue => {
+    // A sibling aborted by a failing run may still return: the engine ignores that result,
+    // and recording it would re-create the entry of a run already verified.
+    if (c.signal.aborted) return output;
     let perStep = successes.get(c.runId);
     if (perStep === undefined) successes.set(c.runId, (perStep = new Map<string, number>()));
     perStep.set(c.stepId, (perStep.get(c.stepId) ?? 0) + 1);
