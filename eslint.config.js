@@ -99,7 +99,14 @@ export default defineConfig(
   {
     // Tests may use non-null assertions and loose callbacks freely; strictness there
     // costs readability without catching library bugs.
-    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'scripts/**'],
+    files: [
+      '**/*.test.ts',
+      'test/**/*.ts',
+      'bench/**/*.ts',
+      'soak/**/*.ts',
+      'examples/**/*.ts',
+      'scripts/**',
+    ],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unnecessary-condition': 'off',

@@ -42,6 +42,9 @@ node --import tsx --import ./bench/use-dist.mjs bench/run.ts --quick
 step integration and e2e tests
 npx vitest run --project integration
 
+step 'soak (60 s)'
+npm run -s soak -- --seconds 60
+
 step package checks
 npx publint --strict
 npx attw --pack . --profile esm-only
