@@ -454,7 +454,9 @@ describe('RedisQueue faults', () => {
     const producer = await connectRedisQueue<number>(scope.client(), name, {
       prefix: scope.prefix,
     });
-    const consumerClient = scope.client();
+    // Named, so the kills below hit this test's consumer only (never other clients of the server).
+    const consumerName = `${scope.prefix.replaceAll(':', '-')}consumer-${name}`;
+    const consumerClient = scope.client(consumerName);
     const consumer = await connectRedisQueue<number>(consumerClient, name, {
       prefix: scope.prefix,
       visibilityTimeoutMs: 300,
@@ -475,8 +477,8 @@ describe('RedisQueue faults', () => {
             kills++;
             const list = await admin.client('LIST');
             for (const line of String(list).split('\n')) {
-              const match = /^id=(\d+) .*cmd=(blpop|evalsha|ping|client)/.exec(line);
-              if (match?.[1] !== undefined)
+              const match = /^id=(\d+) .* name=(\S*)/.exec(line);
+              if (match?.[1] !== undefined && match[2] === consumerName)
                 await admin.client('KILL', 'ID', match[1]).catch(() => 0);
             }
           }

@@ -8,7 +8,7 @@ import { redisUrl, uniqueName } from './services.js';
 export interface RedisScope {
   readonly prefix: string;
   /** A new client (closed by `cleanup`). */
-  client(): Redis;
+  client(connectionName?: string): Redis;
   /** Deletes every key under the prefix (SCAN + DEL) and closes the clients. */
   cleanup(): Promise<void>;
   /** Keys currently under the prefix. */
@@ -37,8 +37,8 @@ export function redisScope(label: string): RedisScope {
   };
   return {
     prefix,
-    client() {
-      const c = new Redis(redisUrl());
+    client(connectionName) {
+      const c = new Redis(redisUrl(), connectionName === undefined ? {} : { connectionName });
       clients.push(c);
       return c;
     },
