@@ -88,6 +88,7 @@ export async function runSession(parts: SessionParts): Promise<number> {
   const definition = demoDefinition(shards);
   engine.register(definition, demoExecutors(shards, env));
 
+  const stopCounting = hub.on('#', (_payload, topic) => model.topics.count(topic));
   const events = engine.events({ capacity: 4096 });
   const pump = (async () => {
     for await (const event of events) {
@@ -192,6 +193,7 @@ export async function runSession(parts: SessionParts): Promise<number> {
     await ticker.catch(() => undefined);
     view.stop();
     await server?.close();
+    stopCounting();
     // Closing the engine ends the event stream and with it the pump.
     await parts.cleanup();
     await pump.catch(() => undefined);
