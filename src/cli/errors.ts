@@ -44,6 +44,8 @@ const UNREACHABLE = new Set([
   'ECONNRESET',
   'EAI_AGAIN',
   'ERR_BACKEND_UNAVAILABLE',
+  'ERR_REDIS_UNREACHABLE',
+  'ERR_POSTGRES_UNAVAILABLE',
   'ERR_TIMEOUT',
 ]);
 
@@ -89,7 +91,10 @@ export function redactUrl(url: string): string {
  */
 export function serviceError(service: string, url: string, error: unknown): CliError {
   const unreachable = codes(error).some((c) => UNREACHABLE.has(c));
-  const reason = rootMessage(error) || codes(error)[0] || 'unknown error';
+  // A majra error already says what failed ("redis: server unreachable: ..."); a raw
+  // driver error is best explained by its root cause.
+  const top = error instanceof Error && /^ERR_/.test(codes(error)[0] ?? '') ? error.message : '';
+  const reason = top || rootMessage(error) || codes(error)[0] || 'unknown error';
   return new CliError(
     `cannot use ${service} at ${redactUrl(url)}: ${reason}`,
     unreachable ? EXIT.unavailable : EXIT.failure,
