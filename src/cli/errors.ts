@@ -47,6 +47,7 @@ const UNREACHABLE = new Set([
   'ERR_REDIS_UNREACHABLE',
   'ERR_POSTGRES_UNAVAILABLE',
   'ERR_TIMEOUT',
+  'SQLITE_CANTOPEN',
 ]);
 
 function rootMessage(error: unknown): string {
@@ -96,18 +97,17 @@ export function serviceError(service: string, url: string, error: unknown): CliE
   const top = error instanceof Error && /^ERR_/.test(codes(error)[0] ?? '') ? error.message : '';
   const reason = top || rootMessage(error) || codes(error)[0] || 'unknown error';
   return new CliError(
-    `cannot use ${service} at ${redactUrl(url)}: ${reason}`,
+    `cannot use ${service} at ${redactUrl(url)}: ${reason.split('\n')[0] ?? ''}`,
     unreachable ? EXIT.unavailable : EXIT.failure,
   );
 }
 
-/** One line for any error: its message, without a stack. */
+/** One line for any error: the first line of its message, without a stack. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
+    const message = error.message.split('\n')[0] ?? '';
     const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' && !error.message.includes(code)
-      ? `${error.message} (${code})`
-      : error.message;
+    return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
   }
-  return String(error);
+  return String(error).split('\n')[0] ?? '';
 }

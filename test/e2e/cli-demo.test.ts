@@ -82,6 +82,26 @@ describe('majra demo', () => {
     expect(result.stdout).toMatch(/^run run-\S+ completed$/m);
     expect(result.stdout).toContain('done: 1 runs completed');
     expect(existsSync(join(dataDir, 'session.json'))).toBe(false);
+
+    // `majra dashboard --sqlite` serves the finished run from the file, read-only.
+    const dashboard = startCli(['dashboard', '--sqlite', join(dataDir, 'demo.db'), '--port', '0']);
+    const [, url] = await dashboard.waitFor(/dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/);
+    const snapshot = (await (await fetch(`${url}api/snapshot`)).json()) as {
+      runs: { status: string; steps: unknown[] }[];
+    };
+    expect(snapshot.runs).toHaveLength(1);
+    expect(snapshot.runs[0]).toMatchObject({ status: 'completed' });
+    expect(snapshot.runs[0]!.steps).toHaveLength(8);
+    expect((await fetch(`${url}metrics`)).status).toBe(200);
+    dashboard.child.kill('SIGINT');
+    expect(await dashboard.exited).toBe(0);
+  });
+
+  it('reports a missing SQLite file with one line and exit 69', async () => {
+    const result = await runCli(['dashboard', '--sqlite', join(tempDir(), 'missing.db')]);
+    expect(result.code).toBe(69);
+    expect(result.stderr).toMatch(/^majra: cannot use SQLite at .*missing\.db: /);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('resumes the same runs after SIGKILL and SIGINT without re-running completed steps', async () => {
@@ -143,6 +163,8 @@ describe('majra command line', () => {
     [['demo', 'extra'], /Unexpected argument 'extra'/],
     [['demo', '--redis', 'http://x'], /--redis must start with redis:\/\//],
     [['frobnicate'], /unknown command 'frobnicate'/],
+    [['dashboard'], /give at least one of --redis, --postgres or --sqlite/],
+    [['dashboard', '--sqlite', 'a.db', '--port', '70000'], /--port must be an integer/],
   ])('majra %j exits 2 with a one-line message', async (args, message) => {
     const result = await runCli(args);
     expect(result.code).toBe(2);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectPostgresWorkflowStore } from 'majra/postgres';
-import { runCli } from '../support/cli.js';
+import { runCli, startCli } from '../support/cli.js';
 
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const databaseUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -66,6 +66,39 @@ describe('majra demo --redis --postgres', () => {
     } finally {
       await store.close();
     }
+
+    // `majra dashboard` shows that deployment read-only: runs from PostgreSQL, the worker
+    // nodes from the Redis heartbeat tracker, the Redis work queue.
+    const dashboard = startCli([
+      'dashboard',
+      '--redis',
+      redisUrl,
+      '--postgres',
+      databaseUrl,
+      '--runs',
+      '200',
+      '--port',
+      '0',
+    ]);
+    const [, url] = await dashboard.waitFor(/dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/);
+    const snapshot = (await (await fetch(`${url}api/snapshot`)).json()) as {
+      readOnly: boolean;
+      runs: { runId: string; status: string; steps: { dependsOn: string[] }[] }[];
+      nodes: { nodeId: string }[];
+      queues: { name: string }[];
+    };
+    dashboard.child.kill('SIGINT');
+    expect(await dashboard.exited).toBe(0);
+    expect(snapshot.readOnly).toBe(true);
+    for (const runId of runIds) {
+      const run = snapshot.runs.find((r) => r.runId === runId);
+      expect(run?.status).toBe('completed');
+      expect(run?.steps.some((s) => s.dependsOn.length > 0)).toBe(true);
+    }
+    expect(snapshot.nodes.map((n) => n.nodeId)).toEqual(
+      expect.arrayContaining(['worker-1', 'worker-2']),
+    );
+    expect(snapshot.queues.map((q) => q.name)).toEqual(['redis:work']);
   });
 
   it.each([

@@ -39,6 +39,8 @@ function layers(steps) {
     return d;
   };
   for (const s of steps) visit(s.id, new Set());
+  // Without edges (a workflow the viewer has no definition for), lay the steps in a row.
+  if (steps.every((s) => s.dependsOn.length === 0)) steps.forEach((s, i) => depth.set(s.id, i));
   return depth;
 }
 

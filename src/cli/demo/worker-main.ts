@@ -48,6 +48,8 @@ const tracker = await connectRedisHeartbeatTracker(url, NODES_TRACKER, {
   ...options,
   suspectAfterMs: beatMs * 4,
   offlineAfterMs: beatMs * 10,
+  // Stopped workers stay listed (offline) for a while, so dashboards can show them.
+  retainOfflineMs: 600_000,
 });
 
 const running: number[] = [];
