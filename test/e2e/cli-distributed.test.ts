@@ -101,7 +101,37 @@ describe('majra demo --redis --postgres', () => {
     expect(snapshot.queues.map((q) => q.name)).toEqual(['redis:work']);
   });
 
+  it('with --postgres alone, worker processes take shards from the PostgreSQL job queue', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'majra-dist-'));
+    dirs.push(dataDir);
+    const result = await runCli([
+      'demo',
+      '--short',
+      '--runs',
+      '2',
+      '--workers',
+      '2',
+      '--postgres',
+      databaseUrl,
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('done: 2 runs completed');
+    const shardNodes = readFileSync(join(dataDir, 'executions.log'), 'utf8')
+      .split('\n')
+      .map((line) => line.split(' '))
+      .filter((f) => f[2]?.startsWith('shard-') && f[4] === 'done')
+      .map((f) => f[5]);
+    expect(shardNodes).toHaveLength(8);
+    for (const node of shardNodes) expect(node).toMatch(/^worker-[12]$/);
+  });
+
   it.each([
+    [['--postgres', 'postgres://postgres@127.0.0.1:1/none'], /^majra: cannot use PostgreSQL at /],
     [['--redis', 'redis://127.0.0.1:1'], /^majra: cannot use Redis at redis:\/\/127\.0\.0\.1:1/],
     [
       ['--redis', redisUrl, '--postgres', 'postgres://postgres@127.0.0.1:1/none'],

@@ -32,7 +32,8 @@ Options:
                      (default when stdout is a terminal; --no-linger to exit)
   --redis URL        distributed: worker processes share a Redis queue, pub/sub,
                      heartbeats and rate limiter (redis://host:port)
-  --postgres URL     distributed: workflow runs in PostgreSQL (postgres://...)
+  --postgres URL     distributed: workflow runs in PostgreSQL (postgres://...);
+                     without --redis, shard jobs go through the PostgreSQL job queue
   --workers N        worker processes in distributed mode (1-16, default 3)
   --verbose          print background errors
   -h, --help         show this help

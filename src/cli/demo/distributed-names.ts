@@ -16,3 +16,5 @@ export const PUBSUB_NAME = 'events';
 export const LIMITER_NAME = 'external-api';
 /** PostgreSQL schema of the demo's workflow store. */
 export const DEMO_PG_SCHEMA = 'majra_demo';
+/** The PostgreSQL job queue of GPU shard tasks (`--postgres` without `--redis`). */
+export const PG_WORK_QUEUE = 'demo-work';

@@ -66,10 +66,8 @@ function runningOf(metadata: unknown): number {
 export async function runDistributedDemo(options: DemoOptions, io: DemoIo): Promise<number> {
   const redis = options.redis;
   if (redis === undefined) {
-    throw new CliError(
-      'majra demo: --postgres needs --redis too (workers share the Redis queue, pub/sub and heartbeats)',
-      EXIT.usage,
-    );
+    const { runPostgresDemo } = await import('./distributed-pg.js');
+    return runPostgresDemo(options, io);
   }
   const dataDir = DataDir.open(options.dataDir);
   const cleanups: (() => unknown)[] = [() => dataDir.close()];
