@@ -123,4 +123,16 @@ export default defineConfig(
       globals: { console: 'readonly', process: 'readonly', URL: 'readonly' },
     },
   },
+  {
+    // The dashboard's browser script (served as a static asset, not compiled by tsc).
+    files: ['src/cli/dashboard/**/*.mjs'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['document', 'location', 'WebSocket', 'fetch', 'setTimeout'].map((name) => [
+          name,
+          'readonly',
+        ]),
+      ),
+    },
+  },
 );

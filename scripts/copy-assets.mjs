@@ -3,7 +3,7 @@
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-const ASSET = /\.(lua|sql|html|css|svg)$/;
+const ASSET = /\.(lua|sql|html|css|svg|mjs)$/;
 let copied = 0;
 function walk(dir) {
   for (const name of readdirSync(dir)) {

@@ -28,6 +28,6 @@ export type {
   WsClientGrant,
   BridgeHub,
   BridgeMessage,
-} from './ws-bridge.js';
+} from './options.js';
 export { WS_PROTOCOL_VERSION, WsCloseCode, parseClientMessage } from './protocol.js';
 export type { ClientMessage, ServerMessage } from './protocol.js';

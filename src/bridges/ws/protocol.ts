@@ -188,3 +188,19 @@ export function errorMessage(error: unknown, replyTo?: string): ServerMessage {
   const message = isMajraError(error) ? error.message : 'internal error';
   return id === undefined ? { type: 'error', code, message } : { type: 'error', code, message, id };
 }
+
+/** @internal The `message` frame for one hub message, as sent to clients. */
+export function encodeMessageFrame(topic: string, payload: unknown, timestamp: number): string {
+  return JSON.stringify({ type: 'message', topic, payload, timestamp });
+}
+
+/** @internal The HTTP response that refuses an upgrade with `status` (then the socket is closed). */
+export function httpRefusal(status: number): string {
+  const text = {
+    401: 'Unauthorized',
+    404: 'Not Found',
+    408: 'Request Timeout',
+    503: 'Service Unavailable',
+  }[status];
+  return `HTTP/1.1 ${status} ${text ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+}

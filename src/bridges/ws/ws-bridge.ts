@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { waitFor } from '../../core/abort.js';
-import { systemClock, type Clock, type TimerHandle } from '../../core/clock.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
 import {
   InvalidStateError,
   NotFoundError,
@@ -11,124 +11,32 @@ import {
   toError,
 } from '../../core/errors.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
-import { labelTable, noopMetrics, type MetricsSink } from '../../core/metrics.js';
-import type { Namespace } from '../../core/namespace.js';
-import { invalid, isFunction, positiveInteger } from '../../core/validate.js';
-import type { OverflowPolicy, Receiver } from '../../pubsub/receiver.js';
+import { labelTable, type MetricsSink } from '../../core/metrics.js';
+import type { Receiver } from '../../pubsub/receiver.js';
 import { validatePattern, validateTopic } from '../../pubsub/topic.js';
 import type { JsonValue } from '../../core/codec.js';
 import { WS_CONNECTIONS, WS_DROPPED, WS_PROTOCOL_ERRORS, WS_REJECTED, WS_SENT } from './metrics.js';
-
-const DROP_LABELS = labelTable('reason', ['slow', 'disconnect']);
 import {
+  resolveWsBridgeOptions,
+  type BridgeHub,
+  type BridgeMessage,
+  type Client,
+  type ResolvedLimits,
+  type WsBridgeOptions,
+  type WsBridgeStats,
+  type WsClientGrant,
+} from './options.js';
+import {
+  encodeMessageFrame,
   errorMessage,
+  httpRefusal,
   parseClientMessage,
   WS_PROTOCOL_VERSION,
   WsCloseCode,
   type ServerMessage,
 } from './protocol.js';
 
-/** A message as any majra hub delivers it. */
-export interface BridgeMessage {
-  /** The full hub topic (the bridge strips a client's tenant prefix). */
-  readonly topic: string;
-  /** The JSON payload, sent to clients as is. */
-  readonly payload: unknown;
-  /** Publish time, epoch ms; the bridge's clock is used when absent. */
-  readonly timestamp?: number;
-}
-
-/**
- * What the bridge needs from a hub: `TypedPubSub`, `PubSub` and `RedisPubSub` all fit.
- * `subscribe` may return the receiver or a promise of it (Redis acknowledges first).
- */
-export interface BridgeHub {
-  /** Opens a bounded receiver for `pattern` (one per client subscription). */
-  subscribe(
-    pattern: string,
-    options?: { capacity?: number; overflow?: OverflowPolicy },
-  ): Receiver<BridgeMessage> | Promise<Receiver<BridgeMessage>>;
-  /** Publishes a client's message; needed only when clients may publish. */
-  publish?(topic: string, payload: JsonValue): unknown;
-}
-
-/** What `authenticate` grants a client. */
-export interface WsClientGrant {
-  /** The tenant the client is confined to; its patterns and topics are scoped to it. */
-  readonly namespace?: Namespace;
-  /** May this client publish? Only honoured when the bridge has `allowPublish`. */
-  readonly canPublish?: boolean;
-}
-
-/** Options of {@link WsBridge}. */
-export interface WsBridgeOptions {
-  /** The hub whose topics are fanned out. */
-  readonly hub: BridgeHub;
-  /**
-   * Decides whether an upgrade request is accepted (return a grant) or refused with
-   * HTTP 401 (return false or throw). Runs before the WebSocket handshake completes.
-   * @defaultValue accept everyone, no namespace
-   */
-  readonly authenticate?: (
-    request: IncomingMessage,
-  ) => WsClientGrant | false | Promise<WsClientGrant | false>;
-  /** Connections (open plus in handshake); more are refused with HTTP 503. @defaultValue 1000 */
-  readonly maxConnections?: number;
-  /** Patterns one client may hold. @defaultValue 64 */
-  readonly maxSubscriptionsPerClient?: number;
-  /** Largest client frame; bigger frames close the connection with 1009. @defaultValue 65536 */
-  readonly maxFrameBytes?: number;
-  /** Time for `authenticate` to decide; then HTTP 408. @defaultValue 10000 */
-  readonly handshakeTimeoutMs?: number;
-  /** A client that has not subscribed by then is closed with 4008. @defaultValue 30000 */
-  readonly firstSubscribeTimeoutMs?: number;
-  /** Bytes queued to one client before the slow-client policy applies. @defaultValue 1 MiB */
-  readonly sendHighWaterMarkBytes?: number;
-  /** `'drop'` skips messages (counted) while over the mark; `'disconnect'` closes with 4009. */
-  readonly slowClientPolicy?: 'drop' | 'disconnect';
-  /** Ping period; a client that has not answered the previous ping is terminated. @defaultValue 30000 */
-  readonly pingIntervalMs?: number;
-  /** Protocol errors tolerated per client before it is closed with 4002. @defaultValue 10 */
-  readonly maxProtocolErrors?: number;
-  /** Whether clients may publish at all. @defaultValue false */
-  readonly allowPublish?: boolean;
-  /** Receiver buffer per client subscription. @defaultValue 1024 */
-  readonly receiverCapacity?: number;
-  /** Only upgrades to this path are accepted (others get 404). @defaultValue any path */
-  readonly path?: string;
-  /** Time source for keepalive, timeouts and missing timestamps. @defaultValue systemClock */
-  readonly clock?: Clock;
-  /** Metrics sink (`majra_ws_*`). @defaultValue discards */
-  readonly metrics?: MetricsSink;
-  /** Background failures (a hub subscription that failed, a socket error). */
-  readonly onError?: (error: Error) => void;
-}
-
-/** Counters since creation. */
-export interface WsBridgeStats {
-  /** Clients connected now. */
-  readonly connections: number;
-  /** Upgrades refused (authentication, connection caps, bad requests). */
-  readonly rejected: number;
-  /** Message frames sent to clients. */
-  readonly sent: number;
-  /** Messages skipped for a client whose send buffer was over the high-water mark. */
-  readonly dropped: number;
-  /** Client frames refused as malformed or not allowed. */
-  readonly protocolErrors: number;
-  /** Clients disconnected for being too slow (`slowClientPolicy: 'disconnect'`). */
-  readonly slowDisconnects: number;
-}
-
-interface Client {
-  readonly ws: WebSocket;
-  readonly namespace: Namespace | undefined;
-  readonly canPublish: boolean;
-  readonly subs: Map<string, Receiver<BridgeMessage>>;
-  protocolErrors: number;
-  alive: boolean;
-  firstSubscribeTimer: TimerHandle | undefined;
-}
+const DROP_LABELS = labelTable('reason', ['slow', 'disconnect']);
 
 /**
  * Fans a hub's topics out to WebSocket clients speaking the JSON protocol of docs/ws.md,
@@ -144,9 +52,7 @@ interface Client {
  */
 export class WsBridge implements Closeable {
   readonly #hub: BridgeHub;
-  readonly #opts: Required<
-    Omit<WsBridgeOptions, 'hub' | 'authenticate' | 'path' | 'clock' | 'metrics' | 'onError'>
-  >;
+  readonly #opts: ResolvedLimits;
   readonly #authenticate: NonNullable<WsBridgeOptions['authenticate']>;
   readonly #path: string | undefined;
   readonly #clock: Clock;
@@ -174,47 +80,14 @@ export class WsBridge implements Closeable {
    * Creates the bridge without I/O and validates the options; `listen` or `attach` starts serving.
    */
   constructor(options: WsBridgeOptions) {
-    isFunction('hub.subscribe', (options.hub as Partial<BridgeHub> | undefined)?.subscribe);
-    if (options.authenticate !== undefined) isFunction('authenticate', options.authenticate);
-    this.#hub = options.hub;
-    this.#authenticate = options.authenticate ?? (() => ({}));
-    const policy: unknown = options.slowClientPolicy ?? 'drop';
-    if (policy !== 'drop' && policy !== 'disconnect') {
-      invalid('slowClientPolicy', "'drop' or 'disconnect'", policy);
-    }
-    this.#opts = {
-      maxConnections: positiveInteger('maxConnections', options.maxConnections ?? 1000),
-      maxSubscriptionsPerClient: positiveInteger(
-        'maxSubscriptionsPerClient',
-        options.maxSubscriptionsPerClient ?? 64,
-      ),
-      maxFrameBytes: positiveInteger(
-        'maxFrameBytes',
-        options.maxFrameBytes ?? 65_536,
-        16 * 2 ** 20,
-      ),
-      handshakeTimeoutMs: positiveInteger(
-        'handshakeTimeoutMs',
-        options.handshakeTimeoutMs ?? 10_000,
-      ),
-      firstSubscribeTimeoutMs: positiveInteger(
-        'firstSubscribeTimeoutMs',
-        options.firstSubscribeTimeoutMs ?? 30_000,
-      ),
-      sendHighWaterMarkBytes: positiveInteger(
-        'sendHighWaterMarkBytes',
-        options.sendHighWaterMarkBytes ?? 2 ** 20,
-      ),
-      slowClientPolicy: policy,
-      pingIntervalMs: positiveInteger('pingIntervalMs', options.pingIntervalMs ?? 30_000),
-      maxProtocolErrors: positiveInteger('maxProtocolErrors', options.maxProtocolErrors ?? 10),
-      allowPublish: options.allowPublish ?? false,
-      receiverCapacity: positiveInteger('receiverCapacity', options.receiverCapacity ?? 1024),
-    };
-    this.#path = options.path;
-    this.#clock = options.clock ?? systemClock;
-    this.#metrics = options.metrics ?? noopMetrics;
-    this.#onError = options.onError ?? (() => undefined);
+    const resolved = resolveWsBridgeOptions(options);
+    this.#hub = resolved.hub;
+    this.#authenticate = resolved.authenticate;
+    this.#opts = resolved.opts;
+    this.#path = resolved.path;
+    this.#clock = resolved.clock;
+    this.#metrics = resolved.metrics;
+    this.#onError = resolved.onError;
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.#opts.maxFrameBytes,
@@ -352,17 +225,7 @@ export class WsBridge implements Closeable {
   #refuse(socket: Duplex, status: number, reason: string): void {
     this.#stats.rejected++;
     this.#metrics.increment(WS_REJECTED, 1, { reason });
-    const text = {
-      401: 'Unauthorized',
-      404: 'Not Found',
-      408: 'Request Timeout',
-      503: 'Service Unavailable',
-    }[status];
-    if (!socket.destroyed) {
-      socket.end(
-        `HTTP/1.1 ${status} ${text ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
-      );
-    }
+    if (!socket.destroyed) socket.end(httpRefusal(status));
   }
 
   #accept(ws: WebSocket, grant: WsClientGrant): void {
@@ -558,12 +421,7 @@ export class WsBridge implements Closeable {
   }
 
   #encode(topic: string, message: BridgeMessage): string {
-    return JSON.stringify({
-      type: 'message',
-      topic,
-      payload: message.payload,
-      timestamp: message.timestamp ?? this.#clock.now(),
-    });
+    return encodeMessageFrame(topic, message.payload, message.timestamp ?? this.#clock.now());
   }
 
   #send(client: Client, message: ServerMessage): void {
