@@ -18,11 +18,13 @@ import {
   connectRedisQueue,
   connectRedisRateLimiter,
   connectRedisSlidingWindowLimiter,
+  connectRedisStreamPubSub,
   type RedisHeartbeatTracker,
   type RedisPubSub,
   type RedisQueue,
   type RedisRateLimiter,
   type RedisSlidingWindowLimiter,
+  type RedisStreamPubSub,
 } from '../../src/backends/redis/index.js';
 import { SqliteQueueStore, SqliteWorkflowStore } from '../../src/backends/sqlite/index.js';
 import type { StoredJob } from '../../src/queue/index.js';
@@ -159,7 +161,7 @@ describe('metrics audit: PostgreSQL', () => {
 });
 
 describe('metrics audit: Redis', () => {
-  it('RedisQueue, RedisRateLimiter, RedisSlidingWindowLimiter, RedisHeartbeatTracker, RedisPubSub', async () => {
+  it('RedisQueue, RedisRateLimiter, RedisSlidingWindowLimiter, RedisHeartbeatTracker, RedisPubSub, RedisStreamPubSub', async () => {
     const metrics = new MemoryMetricsSink();
     const options = { prefix: scope.prefix, metrics };
     const queue: RedisQueue<number> = track(
@@ -197,6 +199,14 @@ describe('metrics audit: Redis', () => {
     const rx = await hub.subscribe('a/#');
     await hub.publish('a/b', 1);
     expect((await rx.recv()).payload).toBe(1);
+    const stream: RedisStreamPubSub<number> = track(
+      await connectRedisStreamPubSub<number>(scope.client(), 'log', options),
+    );
+    const srx = await stream.subscribe('a/#', { group: 'g' });
+    await stream.publish('a/b', 2);
+    const entry = await srx.recv();
+    expect(entry.payload).toBe(2);
+    expect(await stream.ack(entry)).toBe(1);
 
     expect(metrics.counter('majra_redis_queue_enqueued_total')).toBe(1);
     expect(metrics.counter('majra_redis_queue_delivered_total')).toBe(1);
@@ -213,5 +223,8 @@ describe('metrics audit: Redis', () => {
     expect(metrics.counter('majra_redis_pubsub_messages_total', { direction: 'delivered' })).toBe(
       1,
     );
+    for (const event of ['published', 'delivered', 'acked']) {
+      expect(metrics.counter('majra_redis_stream_messages_total', { event }), event).toBe(1);
+    }
   });
 });

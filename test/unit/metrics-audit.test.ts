@@ -112,6 +112,7 @@ const PROVEN: Readonly<Record<string, string>> = {
   RedisSlidingWindowLimiter: INTEGRATION,
   RedisHeartbeatTracker: INTEGRATION,
   RedisPubSub: INTEGRATION,
+  RedisStreamPubSub: INTEGRATION,
 };
 
 function indexFiles(dir: string, out: string[] = []): string[] {
