@@ -17,6 +17,11 @@ export interface BenchRow {
   readonly peer?: { readonly name: string; readonly value: number; readonly spread?: number };
   /** Target as a ratio majra/peer (or peer/majra when lowerIsBetter), e.g. 1.2. */
   readonly targetRatio?: number;
+  /**
+   * Absolute target on `majra` itself, in `unit` (e.g. 5 for '<= 5 ms'): met when
+   * `majra <= targetValue` for `lowerIsBetter` rows, `majra >= targetValue` otherwise.
+   */
+  readonly targetValue?: number;
   /** The target as written in the issue, for the report. */
   readonly target?: string;
   readonly lowerIsBetter?: boolean;
