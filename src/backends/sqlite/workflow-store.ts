@@ -5,13 +5,10 @@ import {
   checkOptions,
   prepare,
   sql,
-  toRun,
-  toStep,
   type PendingStep,
-  type RunRow,
   type StatementName,
-  type StepRow,
 } from './workflow-store-sql.js';
+import { toRun, toStep, type RunRow, type StepRow } from '../../workflow/store-rows.js';
 import { Lifecycle } from '../../core/lifecycle.js';
 import { invalid } from '../../core/validate.js';
 import {
