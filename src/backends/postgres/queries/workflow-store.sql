@@ -114,16 +114,30 @@ WITH steps AS (
 SELECT count(*)::int AS n FROM runs
 
 -- name: expiredRuns
--- $1 cutoff (now - finishedRunTtlMs). Finished runs at or before the cutoff, locked.
+-- $1 cutoff (now - finishedRunTtlMs). Finished runs whose COALESCE(completed_at,
+-- updated_at) is at or before the cutoff, locked (a BitmapOr of two completed_at index scans).
 SELECT id FROM {{schema}}.majra_workflow_runs
 WHERE status IN ('completed', 'failed', 'cancelled')
-  AND COALESCE(completed_at, updated_at) <= $1
+  AND (completed_at <= $1 OR (completed_at IS NULL AND updated_at <= $1))
 FOR UPDATE SKIP LOCKED
 
 -- name: oldestFinished
--- $1 how many. Finished runs, oldest completion first, locked.
-SELECT id FROM {{schema}}.majra_workflow_runs
-WHERE status IN ('completed', 'failed', 'cancelled')
-ORDER BY COALESCE(completed_at, updated_at), id
+-- $1 how many. Finished runs, oldest COALESCE(completed_at, updated_at) first, then id.
+-- Each branch locks at most $1 rows in index order (runs finished without completed_at are
+-- rare); eviction is a soft cap, so a row locked but not chosen is harmless.
+WITH stamped AS (
+  SELECT id, completed_at AS at FROM {{schema}}.majra_workflow_runs
+  WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at IS NOT NULL
+  ORDER BY completed_at, id
+  LIMIT $1
+  FOR UPDATE SKIP LOCKED
+), bare AS (
+  SELECT id, updated_at AS at FROM {{schema}}.majra_workflow_runs
+  WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at IS NULL
+  ORDER BY updated_at, id
+  LIMIT $1
+  FOR UPDATE SKIP LOCKED
+)
+SELECT id FROM (SELECT * FROM stamped UNION ALL SELECT * FROM bare) AS candidates
+ORDER BY at, id
 LIMIT $1
-FOR UPDATE SKIP LOCKED
