@@ -35,6 +35,7 @@ import {
   type ResolvedPool,
 } from './pool.js';
 import { StatementSet } from './sql-file.js';
+import { fenceKey, StepWriter, type StepColumns } from './workflow-step-writer.js';
 
 /** Options of {@link connectPostgresWorkflowStore}. */
 export interface PostgresWorkflowStoreOptions
@@ -43,6 +44,24 @@ export interface PostgresWorkflowStoreOptions
   readonly schema?: string | undefined;
   /** Clock for record times, leases and the TTL. @defaultValue systemClock */
   readonly clock?: Clock | undefined;
+}
+
+/**
+ * A failure as the store reports it: MajraErrors of the store's own (bad arguments, closed,
+ * run exists) as they are; driver errors as `ERR_WORKFLOW_STORAGE` with the cause.
+ */
+function storageFailure(operation: string, error: unknown): Error {
+  if (
+    isMajraError(error) &&
+    error.code !== 'ERR_POSTGRES_QUERY' &&
+    error.code !== 'ERR_POSTGRES_UNAVAILABLE'
+  ) {
+    return error;
+  }
+  return new BackendError(
+    `workflow storage: ${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
+    { code: 'ERR_WORKFLOW_STORAGE', cause: error },
+  );
 }
 
 /**
@@ -91,6 +110,9 @@ export class PostgresWorkflowStore implements WorkflowStore {
   readonly #clock: Clock;
   readonly #maxRuns: number;
   readonly #ttlMs: number | undefined;
+  readonly #steps = new StepWriter((columns) => this.#writeSteps(columns));
+  /** Step writes are committed in call order (see {@link WorkflowStore.writesInOrder}). */
+  readonly writesInOrder = true;
 
   /** Use {@link connectPostgresWorkflowStore}; the constructor validates and does no I/O. */
   constructor(options: PostgresWorkflowStoreOptions = {}) {
@@ -116,9 +138,12 @@ export class PostgresWorkflowStore implements WorkflowStore {
     return this.#life.isClosed;
   }
 
-  /** Ends an owned pool (a pool you passed in stays open). Idempotent. */
+  /** Commits queued step writes, then ends an owned pool (a pool you passed in stays open). Idempotent. */
   close(): Promise<void> {
-    return this.#life.close(() => this.#resolved.release());
+    return this.#life.close(async () => {
+      await this.#steps.drain();
+      await this.#resolved.release();
+    });
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -127,20 +152,12 @@ export class PostgresWorkflowStore implements WorkflowStore {
 
   async #op<T>(operation: string, body: () => Promise<T>): Promise<T> {
     this.#life.assertOpen(operation);
+    // Queued step writes go first, so every operation sees (and orders after) them.
+    if (!this.#steps.idle) await this.#steps.drain();
     try {
       return await body();
     } catch (error) {
-      if (
-        isMajraError(error) &&
-        error.code !== 'ERR_POSTGRES_QUERY' &&
-        error.code !== 'ERR_POSTGRES_UNAVAILABLE'
-      ) {
-        throw error;
-      }
-      throw new BackendError(
-        `workflow storage: ${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
-        { code: 'ERR_WORKFLOW_STORAGE', cause: error },
-      );
+      throw storageFailure(operation, error);
     }
   }
 
@@ -152,11 +169,9 @@ export class PostgresWorkflowStore implements WorkflowStore {
     return this.#op('createRun', async () => {
       checkNewRun(run, owner, leaseMs);
       const input = JSON.stringify(run.input);
-      return await withTransaction(this.pool, 'createRun', async (client) => {
-        await this.#sweepIn(client);
-        await this.#evictForInsert(client);
+      const insert = async (db: Queryable): Promise<void> => {
         const now = this.#clock.now();
-        const rows = await this.#q(client, 'insertRun', [
+        const rows = await this.#q(db, 'insertRun', [
           run.id,
           run.workflowId,
           run.definitionHash,
@@ -172,6 +187,13 @@ export class PostgresWorkflowStore implements WorkflowStore {
             code: 'ERR_WORKFLOW_RUN_EXISTS',
           });
         }
+      };
+      // Without retention the insert is the whole write: one statement, no BEGIN/COMMIT.
+      if (this.#ttlMs === undefined && this.#maxRuns === 0) return insert(this.pool);
+      return withTransaction(this.pool, 'createRun', async (client) => {
+        await this.#sweepIn(client);
+        await this.#evictForInsert(client);
+        await insert(client);
       });
     });
   }
@@ -268,27 +290,32 @@ export class PostgresWorkflowStore implements WorkflowStore {
     });
   }
 
+  /**
+   * Queues the write; writes queued in the same event-loop turn are committed together in
+   * one statement, batches one after another in call order (see {@link StepWriter}).
+   */
   saveStep(owner: string, record: StepRecord): Promise<boolean> {
-    return this.#op('saveStep', async () => {
+    try {
+      this.#life.assertOpen('saveStep');
       checkId('owner', owner);
       checkStepRecord(record);
-      const output = JSON.stringify(record.output);
-      const rows = await this.#q(this.pool, 'saveStep', [
-        owner,
+      return this.#steps.save(owner, record, JSON.stringify(record.output));
+    } catch (error) {
+      return Promise.reject(storageFailure('saveStep', error));
+    }
+  }
+
+  /** One group commit: the `saveSteps` statement over the column arrays. */
+  async #writeSteps(columns: StepColumns): Promise<ReadonlySet<string>> {
+    try {
+      const rows = await this.#q<{ run_id: string; owner: string }>(this.pool, 'saveSteps', [
         this.#clock.now(),
-        record.runId,
-        record.stepId,
-        record.status,
-        record.attempt,
-        output,
-        record.error,
-        record.startedAt,
-        record.completedAt,
-        record.durationMs,
-        record.fallbackStepId,
+        ...columns,
       ]);
-      return rows.length === 1;
-    });
+      return new Set(rows.map((row) => fenceKey(row.run_id, row.owner)));
+    } catch (error) {
+      throw storageFailure('saveStep', error);
+    }
   }
 
   getSteps(runId: string): Promise<StepRecord[]> {
