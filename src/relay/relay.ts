@@ -498,15 +498,22 @@ export class Relay implements Closeable {
     return message;
   }
 
-  async #emit(message: RelayMessage, kind: string, options?: WaitOptions): Promise<number> {
+  /** Hands `message` to the router synchronously (a pooled socket is written before this returns). */
+  #emit(message: RelayMessage, kind: string, options?: WaitOptions): Promise<number> {
     this.#sent++;
     this.#metrics.increment(relaySent, 1, { kind });
     const router = this.#router;
     if (router === undefined) {
-      throw new NotFoundError(`relay ${this.nodeId} has no router`, { code: 'ERR_RELAY_NO_ROUTE' });
+      return Promise.reject(
+        new NotFoundError(`relay ${this.nodeId} has no router`, { code: 'ERR_RELAY_NO_ROUTE' }),
+      );
     }
-    await router.deliver(message, options);
-    return message.seq;
+    try {
+      return router.deliver(message, options).then(() => message.seq);
+    } catch (error) {
+      // A custom router that throws instead of rejecting.
+      return Promise.reject(toError(error));
+    }
   }
 
   #runHandler(handler: RequestHandler, request: RelayMessage): void {
