@@ -1,3 +1,4 @@
+import type { Clock } from '../core/clock.js';
 import type { JsonValue } from '../core/codec.js';
 import { ProtocolError } from '../core/errors.js';
 
@@ -48,6 +49,18 @@ export type RelayWireMessage = {
   is_reply: boolean;
   error?: { code: string; message: string };
 };
+
+/** True for a valid `seq`: a safe integer of at least 1. */
+export function validSeq(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 1;
+}
+
+let lastEpoch = 0;
+/** A new epoch for a relay of this process: the wall clock in ms, strictly increasing. */
+export function nextEpoch(clock: Clock): number {
+  lastEpoch = Math.max(Math.floor(clock.now()), lastEpoch + 1);
+  return lastEpoch;
+}
 
 /** Longest node id, type or correlation id accepted on the wire. */
 export const MAX_RELAY_ID_LENGTH = 1024;
