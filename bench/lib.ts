@@ -17,6 +17,11 @@ export interface BenchRow {
   readonly peer?: { readonly name: string; readonly value: number; readonly spread?: number };
   /** Target as a ratio majra/peer (or peer/majra when lowerIsBetter), e.g. 1.2. */
   readonly targetRatio?: number;
+  /**
+   * Absolute target on `majra` itself, in `unit` (e.g. 5 for '<= 5 ms'): met when
+   * `majra <= targetValue` for `lowerIsBetter` rows, `majra >= targetValue` otherwise.
+   */
+  readonly targetValue?: number;
   /** The target as written in the issue, for the report. */
   readonly target?: string;
   readonly lowerIsBetter?: boolean;
@@ -80,4 +85,36 @@ export function percentile(values: readonly number[], p: number): number {
 export function spread(values: readonly number[]): number {
   if (values.length === 0) return 0;
   return (Math.max(...values) - Math.min(...values)) / median(values);
+}
+
+/**
+ * Measures `tasks` in alternating rounds (task A for `roundMs`, then task B, ... repeated
+ * `rounds` times) and returns per task the median calls/s over the rounds and their
+ * relative spread. Use it when the figures depend on a shared resource whose speed drifts
+ * (fsync latency, a loaded machine): a baseline measured seconds apart from majra would
+ * compare two different machines. One discarded warm-up round runs first (not in quick).
+ */
+export async function measureAlternating(
+  tasks: Record<string, () => unknown>,
+  options: BenchOptions & { readonly rounds?: number; readonly roundMs?: number },
+): Promise<Map<string, { hz: number; spread: number }>> {
+  const rounds = options.quick ? 1 : (options.rounds ?? 7);
+  const roundMs = options.quick ? 20 : (options.roundMs ?? 300);
+  const rates = new Map<string, number[]>(Object.keys(tasks).map((name) => [name, []]));
+  for (let round = options.quick ? 0 : -1; round < rounds; round++) {
+    for (const [name, fn] of Object.entries(tasks)) {
+      let calls = 0;
+      const start = performance.now();
+      let elapsed: number;
+      do {
+        await fn();
+        calls++;
+        elapsed = performance.now() - start;
+      } while (elapsed < roundMs);
+      if (round >= 0) rates.get(name)?.push((calls * 1000) / elapsed);
+    }
+  }
+  const out = new Map<string, { hz: number; spread: number }>();
+  for (const [name, values] of rates) out.set(name, { hz: median(values), spread: spread(values) });
+  return out;
 }

@@ -13,7 +13,13 @@ import { Relay } from '../src/relay/relay.js';
 import { CircuitBreaker } from '../src/transport/circuit-breaker.js';
 import { ConnectionPool } from '../src/transport/connection-pool.js';
 import { UnixSocketTransport } from '../src/transport/unix.js';
-import { measure, type BenchOptions, type BenchReport, type BenchRow } from './lib.js';
+import {
+  measure,
+  measureAlternating,
+  type BenchOptions,
+  type BenchReport,
+  type BenchRow,
+} from './lib.js';
 
 async function breakerRows(options: BenchOptions): Promise<BenchRow[]> {
   const work = (x: number): Promise<number> => Promise.resolve(x + 1);
@@ -57,10 +63,15 @@ async function breakerRows(options: BenchOptions): Promise<BenchRow[]> {
 }
 
 const helper = new URL('./fixtures/relay-echo-server.ts', import.meta.url).pathname;
+// The answering process measures the same compiled dist/ as this one (see use-dist.mjs).
+const useDist = new URL('./use-dist.mjs', import.meta.url).pathname;
 
 /** Starts the helper process and resolves once it listens. */
 async function startHelper(args: string[]): Promise<ChildProcess> {
-  const child = fork(helper, args, { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const child = fork(helper, args, {
+    execArgv: ['--import', 'tsx', '--import', useDist],
+    stdio: 'inherit',
+  });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`bench helper exited (${code})`)));
@@ -105,6 +116,53 @@ async function echoClient(dir: string) {
   return { roundTrip, close };
 }
 
+/** A relay-sized JSON message, as the Relay puts it on the wire. */
+const wireMessage = {
+  seq: 1,
+  epoch: 1_764_000_000_000,
+  from: 'a',
+  to: 'b',
+  topic: 'echo',
+  payload: { text: 'x'.repeat(32) },
+  timestamp: '2026-11-29T16:00:00.000Z',
+  is_reply: false,
+  correlation_id: '6f1c1a9e-9a53-4c43-a7a2-6b7f0b9b2f11',
+};
+
+/** The floor for any JSON message layer: stringify + frame, parse on both ends, one socket. */
+async function jsonEchoClient(dir: string) {
+  const path = join(dir, 'json.sock');
+  const child = await startHelper(['json', path]);
+  const client: Socket = createConnection({ path });
+  await new Promise<void>((r) => client.once('connect', r));
+  let pending: Buffer = Buffer.alloc(0);
+  let done: ((value: unknown) => void) | undefined;
+  client.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    if (pending.length < 4 || pending.length < 4 + pending.readUInt32BE(0)) return;
+    const size = pending.readUInt32BE(0);
+    const value: unknown = JSON.parse(pending.toString('utf8', 4, 4 + size));
+    pending = pending.subarray(4 + size);
+    const d = done;
+    done = undefined;
+    d?.(value);
+  });
+  const roundTrip = (): Promise<unknown> =>
+    new Promise<unknown>((resolve) => {
+      done = resolve;
+      const text = JSON.stringify(wireMessage);
+      const frame = Buffer.allocUnsafe(4 + Buffer.byteLength(text));
+      frame.writeUInt32BE(frame.length - 4, 0);
+      frame.write(text, 4);
+      client.write(frame);
+    });
+  const close = async (): Promise<void> => {
+    client.destroy();
+    await stopHelper(child);
+  };
+  return { roundTrip, close };
+}
+
 async function relayClient(dir: string) {
   const transport = new UnixSocketTransport();
   const pathA = join(dir, 'a.sock');
@@ -131,18 +189,24 @@ async function relayRows(options: BenchOptions): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'majra-bench-'));
   try {
     const echo = await echoClient(dir);
+    const json = await jsonEchoClient(dir);
     const relay = await relayClient(dir);
-    const results = await measure(
+    // Alternating rounds: round trips between processes depend on scheduling, which
+    // drifts on a shared machine; interleaving lets both sides see the same machine.
+    const results = await measureAlternating(
       {
         'raw unix echo round trip': echo.roundTrip,
+        'raw JSON echo round trip': json.roundTrip,
         'majra Relay request/response over unix': relay.roundTrip,
       },
-      options,
+      { ...options, rounds: 9, roundMs: 300 },
     );
     await echo.close();
+    await json.close();
     await relay.close();
     const m = results.get('majra Relay request/response over unix')!;
     const p = results.get('raw unix echo round trip')!;
+    const j = results.get('raw JSON echo round trip')!;
     return [
       {
         name: 'request/response round trip over a Unix socket (sequential)',
@@ -152,6 +216,17 @@ async function relayRows(options: BenchOptions): Promise<BenchRow[]> {
         peer: { name: 'raw node:net Unix-socket echo', value: p.hz, spread: p.spread },
         targetRatio: 0.8,
         target: '>= 0.8x raw echo round trip',
+      },
+      {
+        name: 'request/response round trip over a Unix socket (sequential), vs a JSON echo',
+        unit: 'round trips/s',
+        majra: m.hz,
+        spread: m.spread,
+        peer: {
+          name: 'raw node:net JSON echo (stringify + parse both ends, one socket)',
+          value: j.hz,
+          spread: j.spread,
+        },
       },
     ];
   } finally {
@@ -166,7 +241,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     rows,
     notes: [
       'Breaker: both wrap the same resolved async function; the breaker is closed throughout.',
-      'Relay: a.request("b") with b answering through relay.handle(); JSON + framing + dedup + correlation, reply on a second connection. Echo: 200 raw bytes written and read back on one socket. In both cases the answering side is a separate process (bench/fixtures/relay-echo-server.ts) and round trips are sequential.',
+      'Relay: a.request("b") with b answering through relay.handle(); JSON + framing + dedup + correlation, reply on a second connection. Echo: 200 raw bytes written and read back on one socket. JSON echo: a relay-sized JSON envelope stringified, framed, parsed and re-serialised by the peer, on one socket: the floor of any JSON message layer. In every case the answering side is a separate process running dist/ (bench/fixtures/relay-echo-server.ts), round trips are sequential, and the three are measured in alternating rounds.',
     ],
   };
 }

@@ -29,10 +29,28 @@ function ratio(row: BenchRow): number | undefined {
   return row.lowerIsBetter === true ? row.peer.value / row.majra : row.majra / row.peer.value;
 }
 
+/** pass/miss against the ratio target and the absolute target; both must hold when both are set. */
 function verdict(row: BenchRow): string {
+  const checks: boolean[] = [];
   const r = ratio(row);
-  if (row.targetRatio === undefined || r === undefined) return '';
-  return r >= row.targetRatio ? 'pass' : 'miss';
+  if (row.targetRatio !== undefined && r !== undefined) checks.push(r >= row.targetRatio);
+  if (row.targetValue !== undefined && Number.isFinite(row.majra)) {
+    checks.push(
+      row.lowerIsBetter === true ? row.majra <= row.targetValue : row.majra >= row.targetValue,
+    );
+  }
+  if (checks.length === 0) return '';
+  return checks.every(Boolean) ? 'pass' : 'miss';
+}
+
+function targetText(row: BenchRow): string {
+  if (row.target !== undefined) return row.target;
+  const parts: string[] = [];
+  if (row.targetRatio !== undefined) parts.push(`>= ${row.targetRatio}x`);
+  if (row.targetValue !== undefined) {
+    parts.push(`${row.lowerIsBetter === true ? '<=' : '>='} ${row.targetValue} ${row.unit}`);
+  }
+  return parts.join(', ');
 }
 
 function table(report: BenchReport): string[] {
@@ -45,7 +63,7 @@ function table(report: BenchReport): string[] {
   for (const row of report.rows) {
     const r = ratio(row);
     lines.push(
-      `| ${row.name} | ${row.unit} | ${fmt(row.majra)} | ${row.spread === undefined ? '' : `${(row.spread * 100).toFixed(1)}%`} | ${row.peer?.name ?? ''} | ${row.peer === undefined ? '' : fmt(row.peer.value)} | ${r === undefined ? '' : `${r.toFixed(2)}x`} | ${row.target ?? (row.targetRatio === undefined ? '' : `>= ${row.targetRatio}x`)} | ${verdict(row)} |`,
+      `| ${row.name} | ${row.unit} | ${fmt(row.majra)} | ${row.spread === undefined ? '' : `${(row.spread * 100).toFixed(1)}%`} | ${row.peer?.name ?? ''} | ${row.peer === undefined ? '' : fmt(row.peer.value)} | ${r === undefined ? '' : `${r.toFixed(2)}x`} | ${targetText(row)} | ${verdict(row)} |`,
     );
   }
   for (const note of report.notes ?? []) lines.push('', `- ${note}`);

@@ -1,3 +1,6 @@
+import type { MetricsSink } from '../core/metrics.js';
+import { RELAY_LABELS, relayDedupEntries, relayDedupEvicted } from './metrics.js';
+
 /** How a message fared in the dedup table. */
 export type DedupVerdict = 'accept' | 'duplicate' | 'stale-epoch' | 'too-old';
 
@@ -107,5 +110,43 @@ export class DedupTable {
       } else this.evictedByCapacity++;
     }
     this.#senders.set(from, state);
+  }
+}
+
+/**
+ * Reports a {@link DedupTable}'s size and evictions to a metrics sink. The table counts
+ * evictions itself; the deltas since the last report are sent here.
+ *
+ * @internal
+ */
+export class DedupMetrics {
+  readonly #table: DedupTable;
+  readonly #metrics: MetricsSink;
+  #lastCap = 0;
+  #lastTtl = 0;
+
+  constructor(table: DedupTable, metrics: MetricsSink) {
+    this.#table = table;
+    this.#metrics = metrics;
+  }
+
+  /** Reports after an operation that began with the table at `before` entries. */
+  report(before: number): void {
+    const size = this.#table.size;
+    if (size !== before) this.#metrics.set(relayDedupEntries, size);
+    const cap = this.#table.evictedByCapacity;
+    const ttl = this.#table.evictedByTtl;
+    if (cap !== this.#lastCap) {
+      this.#metrics.increment(
+        relayDedupEvicted,
+        cap - this.#lastCap,
+        RELAY_LABELS.evicted.capacity,
+      );
+      this.#lastCap = cap;
+    }
+    if (ttl !== this.#lastTtl) {
+      this.#metrics.increment(relayDedupEvicted, ttl - this.#lastTtl, RELAY_LABELS.evicted.ttl);
+      this.#lastTtl = ttl;
+    }
   }
 }

@@ -1,3 +1,4 @@
+import type { Clock } from '../core/clock.js';
 import type { JsonValue } from '../core/codec.js';
 import { ProtocolError } from '../core/errors.js';
 
@@ -67,6 +68,18 @@ export type RelayWireMessage = {
   };
 };
 
+/** True for a valid `seq`: a safe integer of at least 1. */
+export function validSeq(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 1;
+}
+
+let lastEpoch = 0;
+/** A new epoch for a relay of this process: the wall clock in ms, strictly increasing. */
+export function nextEpoch(clock: Clock): number {
+  lastEpoch = Math.max(Math.floor(clock.now()), lastEpoch + 1);
+  return lastEpoch;
+}
+
 /** Longest node id, type or correlation id accepted on the wire. */
 export const MAX_RELAY_ID_LENGTH = 1024;
 
@@ -125,6 +138,22 @@ function idString(name: string, value: unknown, allowEmpty: boolean): string {
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
+let lastParsedText = '';
+let lastParsedMs = 0;
+/**
+ * Epoch ms of an RFC 3339 timestamp; the last text parsed is cached, since a busy link
+ * carries many messages stamped in the same millisecond.
+ */
+function parseTime(text: string): number {
+  if (text === lastParsedText) return lastParsedMs;
+  if (!RFC3339.test(text)) throw bad('`timestamp` must be an RFC 3339 string');
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw bad('`timestamp` is not a valid date');
+  lastParsedText = text;
+  lastParsedMs = ms;
+  return ms;
+}
+
 /**
  * Validates a parsed wire value. Missing `epoch` (the Rust reference) reads as 0,
  * missing `is_reply` as false; unknown fields are ignored. `seq` must be a safe integer
@@ -148,11 +177,8 @@ export function relayMessageFromJson(value: unknown): RelayMessage {
   const to = idString('to', value['to'], true);
   const type = idString('topic', value['topic'], false);
   if (!('payload' in value)) throw bad('`payload` is missing');
-  if (typeof timestamp !== 'string' || !RFC3339.test(timestamp)) {
-    throw bad('`timestamp` must be an RFC 3339 string');
-  }
-  const ms = Date.parse(timestamp);
-  if (Number.isNaN(ms)) throw bad('`timestamp` is not a valid date');
+  if (typeof timestamp !== 'string') throw bad('`timestamp` must be an RFC 3339 string');
+  const ms = parseTime(timestamp);
   const isReply = value['is_reply'] ?? false;
   if (typeof isReply !== 'boolean') throw bad('`is_reply` must be a boolean');
   const cid = value['correlation_id'];

@@ -2,6 +2,7 @@ import type { WaitOptions } from '../core/abort.js';
 import { NotFoundError, toError } from '../core/errors.js';
 import { isFunction, nonEmptyString } from '../core/validate.js';
 import type { ConnectionPool } from '../transport/connection-pool.js';
+import type { Connection } from '../transport/types.js';
 import {
   MAX_RELAY_ID_LENGTH,
   relayMessageToJson,
@@ -56,36 +57,58 @@ export class PeerRouter implements RelayRouter {
     return this.#peers.delete(nodeId);
   }
 
-  async deliver(message: RelayMessage, options?: WaitOptions): Promise<void> {
-    const wire = relayMessageToJson(message);
-    if (message.to !== '') {
-      const endpoint = this.#peers.get(message.to);
-      if (endpoint === undefined) {
-        throw new NotFoundError(`no route to node ${JSON.stringify(message.to)}`, {
-          code: 'ERR_RELAY_NO_ROUTE',
-          details: { nodeId: message.to },
-        });
+  deliver(message: RelayMessage, options?: WaitOptions): Promise<void> {
+    try {
+      const wire = relayMessageToJson(message);
+      if (message.to !== '') {
+        const endpoint = this.#peers.get(message.to);
+        if (endpoint === undefined) {
+          throw new NotFoundError(`no route to node ${JSON.stringify(message.to)}`, {
+            code: 'ERR_RELAY_NO_ROUTE',
+            details: { nodeId: message.to },
+          });
+        }
+        return this.#sendTo(endpoint, wire, options);
       }
-      await this.#sendTo(endpoint, wire, options);
-      return;
+      const sends: Promise<void>[] = [];
+      for (const [nodeId, endpoint] of this.#peers) {
+        if (nodeId === message.from) continue;
+        sends.push(
+          this.#sendTo(endpoint, wire, options).catch((error: unknown) => {
+            this.#onError?.(toError(error), nodeId);
+          }),
+        );
+      }
+      return Promise.all(sends).then(() => undefined);
+    } catch (error) {
+      return Promise.reject(toError(error));
     }
-    const sends: Promise<void>[] = [];
-    for (const [nodeId, endpoint] of this.#peers) {
-      if (nodeId === message.from) continue;
-      sends.push(
-        this.#sendTo(endpoint, wire, options).catch((error: unknown) => {
-          this.#onError?.(toError(error), nodeId);
-        }),
-      );
-    }
-    await Promise.all(sends);
   }
 
-  async #sendTo(endpoint: string, wire: RelayWireMessage, options?: WaitOptions): Promise<void> {
-    const connection = await this.#pool.acquire(endpoint, options);
+  /**
+   * Sends on a pooled connection at once when there is one (the write happens before this
+   * returns, with no promise turn in between), otherwise after the pool's dial.
+   */
+  #sendTo(endpoint: string, wire: RelayWireMessage, options?: WaitOptions): Promise<void> {
+    let ready: Connection | undefined;
     try {
-      await connection.send(wire, options);
+      ready = this.#pool.tryAcquire(endpoint);
     } catch (error) {
+      return Promise.reject(toError(error));
+    }
+    if (ready !== undefined) return this.#sendOn(endpoint, ready, wire, options);
+    return this.#pool
+      .acquire(endpoint, options)
+      .then((connection) => this.#sendOn(endpoint, connection, wire, options));
+  }
+
+  #sendOn(
+    endpoint: string,
+    connection: Connection,
+    wire: RelayWireMessage,
+    options?: WaitOptions,
+  ): Promise<void> {
+    return connection.send(wire, options).catch((error: unknown) => {
       // A bad message (too large, not serialisable) is the caller's fault, not the link's.
       const code = (error as { code?: unknown }).code;
       if (
@@ -97,6 +120,6 @@ export class PeerRouter implements RelayRouter {
         this.#pool.markFailed(endpoint, connection, error);
       }
       throw error;
-    }
+    });
   }
 }

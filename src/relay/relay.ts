@@ -2,15 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { abortError, type WaitOptions } from '../core/abort.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { JsonValue } from '../core/codec.js';
-import {
-  BackendError,
-  CapacityExceededError,
-  ClosedError,
-  InvalidArgumentError,
-  NotFoundError,
-  TimeoutError,
-  toError,
-} from '../core/errors.js';
+import { ClosedError, InvalidArgumentError, NotFoundError, toError } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
 import { noopMetrics, type MetricLabels, type MetricsSink } from '../core/metrics.js';
 import {
@@ -24,87 +16,32 @@ import {
   positiveNumber,
 } from '../core/validate.js';
 import type { Connection, Listener, Transport } from '../transport/types.js';
-import { DedupTable, type DedupVerdict } from './dedup.js';
-import { PendingRequest } from './pending.js';
-import { MAX_RELAY_ID_LENGTH, relayMessageFromJson, type RelayMessage } from './message.js';
+import { DedupMetrics, DedupTable, type DedupVerdict } from './dedup.js';
+import { runRequestHandler } from './handler.js';
+import { PendingRequests } from './pending.js';
+import type {
+  RelayOptions,
+  RelayRequestOptions,
+  RelayRouter,
+  RelayStats,
+  RequestHandler,
+} from './relay-types.js';
+import {
+  MAX_RELAY_ID_LENGTH,
+  nextEpoch,
+  relayMessageFromJson,
+  validSeq,
+  type RelayMessage,
+} from './message.js';
 import {
   RELAY_LABELS,
-  type RelayRequestOutcome,
-  type RelaySendKind,
-  relayDedupEntries,
-  relayDedupEvicted,
   relayDropped,
-  relayPendingRequests,
   relayReceived,
-  relayRequests,
   relaySent,
+  type RelaySendKind,
 } from './metrics.js';
 import { RelaySubscription, type IncomingMessage } from './subscription.js';
 
-/** Outbound delivery: how a relay's messages reach other nodes (see `PeerRouter`). */
-export interface RelayRouter {
-  /** Delivers `message` to `message.to`, or to every peer when `to` is `''`. */
-  deliver(message: RelayMessage, options?: WaitOptions): Promise<void>;
-}
-
-/** Answers a request; the resolved value is sent back as the reply payload. */
-export type RequestHandler = (message: RelayMessage) => JsonValue | Promise<JsonValue>;
-
-/** Options of {@link Relay}. */
-export interface RelayOptions {
-  /** Where outbound messages go. Without one, `send` & co. fail with `ERR_RELAY_NO_ROUTE`. */
-  readonly router?: RelayRouter;
-  /** Most senders tracked for deduplication (least recently accepted evicted). @defaultValue 65536 */
-  readonly maxDedupEntries?: number;
-  /** A sender silent for longer is forgotten (its next message is accepted). @defaultValue 600000 */
-  readonly dedupTtlMs?: number;
-  /** Most requests awaiting a reply at once. @defaultValue 10000 */
-  readonly maxPendingRequests?: number;
-  /** Timeout of a request that does not pass its own `timeoutMs`. @defaultValue 30000 */
-  readonly requestTimeoutMs?: number;
-  /** Capacity of each subscription's inbox. @defaultValue 256 */
-  readonly subscriptionCapacity?: number;
-  /** This node's incarnation. @defaultValue the wall clock in ms, strictly increasing within a process */
-  readonly epoch?: number;
-  /** Receives background errors (invalid inbound messages, failed handlers, broken links). */
-  readonly onError?: (error: Error) => void;
-  /** Time source for timestamps, request timeouts and dedup TTLs. @defaultValue systemClock */
-  readonly clock?: Clock;
-  /** Metrics sink (`majra_relay_*`). @defaultValue discards */
-  readonly metrics?: MetricsSink;
-}
-
-/** Options of {@link Relay.request}. */
-export interface RelayRequestOptions extends WaitOptions {
-  /** Rejects with `ERR_RELAY_REQUEST_TIMEOUT` after this long. @defaultValue `requestTimeoutMs` */
-  readonly timeoutMs?: number;
-}
-
-/** Counters of a {@link Relay}. */
-export interface RelayStats {
-  /** Messages emitted: sends, broadcasts (each counted once), requests and replies. */
-  readonly messagesSent: number;
-  /** Inbound messages accepted (after deduplication). */
-  readonly messagesReceived: number;
-  /** Inbound messages dropped as duplicate, replayed or from a stale epoch. */
-  readonly duplicatesDropped: number;
-  /** Sender entries removed from the dedup table (capacity or TTL). */
-  readonly dedupEvicted: number;
-  /** Senders tracked for deduplication now. */
-  readonly dedupTableSize: number;
-  /** Times a sender was seen with a newer epoch (it restarted) and its sequence was reset. */
-  readonly epochResets: number;
-  /** Replies ignored because they came from a node other than the one the request went to. */
-  readonly misdirectedReplies: number;
-  /** Inbound messages that failed validation (reported to `onError`). */
-  readonly invalidMessages: number;
-  /** Requests awaiting a reply now. */
-  readonly pendingRequests: number;
-  /** Requests that ended with `ERR_RELAY_REQUEST_TIMEOUT`. */
-  readonly requestsTimedOut: number;
-}
-
-let lastEpoch = 0;
 /** The `reason` label of each rejecting dedup verdict. */
 const DROP_LABELS: Readonly<Record<Exclude<DedupVerdict, 'accept'>, MetricLabels>> = {
   duplicate: RELAY_LABELS.dropped.duplicate,
@@ -112,10 +49,13 @@ const DROP_LABELS: Readonly<Record<Exclude<DedupVerdict, 'accept'>, MetricLabels
   'too-old': RELAY_LABELS.dropped.too_old,
 };
 
-function nextEpoch(clock: Clock): number {
-  lastEpoch = Math.max(Math.floor(clock.now()), lastEpoch + 1);
-  return lastEpoch;
-}
+export type {
+  RelayOptions,
+  RelayRequestOptions,
+  RelayRouter,
+  RelayStats,
+  RequestHandler,
+} from './relay-types.js';
 
 /**
  * A node's relay: stamps outbound messages with a per-sender sequence number and epoch,
@@ -147,12 +87,13 @@ export class Relay implements Closeable {
   readonly requestTimeoutMs: number;
   readonly #router: RelayRouter | undefined;
   readonly #dedup: DedupTable;
+  readonly #dedupMetrics: DedupMetrics;
   readonly #clock: Clock;
   readonly #metrics: MetricsSink;
   readonly #onError: ((error: Error) => void) | undefined;
   readonly #subCapacity: number;
   readonly #life = new Lifecycle('Relay');
-  readonly #pending = new Map<string, PendingRequest>();
+  readonly #pending: PendingRequests;
   readonly #subs = new Set<RelaySubscription>();
   readonly #handlers = new Map<string, RequestHandler>();
   readonly #links = new Set<Connection>();
@@ -163,7 +104,6 @@ export class Relay implements Closeable {
   #duplicates = 0;
   #misdirected = 0;
   #invalid = 0;
-  #timedOut = 0;
 
   /** @throws InvalidArgumentError for a bad node id or option. */
   constructor(nodeId: string, options: RelayOptions = {}) {
@@ -188,6 +128,8 @@ export class Relay implements Closeable {
     this.#onError = options.onError;
     this.#clock = options.clock ?? systemClock;
     this.#metrics = options.metrics ?? noopMetrics;
+    this.#pending = new PendingRequests(this.maxPendingRequests, this.#clock, this.#metrics);
+    this.#dedupMetrics = new DedupMetrics(this.#dedup, this.#metrics);
     this.epoch =
       options.epoch === undefined
         ? nextEpoch(this.#clock)
@@ -253,44 +195,14 @@ export class Relay implements Closeable {
       const signal = optionalSignal('signal', options.signal);
       const timeoutMs = nonNegativeNumber('timeoutMs', options.timeoutMs ?? this.requestTimeoutMs);
       if (signal?.aborted === true) throw abortError(signal, 'request');
-      if (this.#pending.size >= this.maxPendingRequests) {
-        throw new CapacityExceededError(
-          `relay ${this.nodeId} has ${this.#pending.size} pending requests (maxPendingRequests)`,
-          { code: 'ERR_RELAY_TOO_MANY_REQUESTS', details: { max: this.maxPendingRequests } },
-        );
-      }
+      this.#pending.assertRoom(this.nodeId);
       const correlationId = randomUUID();
       const message = this.#stamp(to, type, payload, correlationId, false);
-      const pending = new PendingRequest(correlationId, to, this.#clock.monotonic());
-      this.#pending.set(correlationId, pending);
-      this.#metrics.set(relayPendingRequests, this.#pending.size);
-      if (signal !== undefined) {
-        pending.signal = signal;
-        pending.onAbort = () =>
-          this.#finish(pending, undefined, abortError(signal, 'request'), 'aborted');
-        signal.addEventListener('abort', pending.onAbort, { once: true });
-      }
-      pending.timer = this.#clock.setTimer(timeoutMs, () => {
-        this.#timedOut++;
-        this.#finish(
-          pending,
-          undefined,
-          new TimeoutError(
-            `relay request ${correlationId} to ${to} timed out after ${timeoutMs} ms`,
-            {
-              code: 'ERR_RELAY_REQUEST_TIMEOUT',
-              details: { to, type, timeoutMs },
-            },
-          ),
-          'timeout',
-        );
-      });
-      pending.timer.unref();
+      const pending = this.#pending.open(this.nodeId, correlationId, to, type, timeoutMs, signal);
       this.#emit(message, 'request', options).catch((error: unknown) => {
-        this.#finish(pending, undefined, toError(error), 'failed');
+        this.#pending.finish(pending, undefined, toError(error), 'failed');
       });
-      const response = pending.promise;
-      return response;
+      return pending.promise;
     } catch (error) {
       return Promise.reject(toError(error));
     }
@@ -355,7 +267,7 @@ export class Relay implements Closeable {
       message.seq,
       this.#clock.monotonic(),
     );
-    this.#reportDedup(before);
+    this.#dedupMetrics.report(before);
     if (verdict !== 'accept') {
       this.#duplicates++;
       this.#metrics.increment(relayDropped, 1, DROP_LABELS[verdict]);
@@ -373,7 +285,7 @@ export class Relay implements Closeable {
             this.#metrics.increment(relayDropped, 1, RELAY_LABELS.dropped.misdirected_reply);
             return undefined;
           }
-          this.#finish(pending, message, undefined, 'ok');
+          this.#pending.finish(pending, message, undefined, 'ok');
           return undefined;
         }
       } else {
@@ -434,22 +346,7 @@ export class Relay implements Closeable {
   /** Rejects pending requests older than `maxAgeMs` with `ERR_RELAY_REQUEST_EVICTED`. */
   evictStaleRequests(maxAgeMs: number): number {
     nonNegativeNumber('maxAgeMs', maxAgeMs);
-    const now = this.#clock.monotonic();
-    let evicted = 0;
-    for (const [cid, pending] of [...this.#pending]) {
-      if (now - pending.createdAt > maxAgeMs) {
-        evicted++;
-        this.#finish(
-          pending,
-          undefined,
-          new TimeoutError(`relay request ${cid} evicted after ${now - pending.createdAt} ms`, {
-            code: 'ERR_RELAY_REQUEST_EVICTED',
-          }),
-          'evicted',
-        );
-      }
-    }
-    return evicted;
+    return this.#pending.evictOlderThan(maxAgeMs);
   }
 
   /** Forgets senders whose last accepted message is older than `maxIdleMs`. */
@@ -457,7 +354,7 @@ export class Relay implements Closeable {
     nonNegativeNumber('maxIdleMs', maxIdleMs);
     const before = this.#dedup.size;
     const removed = this.#dedup.evictIdle(maxIdleMs, this.#clock.monotonic());
-    this.#reportDedup(before);
+    this.#dedupMetrics.report(before);
     return removed;
   }
 
@@ -473,7 +370,7 @@ export class Relay implements Closeable {
       misdirectedReplies: this.#misdirected,
       invalidMessages: this.#invalid,
       pendingRequests: this.#pending.size,
-      requestsTimedOut: this.#timedOut,
+      requestsTimedOut: this.#pending.timedOut,
     };
   }
 
@@ -483,9 +380,7 @@ export class Relay implements Closeable {
    */
   close(): Promise<void> {
     return this.#life.close(async () => {
-      for (const pending of [...this.#pending.values()]) {
-        this.#finish(pending, undefined, new ClosedError('relay closed'), 'closed');
-      }
+      this.#pending.rejectAll(new ClosedError('relay closed'));
       for (const sub of [...this.#subs]) sub.close();
       this.#dedup.clear();
       const closing: Promise<void>[] = [];
@@ -523,90 +418,34 @@ export class Relay implements Closeable {
     return message;
   }
 
-  async #emit(message: RelayMessage, kind: RelaySendKind, options?: WaitOptions): Promise<number> {
+  /** Hands `message` to the router synchronously (a pooled socket is written before this returns). */
+  #emit(message: RelayMessage, kind: RelaySendKind, options?: WaitOptions): Promise<number> {
     this.#sent++;
     this.#metrics.increment(relaySent, 1, RELAY_LABELS.kind[kind]);
     const router = this.#router;
     if (router === undefined) {
-      throw new NotFoundError(`relay ${this.nodeId} has no router`, { code: 'ERR_RELAY_NO_ROUTE' });
+      return Promise.reject(
+        new NotFoundError(`relay ${this.nodeId} has no router`, { code: 'ERR_RELAY_NO_ROUTE' }),
+      );
     }
-    await router.deliver(message, options);
-    return message.seq;
+    try {
+      return router.deliver(message, options).then(() => message.seq);
+    } catch (error) {
+      // A custom router that throws instead of rejecting.
+      return Promise.reject(toError(error));
+    }
   }
 
   #runHandler(handler: RequestHandler, request: RelayMessage): void {
-    this.#respond(handler, request).catch((error: unknown) => this.#report(error));
+    runRequestHandler(handler, request)
+      .then((answer) => {
+        if (this.#life.isClosed) return;
+        const { from, type, correlationId } = request;
+        const reply = this.#stamp(from, type, answer.payload, correlationId, true);
+        return this.#emit(answer.error === undefined ? reply : { ...reply, ...answer }, 'reply');
+      })
+      .catch((error: unknown) => this.#report(error));
   }
-
-  async #respond(handler: RequestHandler, request: RelayMessage): Promise<void> {
-    let payload: JsonValue = null;
-    let failure: Error | undefined;
-    try {
-      payload = await handler(request);
-    } catch (error) {
-      failure = toError(error);
-    }
-    if (this.#life.isClosed) return;
-    const base = this.#stamp(
-      request.from,
-      request.type,
-      failure === undefined ? payload : null,
-      request.correlationId,
-      true,
-    );
-    if (failure === undefined) {
-      await this.#emit(base, 'reply');
-      return;
-    }
-    const code = (failure as { code?: unknown }).code;
-    await this.#emit(
-      {
-        ...base,
-        error: { code: typeof code === 'string' ? code : 'ERR_HANDLER', message: failure.message },
-      },
-      'reply',
-    );
-  }
-
-  /** Settles a pending request and removes it. */
-  #finish(
-    pending: PendingRequest,
-    reply: RelayMessage | undefined,
-    error: Error | undefined,
-    outcome: RelayRequestOutcome,
-  ): void {
-    if (reply?.error !== undefined) {
-      error = remoteError(reply);
-      outcome = 'remote_error';
-    }
-    if (!pending.settle(reply, error)) return;
-    this.#pending.delete(pending.id);
-    this.#metrics.set(relayPendingRequests, this.#pending.size);
-    this.#metrics.increment(relayRequests, 1, RELAY_LABELS.outcome[outcome]);
-  }
-
-  #reportDedup(before: number): void {
-    const size = this.#dedup.size;
-    if (size !== before) this.#metrics.set(relayDedupEntries, size);
-    // Eviction counters are read from the table lazily; report the deltas here.
-    const cap = this.#dedup.evictedByCapacity;
-    const ttl = this.#dedup.evictedByTtl;
-    if (cap !== this.#lastCap) {
-      this.#metrics.increment(
-        relayDedupEvicted,
-        cap - this.#lastCap,
-        RELAY_LABELS.evicted.capacity,
-      );
-      this.#lastCap = cap;
-    }
-    if (ttl !== this.#lastTtl) {
-      this.#metrics.increment(relayDedupEvicted, ttl - this.#lastTtl, RELAY_LABELS.evicted.ttl);
-      this.#lastTtl = ttl;
-    }
-  }
-
-  #lastCap = 0;
-  #lastTtl = 0;
 
   #report(error: unknown): void {
     if (this.#onError === undefined) return;
@@ -616,16 +455,4 @@ export class Relay implements Closeable {
       // onError must not break the relay.
     }
   }
-}
-
-function validSeq(n: number): boolean {
-  return Number.isSafeInteger(n) && n >= 1;
-}
-
-function remoteError(reply: RelayMessage): BackendError {
-  const error = reply.error ?? { code: 'ERR_HANDLER', message: 'remote handler failed' };
-  return new BackendError(`relay request to ${reply.from} failed remotely: ${error.message}`, {
-    code: 'ERR_RELAY_REMOTE_ERROR',
-    details: { remoteCode: error.code, from: reply.from },
-  });
 }

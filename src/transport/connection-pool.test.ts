@@ -46,6 +46,19 @@ describe('ConnectionPool', () => {
     await c1.send({ ok: true });
   });
 
+  it('tryAcquire hands out a pooled connection synchronously and never dials', async () => {
+    const { pool, transport } = await setup();
+    expect(pool.tryAcquire('a')).toBeUndefined();
+    expect(transport.dials).toBe(0);
+    const c1 = await pool.acquire('a');
+    expect(pool.tryAcquire('a')).toBe(c1);
+    await c1.close();
+    expect(pool.tryAcquire('a')).toBeUndefined();
+    expect(transport.dials).toBe(1);
+    await pool.close();
+    expect(() => pool.tryAcquire('a')).toThrow('closed');
+  });
+
   it('concurrent acquires share one in-flight dial', async () => {
     const { pool, transport } = await setup();
     let release!: () => void;

@@ -192,17 +192,8 @@ export class ConnectionPool implements Closeable {
       const signal = optionalSignal('signal', options.signal);
       if (signal?.aborted === true) throw abortError(signal, 'acquire');
       const entry = this.#entry(endpoint);
-      this.#prune(entry);
-      const now = this.#clock.monotonic();
-      const { pooled } = entry;
-      if (
-        pooled.length > 0 &&
-        (pooled.length >= this.maxPerEndpoint || entry.dialing !== undefined)
-      ) {
-        const item = pooled[entry.next++ % pooled.length] as Pooled;
-        item.lastUsedAt = now;
-        return Promise.resolve(item.connection);
-      }
+      const ready = this.#pooled(entry);
+      if (ready !== undefined) return Promise.resolve(ready);
       const dial = entry.dialing ?? this.#dial(entry);
       if (signal === undefined) return dial;
       return waitFor<Connection>(
@@ -215,6 +206,42 @@ export class ConnectionPool implements Closeable {
     } catch (error) {
       return Promise.reject(toError(error));
     }
+  }
+
+  /**
+   * The synchronous fast path of {@link acquire}: the pooled connection `acquire` would
+   * hand out right now, or `undefined` when it would have to dial (or wait for a dial).
+   * Lets a caller write without a promise turn in between.
+   *
+   * @throws ClosedError after `close()`; InvalidArgumentError for a bad endpoint.
+   */
+  tryAcquire(endpoint: string): Connection | undefined {
+    this.#life.assertOpen('acquire');
+    nonEmptyString('endpoint', endpoint, 4096);
+    const entry = this.#entries.get(endpoint);
+    if (entry === undefined) return undefined;
+    const ready = this.#pooled(entry);
+    if (ready !== undefined) {
+      // Keep the map in least-recently-acquired order, as acquire() does.
+      this.#entries.delete(endpoint);
+      this.#entries.set(endpoint, entry);
+    }
+    return ready;
+  }
+
+  /** A live pooled connection of `entry` (round-robin) when no dial is due, else undefined. */
+  #pooled(entry: EndpointEntry): Connection | undefined {
+    this.#prune(entry);
+    const { pooled } = entry;
+    if (
+      pooled.length > 0 &&
+      (pooled.length >= this.maxPerEndpoint || entry.dialing !== undefined)
+    ) {
+      const item = pooled[entry.next++ % pooled.length] as Pooled;
+      item.lastUsedAt = this.#clock.monotonic();
+      return item.connection;
+    }
+    return undefined;
   }
 
   /**

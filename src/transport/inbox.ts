@@ -1,5 +1,5 @@
 import { abortError } from '../core/abort.js';
-import { ClosedError } from '../core/errors.js';
+import { ClosedError, toError } from '../core/errors.js';
 
 /**
  * A bounded single-consumer async queue: the receive side of a connection. The producer
@@ -79,29 +79,75 @@ export class Inbox<T> {
     });
   }
 
-  /** The single stream of items. A second concurrent iteration is refused. */
-  async *iterate(): AsyncGenerator<T, void, undefined> {
-    if (this.#iterating) {
-      throw new ClosedError('connection incoming stream is already being consumed');
-    }
-    this.#iterating = true;
-    try {
-      for (;;) {
-        if (this.size > 0) {
-          yield this.#shift();
-          continue;
+  /**
+   * The single stream of items. A second concurrent iteration is refused (its first
+   * `next()` rejects). Written as a plain iterator rather than an async generator: an
+   * item that arrives while the consumer waits settles its `next()` directly, with no
+   * generator resumption and re-await in between (this sits on every receive path).
+   */
+  iterate(): AsyncIterableIterator<T> {
+    let state: 'new' | 'open' | 'done' = 'new';
+    let waiting: Promise<IteratorResult<T, undefined>> | undefined;
+    const finish = (): void => {
+      if (state === 'open') this.#iterating = false;
+      state = 'done';
+    };
+    // What next() yields now, or undefined when it must wait for push() or end().
+    const poll = (): IteratorResult<T, undefined> | undefined => {
+      if (this.size > 0) return { done: false, value: this.#shift() };
+      if (!this.#ended) return undefined;
+      const error = this.#error;
+      finish();
+      if (error !== undefined) throw error;
+      return { done: true, value: undefined };
+    };
+    const iterator: AsyncIterableIterator<T> = {
+      next: (): Promise<IteratorResult<T, undefined>> => {
+        if (state === 'done') return Promise.resolve({ done: true, value: undefined });
+        if (waiting !== undefined) return waiting.then(() => iterator.next());
+        if (state === 'new') {
+          if (this.#iterating) {
+            state = 'done';
+            return Promise.reject(
+              new ClosedError('connection incoming stream is already being consumed'),
+            );
+          }
+          this.#iterating = true;
+          state = 'open';
         }
-        if (this.#ended) {
-          if (this.#error !== undefined) throw this.#error;
-          return;
+        try {
+          const now = poll();
+          if (now !== undefined) return Promise.resolve(now);
+        } catch (error) {
+          return Promise.reject(toError(error));
         }
-        await new Promise<void>((resolve) => {
-          this.#consumer = resolve;
+        const pending = new Promise<IteratorResult<T, undefined>>((resolve, reject) => {
+          this.#consumer = () => {
+            waiting = undefined;
+            try {
+              const result = poll();
+              // Woken by push() or end(): one of them made poll() answer.
+              if (result !== undefined) resolve(result);
+            } catch (error) {
+              reject(toError(error));
+            }
+          };
         });
-      }
-    } finally {
-      this.#iterating = false;
-    }
+        waiting = pending;
+        return pending;
+      },
+      return: (): Promise<IteratorResult<T, undefined>> => {
+        const done = (): IteratorResult<T, undefined> => {
+          finish();
+          return { done: true, value: undefined };
+        };
+        // Like an async generator, a return() during a pending next() takes effect after it.
+        if (waiting !== undefined) return waiting.then(done, done);
+        return Promise.resolve(done());
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   #shift(): T {

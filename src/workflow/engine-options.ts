@@ -5,7 +5,8 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { MajraError } from '../core/errors.js';
-import { NotFoundError } from '../core/errors.js';
+import { NotFoundError, toError } from '../core/errors.js';
+import { waitFor } from '../core/abort.js';
 import type { MetricsSink } from '../core/metrics.js';
 import type { ManagedQueue } from '../queue/managed-queue.js';
 import type { StepTicket } from './queue-gate.js';
@@ -71,6 +72,17 @@ export interface ResumeInterruptedResult {
 
 /** Executors by step id, as a record or a Map. */
 export type Executors = Readonly<Record<string, StepExecutor>> | ReadonlyMap<string, StepExecutor>;
+
+/** @internal Awaits `promise` until `signal` aborts (then rejects with an abort error). */
+export function settleOrAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  return waitFor<T>(
+    (resolve, reject) => {
+      promise.then(resolve, (e: unknown) => reject(toError(e)));
+      return undefined;
+    },
+    { signal, what: 'workflow wait' },
+  );
+}
 
 /** @internal */
 export function notFound(runId: string): NotFoundError {

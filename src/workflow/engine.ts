@@ -1,48 +1,46 @@
 import { randomUUID } from 'node:crypto';
-import { waitFor, type WaitOptions } from '../core/abort.js';
-import { systemClock, type Clock } from '../core/clock.js';
+import type { WaitOptions } from '../core/abort.js';
 import type { JsonValue } from '../core/codec.js';
 import {
   CapacityExceededError,
-  InvalidArgumentError,
   InvalidStateError,
   MajraError,
   NotFoundError,
   toError,
 } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
-import { noopMetrics, type MetricsSink } from '../core/metrics.js';
-import { integerInRange, invalid, isFunction, nonEmptyString } from '../core/validate.js';
-import { validateDefinition, type WorkflowDefinition } from './dag.js';
+import { integerInRange, nonEmptyString } from '../core/validate.js';
+import type { WorkflowDefinition } from './dag.js';
 import { EventHub, type EventStreamOptions, type WorkflowEventStream } from './events.js';
-import { ManagedQueue } from '../queue/managed-queue.js';
 import {
   notFound,
   resultFromRecord,
+  settleOrAbort,
   type Executors,
   type ResumeInterruptedResult,
   type StartOptions,
   type WorkflowEngineOptions,
 } from './engine-options.js';
-import { MemoryWorkflowStore } from './memory-store.js';
-import { QueueGate } from './queue-gate.js';
+import {
+  finishedSteps,
+  leaseHeldError,
+  prepareWorkflow,
+  resolveEngineSettings,
+  type EngineSettings,
+} from './engine-setup.js';
 import {
   RUN_EVENT_LABELS,
   WORKFLOW_EVENTS_DROPPED_TOTAL,
   WORKFLOW_RUNS_ACTIVE,
   WORKFLOW_RUNS_TOTAL,
 } from './metrics.js';
+import { claimForResume, readStore } from './engine-resume.js';
 import { RunExecution } from './run-execution.js';
-import { storageError, type RegisteredWorkflow } from './run-support.js';
+import { storageError, type RegisteredWorkflow, type RunDeps } from './run-support.js';
 import { toStoredJson } from './step-attempt.js';
-import type { StepExecutor, StepResult, WorkflowRunResult } from './step-context.js';
-import { MAX_LEASE_MS, MAX_STORE_ID_LENGTH } from './store-support.js';
-import {
-  isTerminalRunStatus,
-  type StepRecord,
-  type WorkflowRunRecord,
-  type WorkflowStore,
-} from './types.js';
+import type { WorkflowRunResult } from './step-context.js';
+import { MAX_STORE_ID_LENGTH } from './store-support.js';
+import { isTerminalRunStatus, type StepRecord, type WorkflowStore } from './types.js';
 
 /**
  * Runs workflow definitions (DAGs of async steps) durably: every step transition is
@@ -66,78 +64,40 @@ import {
  */
 export class WorkflowEngine implements Closeable {
   readonly #life = new Lifecycle('WorkflowEngine');
-  readonly #store: WorkflowStore;
-  readonly #ownsStore: boolean;
-  readonly #clock: Clock;
-  readonly #metrics: MetricsSink;
-  readonly #maxParallelSteps: number;
-  readonly #maxActiveRuns: number;
-  readonly #maxWorkflows: number;
-  readonly #leaseMs: number;
-  readonly #renewEveryMs: number;
-  readonly #maxResultBytes: number;
-  readonly #random: () => number;
-  readonly #onError: (error: Error) => void;
+  readonly #s: EngineSettings;
   readonly #hub: EventHub;
-  readonly #gate: QueueGate | undefined;
   readonly #workflows = new Map<string, RegisteredWorkflow>();
   readonly #active = new Map<string, RunExecution>();
   /** Runs being started or resumed (between the capacity check and the execution). */
   readonly #pending = new Map<string, Promise<boolean>>();
-  readonly #stepsRunning = { value: 0 };
+  /** What every run execution of this engine shares. */
+  readonly #runDeps: RunDeps;
   /** This engine's lease owner id. */
   readonly engineId: string;
 
   /** @throws InvalidArgumentError for an out-of-range or mistyped option. */
   constructor(options: WorkflowEngineOptions = {}) {
-    this.#clock = options.clock ?? systemClock;
-    this.#store = options.store ?? new MemoryWorkflowStore({ clock: this.#clock });
-    this.#ownsStore = options.store === undefined;
-    this.#metrics = options.metrics ?? noopMetrics;
-    this.#maxParallelSteps = integerInRange(
-      'maxParallelSteps',
-      options.maxParallelSteps ?? 20,
-      1,
-      10_000,
+    const s = resolveEngineSettings(options);
+    this.#s = s;
+    this.engineId = s.engineId;
+    this.#hub = new EventHub(s.maxEventStreams, () =>
+      s.metrics.increment(WORKFLOW_EVENTS_DROPPED_TOTAL),
     );
-    this.#maxActiveRuns = integerInRange(
-      'maxActiveRuns',
-      options.maxActiveRuns ?? 10_000,
-      1,
-      1_000_000,
-    );
-    this.#maxWorkflows = integerInRange('maxWorkflows', options.maxWorkflows ?? 1000, 1, 100_000);
-    this.#leaseMs = integerInRange('leaseMs', options.leaseMs ?? 30_000, 2, MAX_LEASE_MS);
-    this.#renewEveryMs = integerInRange(
-      'renewEveryMs',
-      options.renewEveryMs ?? Math.max(1, Math.floor(this.#leaseMs / 3)),
-      1,
-      this.#leaseMs - 1,
-    );
-    this.#maxResultBytes = integerInRange(
-      'maxResultBytes',
-      options.maxResultBytes ?? 1_048_576,
-      1,
-      268_435_456,
-    );
-    this.engineId = nonEmptyString(
-      'engineId',
-      options.engineId ?? randomUUID(),
-      MAX_STORE_ID_LENGTH,
-    );
-    if (options.random !== undefined) isFunction('random', options.random);
-    if (options.onError !== undefined) isFunction('onError', options.onError);
-    this.#random = options.random ?? Math.random;
-    this.#onError = options.onError ?? (() => undefined);
-    if (options.queue !== undefined && !(options.queue instanceof ManagedQueue)) {
-      invalid('queue', 'a ManagedQueue', options.queue);
-    }
-    this.#gate =
-      options.queue === undefined ? undefined : new QueueGate(options.queue, this.#onError);
-    this.#hub = new EventHub(
-      integerInRange('maxEventStreams', options.maxEventStreams ?? 64, 1, 10_000),
-      () => this.#metrics.increment(WORKFLOW_EVENTS_DROPPED_TOTAL),
-    );
+    this.#runDeps = {
+      store: s.store,
+      clock: s.clock,
+      metrics: s.metrics,
+      emit: (event) => this.#hub.emit(event),
+      random: s.random,
+      owner: s.engineId,
+      leaseMs: s.leaseMs,
+      renewEveryMs: s.renewEveryMs,
+      maxParallelSteps: s.maxParallelSteps,
+      maxResultBytes: s.maxResultBytes,
+      onError: s.onError,
+      stepsRunning: { value: 0 },
+      gate: s.gate,
+    };
   }
 
   get closed(): Promise<void> {
@@ -155,7 +115,7 @@ export class WorkflowEngine implements Closeable {
 
   /** The store this engine writes to. */
   get store(): WorkflowStore {
-    return this.#store;
+    return this.#s.store;
   }
 
   /**
@@ -171,52 +131,20 @@ export class WorkflowEngine implements Closeable {
    */
   register(definition: WorkflowDefinition, executors: Executors): void {
     this.#life.assertOpen('register');
-    const workflow = validateDefinition(definition);
-    const code = 'ERR_WORKFLOW_INVALID_DEFINITION';
-    if (typeof executors !== 'object' || (executors as unknown) === null) {
-      invalid('executors', 'an object or Map of step id to function', executors, code);
-    }
-    const entries: [string, unknown][] =
-      executors instanceof Map
-        ? [...(executors as ReadonlyMap<string, unknown>).entries()]
-        : Object.entries(executors as Readonly<Record<string, unknown>>);
-    const byId = new Map<string, StepExecutor>();
-    for (const [id, fn] of entries) {
-      if (!workflow.steps.has(id)) {
-        throw new InvalidArgumentError(
-          `executors: '${id}' is not a step of workflow '${workflow.id}'`,
-          { code },
-        );
-      }
-      isFunction(`executors['${id}']`, fn, code);
-      byId.set(id, fn as StepExecutor);
-    }
-    for (const id of workflow.steps.keys()) {
-      if (!byId.has(id)) {
-        throw new InvalidArgumentError(`executors: missing an executor for step '${id}'`, { code });
-      }
-    }
-    if (this.#gate === undefined) {
-      for (const step of workflow.steps.values()) {
-        if (step.resources !== undefined) {
-          throw new InvalidArgumentError(
-            `step '${step.id}' declares resources, but the engine has no queue option`,
-            { code },
-          );
-        }
-      }
-    }
+    const registered = prepareWorkflow(definition, executors, this.#s.gate !== undefined);
+    const { workflow } = registered;
     if (this.#workflows.has(workflow.id)) {
       throw new InvalidStateError(`workflow '${workflow.id}' is already registered`, {
         code: 'ERR_WORKFLOW_ALREADY_REGISTERED',
       });
     }
-    if (this.#workflows.size >= this.#maxWorkflows) {
-      throw new CapacityExceededError(`at most ${this.#maxWorkflows} workflows can be registered`, {
-        details: { maxWorkflows: this.#maxWorkflows },
+    const { maxWorkflows } = this.#s;
+    if (this.#workflows.size >= maxWorkflows) {
+      throw new CapacityExceededError(`at most ${maxWorkflows} workflows can be registered`, {
+        details: { maxWorkflows },
       });
     }
-    this.#workflows.set(workflow.id, { workflow, executors: byId });
+    this.#workflows.set(workflow.id, registered);
   }
 
   /** The tiers of a registered workflow (see `topologicalTiers`). */
@@ -235,9 +163,10 @@ export class WorkflowEngine implements Closeable {
   }
 
   #checkCapacity(): void {
-    if (this.#active.size + this.#pending.size >= this.#maxActiveRuns) {
-      throw new CapacityExceededError(`at most ${this.#maxActiveRuns} runs can execute at once`, {
-        details: { maxActiveRuns: this.#maxActiveRuns },
+    const { maxActiveRuns } = this.#s;
+    if (this.#active.size + this.#pending.size >= maxActiveRuns) {
+      throw new CapacityExceededError(`at most ${maxActiveRuns} runs can execute at once`, {
+        details: { maxActiveRuns },
       });
     }
   }
@@ -255,7 +184,7 @@ export class WorkflowEngine implements Closeable {
   async start(workflowId: string, input?: unknown, options: StartOptions = {}): Promise<string> {
     this.#life.assertOpen('start');
     const registered = this.#registered(workflowId);
-    const json = toStoredJson(input, this.#maxResultBytes, 'run input');
+    const json = toStoredJson(input, this.#s.maxResultBytes, 'run input');
     const runId = nonEmptyString('runId', options.runId ?? randomUUID(), MAX_STORE_ID_LENGTH);
     if (this.#active.has(runId) || this.#pending.has(runId)) {
       throw new InvalidStateError(`workflow run ${runId} already exists`, {
@@ -263,8 +192,8 @@ export class WorkflowEngine implements Closeable {
       });
     }
     this.#checkCapacity();
-    const startedAt = this.#clock.now();
-    const creating = this.#store
+    const startedAt = this.#s.clock.now();
+    const creating = this.#s.store
       .createRun(
         {
           id: runId,
@@ -275,7 +204,7 @@ export class WorkflowEngine implements Closeable {
           startedAt,
         },
         this.engineId,
-        this.#leaseMs,
+        this.#s.leaseMs,
       )
       .then(() => true);
     this.#pending.set(runId, creating);
@@ -286,7 +215,7 @@ export class WorkflowEngine implements Closeable {
     } finally {
       this.#pending.delete(runId);
     }
-    this.#metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.started);
+    this.#s.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.started);
     this.#launch(registered, runId, json, [], false, startedAt);
     return runId;
   }
@@ -300,21 +229,7 @@ export class WorkflowEngine implements Closeable {
     startedAt: number,
   ): void {
     const execution = new RunExecution(
-      {
-        store: this.#store,
-        clock: this.#clock,
-        metrics: this.#metrics,
-        emit: (event) => this.#hub.emit(event),
-        random: this.#random,
-        owner: this.engineId,
-        leaseMs: this.#leaseMs,
-        renewEveryMs: this.#renewEveryMs,
-        maxParallelSteps: this.#maxParallelSteps,
-        maxResultBytes: this.#maxResultBytes,
-        onError: this.#onError,
-        stepsRunning: this.#stepsRunning,
-        gate: this.#gate,
-      },
+      this.#runDeps,
       registered,
       runId,
       input,
@@ -323,10 +238,10 @@ export class WorkflowEngine implements Closeable {
       startedAt,
     );
     this.#active.set(execution.runId, execution);
-    this.#metrics.set(WORKFLOW_RUNS_ACTIVE, this.#active.size);
+    this.#s.metrics.set(WORKFLOW_RUNS_ACTIVE, this.#active.size);
     const forget = (): void => {
       this.#active.delete(execution.runId);
-      this.#metrics.set(WORKFLOW_RUNS_ACTIVE, this.#active.size);
+      this.#s.metrics.set(WORKFLOW_RUNS_ACTIVE, this.#active.size);
     };
     execution.done.then(forget, forget);
     // A closed engine stops a run that was launched while close() was already draining.
@@ -347,25 +262,13 @@ export class WorkflowEngine implements Closeable {
     nonEmptyString('runId', runId, MAX_STORE_ID_LENGTH);
     const pending = this.#pending.get(runId);
     if (pending !== undefined) {
-      await waitFor<boolean>(
-        (resolve, reject) => {
-          pending.then(resolve, (e: unknown) => reject(toError(e)));
-          return undefined;
-        },
-        { signal: options.signal, what: 'workflow wait' },
-      );
+      await settleOrAbort(pending, options.signal);
     }
     const execution = this.#active.get(runId);
     if (execution !== undefined) {
-      return waitFor<WorkflowRunResult>(
-        (resolve, reject) => {
-          execution.done.then(resolve, (e: unknown) => reject(toError(e)));
-          return undefined;
-        },
-        { signal: options.signal, what: 'workflow wait' },
-      );
+      return settleOrAbort(execution.done, options.signal);
     }
-    const run = await this.#read(() => this.#store.getRun(runId), 'getRun');
+    const run = await readStore(() => this.#s.store.getRun(runId), 'getRun');
     if (run === undefined) throw notFound(runId);
     if (!isTerminalRunStatus(run.status)) {
       throw new InvalidStateError(
@@ -376,22 +279,8 @@ export class WorkflowEngine implements Closeable {
         },
       );
     }
-    const records = await this.#read(() => this.#store.getSteps(runId), 'getSteps');
-    const steps: Record<string, StepResult> = {};
-    for (const r of records) {
-      if (r.status === 'completed' || r.status === 'failed' || r.status === 'skipped') {
-        steps[r.stepId] = { status: r.status, output: r.output, error: r.error };
-      }
-    }
-    return resultFromRecord(run, steps);
-  }
-
-  async #read<T>(call: () => Promise<T>, operation: string): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw storageError(operation, error);
-    }
+    const records = await readStore(() => this.#s.store.getSteps(runId), 'getSteps');
+    return resultFromRecord(run, finishedSteps(records));
   }
 
   /**
@@ -413,33 +302,22 @@ export class WorkflowEngine implements Closeable {
       return;
     }
     this.#life.assertOpen('cancel');
-    const run = await this.#read(() => this.#store.getRun(runId), 'getRun');
+    const run = await readStore(() => this.#s.store.getRun(runId), 'getRun');
     if (run === undefined) throw notFound(runId);
     if (isTerminalRunStatus(run.status)) {
       throw new InvalidStateError(`workflow run ${runId} already finished (${run.status})`, {
         code: 'ERR_WORKFLOW_RUN_NOT_ACTIVE',
       });
     }
-    const claim = await this.#read(
-      () => this.#store.claimRun(runId, this.engineId, this.#leaseMs),
+    const claim = await readStore(
+      () => this.#s.store.claimRun(runId, this.engineId, this.#s.leaseMs),
       'claimRun',
     );
-    if (!claim.claimed) throw this.#leaseHeld(runId, claim.run);
+    if (!claim.claimed) throw leaseHeldError(runId, claim.run);
     const error = reason === undefined ? 'cancelled' : `cancelled: ${reason}`;
-    const patch = { status: 'cancelled' as const, error, completedAt: this.#clock.now() };
-    await this.#read(() => this.#store.updateRun(runId, this.engineId, patch), 'updateRun');
-    this.#metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.cancelled);
-  }
-
-  #leaseHeld(runId: string, run: WorkflowRunRecord | undefined): MajraError {
-    if (run === undefined) return notFound(runId);
-    return new InvalidStateError(
-      `workflow run ${runId} is held by engine ${String(run.owner)} until ${String(run.leaseExpiresAt)}`,
-      {
-        code: 'ERR_WORKFLOW_LEASE_HELD',
-        details: { owner: run.owner, leaseExpiresAt: run.leaseExpiresAt },
-      },
-    );
+    const patch = { status: 'cancelled' as const, error, completedAt: this.#s.clock.now() };
+    await readStore(() => this.#s.store.updateRun(runId, this.engineId, patch), 'updateRun');
+    this.#s.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.cancelled);
   }
 
   /**
@@ -479,46 +357,29 @@ export class WorkflowEngine implements Closeable {
   }
 
   async #resume(runId: string): Promise<boolean> {
-    const run = await this.#read(() => this.#store.getRun(runId), 'getRun');
-    if (run === undefined) throw notFound(runId);
-    if (run.status === 'completed' || run.status === 'cancelled') return false;
-    const registered = this.#registered(run.workflowId);
-    if (registered.workflow.hash !== run.definitionHash) {
-      throw new InvalidStateError(
-        `workflow run ${runId} was started with a different definition of '${run.workflowId}'`,
-        { code: 'ERR_WORKFLOW_DEFINITION_MISMATCH' },
-      );
-    }
-    const claim = await this.#read(
-      () => this.#store.claimRun(runId, this.engineId, this.#leaseMs),
-      'claimRun',
+    const claimed = await claimForResume(
+      this.#s.store,
+      this.engineId,
+      this.#s.leaseMs,
+      runId,
+      (id) => this.#registered(id),
     );
-    if (!claim.claimed) throw this.#leaseHeld(runId, claim.run);
-    const patch = { status: 'running' as const, error: null, completedAt: null };
-    const ok = await this.#read(
-      () => this.#store.updateRun(runId, this.engineId, patch),
-      'updateRun',
-    );
-    if (!ok) {
-      throw new InvalidStateError(`lost the lease on run ${runId}`, {
-        code: 'ERR_WORKFLOW_LEASE_LOST',
-      });
-    }
-    const prior = await this.#read(() => this.#store.getSteps(runId), 'getSteps');
+    if (claimed === undefined) return false;
+    const { run, registered, prior } = claimed;
     if (this.#life.isClosed) {
-      await this.#store
+      await this.#s.store
         .releaseRun(runId, this.engineId)
-        .catch((e: unknown) => this.#onError(toError(e)));
+        .catch((e: unknown) => this.#s.onError(toError(e)));
       this.#life.assertOpen('resume');
     }
-    this.#metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.resumed);
+    this.#s.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.resumed);
     this.#launch(
       registered,
       runId,
-      claim.run.input,
+      claimed.claimed.input,
       prior,
       true,
-      run.startedAt ?? this.#clock.now(),
+      run.startedAt ?? this.#s.clock.now(),
     );
     return true;
   }
@@ -533,7 +394,7 @@ export class WorkflowEngine implements Closeable {
   ): Promise<ResumeInterruptedResult> {
     this.#life.assertOpen('resumeInterrupted');
     const limit = integerInRange('limit', options.limit ?? 100, 1, 10_000);
-    const runs = await this.#read(() => this.#store.listResumable(limit), 'listResumable');
+    const runs = await readStore(() => this.#s.store.listResumable(limit), 'listResumable');
     const result: ResumeInterruptedResult = { resumed: [], skipped: [] };
     for (const run of runs) {
       try {
@@ -571,7 +432,7 @@ export class WorkflowEngine implements Closeable {
       for (const execution of executions) execution.close();
       await Promise.allSettled(executions.map((e) => e.done));
       this.#hub.endAll();
-      if (this.#ownsStore) await this.#store.close();
+      if (this.#s.ownsStore) await this.#s.store.close();
     });
   }
 

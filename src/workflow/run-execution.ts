@@ -9,32 +9,25 @@
 import { setMaxListeners } from 'node:events';
 import type { TimerHandle } from '../core/clock.js';
 import type { JsonValue } from '../core/codec.js';
-import { sleep } from '../core/abort.js';
-import { MajraError, toError } from '../core/errors.js';
+import { toError } from '../core/errors.js';
 import type { ResolvedStep, ValidatedWorkflow } from './dag.js';
 import {
-  WORKFLOW_RUN_DURATION_MS,
-  WORKFLOW_RUNS_TOTAL,
   WORKFLOW_STEP_DURATION_MS,
-  WORKFLOW_STEPS_RUNNING,
   WORKFLOW_STEPS_TOTAL,
   WORKFLOW_STORE_ERRORS_TOTAL,
-  RUN_EVENT_LABELS,
-  RUN_STATUS_LABELS,
   STEP_OUTCOME_LABELS as OUTCOME,
   STORE_OPERATION_LABELS as STORE_OP,
 } from './metrics.js';
-import { backoffDelay } from './retry.js';
 import {
   reasonFor,
   storageError,
-  type AttemptsOutcome,
   type RegisteredWorkflow,
   type RunDeps,
   type Stop,
 } from './run-support.js';
-import { errorText, runAttempt, toStoredJson } from './step-attempt.js';
-import type { StepContext, StepExecutor, StepResult, WorkflowRunResult } from './step-context.js';
+import { finalizeRun } from './run-finalize.js';
+import { runAttempts, type AttemptRun } from './step-attempts.js';
+import type { StepExecutor, StepResult, WorkflowRunResult } from './step-context.js';
 import type { StepRecord, StepStatus } from './types.js';
 
 /** @internal One run executing on one engine. */
@@ -44,12 +37,12 @@ export class RunExecution {
   readonly #deps: RunDeps;
   readonly #wf: ValidatedWorkflow;
   readonly #executors: ReadonlyMap<string, StepExecutor>;
-  readonly #input: JsonValue;
   readonly #resumed: boolean;
   readonly #startedAt: number;
   readonly #results = new Map<string, StepResult>();
   readonly #nextAttempt = new Map<string, number>();
   readonly #controller = new AbortController();
+  readonly #attemptRun: AttemptRun;
   #stop: Stop | undefined;
   /** Final step writes issued but not yet committed (see #saveFinal). */
   readonly #unflushed = new Set<Promise<boolean>>();
@@ -72,11 +65,20 @@ export class RunExecution {
     this.#executors = registered.executors;
     this.runId = runId;
     this.workflowId = registered.workflow.id;
-    this.#input = input;
     this.#resumed = resumed;
     this.#startedAt = startedAt;
     // Every attempt and backoff sleep listens on the run signal; parallel steps add up.
     setMaxListeners(deps.maxParallelSteps * 2 + 16, this.#controller.signal);
+    this.#attemptRun = {
+      runId,
+      workflowId: this.workflowId,
+      input,
+      resumed,
+      executors: this.#executors,
+      signal: this.#controller.signal,
+      deps,
+      emitStep: (stepId, status, attempt, extra) => this.#emitStep(stepId, status, attempt, extra),
+    };
     for (const record of prior) {
       if (record.status === 'completed' || record.status === 'skipped') {
         this.#results.set(record.stepId, {
@@ -348,8 +350,14 @@ export class RunExecution {
       fallbackStepId: null,
     });
     const first = this.#nextAttempt.get(id) ?? 1;
-    const outcome = await this.#attempts(step, step, results, first, undefined, (attempt) =>
-      this.#save(base(attempt, 'running')),
+    const outcome = await runAttempts(
+      this.#attemptRun,
+      step,
+      step,
+      results,
+      first,
+      undefined,
+      (attempt) => this.#save(base(attempt, 'running')),
     );
     const finish = async (
       status: 'completed' | 'failed' | 'skipped',
@@ -388,7 +396,7 @@ export class RunExecution {
       const handler = this.#step(policy.fallback);
       fallbackStepId = handler.id;
       this.#emitStep(id, 'running', outcome.attempt, { fallbackStepId, error: outcome.error });
-      const fb = await this.#attempts(handler, step, results, 1, {
+      const fb = await runAttempts(this.#attemptRun, handler, step, results, 1, {
         stepId: id,
         error: outcome.error,
       });
@@ -421,157 +429,17 @@ export class RunExecution {
     this.#emitStep(record.stepId, 'failed', record.attempt, { error });
   }
 
-  /**
-   * Attempts `exec`'s executor up to its retry policy's limit. `owner` is the step whose
-   * dependencies feed the context (the failed step, for a fallback).
-   */
-  async #attempts(
-    exec: ResolvedStep,
-    owner: ResolvedStep,
-    results: Readonly<Record<string, StepResult>>,
-    firstAttempt: number,
-    fallbackFor: { stepId: string; error: string } | undefined,
-    beforeAttempt?: (attempt: number) => Promise<boolean>,
-  ): Promise<AttemptsOutcome> {
-    const executor = this.#executors.get(exec.id);
-    const signal = this.#controller.signal;
-    // A function read defeats narrowing: the signal aborts across awaits.
-    const aborted = (): boolean => signal.aborted;
-    const policy = exec.retry;
-    let lastError = 'no attempt made';
-    let attempt = firstAttempt;
-    for (let k = 0; k < policy.maxAttempts; k++) {
-      attempt = firstAttempt + k;
-      if (aborted()) return { kind: 'aborted', attempt };
-      if (beforeAttempt !== undefined && !(await beforeAttempt(attempt))) {
-        return { kind: 'aborted', attempt };
-      }
-      if (aborted()) return { kind: 'aborted', attempt };
-      if (fallbackFor === undefined) this.#emitStep(owner.id, 'running', attempt);
-      const context = (attemptSignal: AbortSignal): StepContext => ({
-        runId: this.runId,
-        workflowId: this.workflowId,
-        stepId: exec.id,
-        input: this.#input,
-        results,
-        attempt,
-        isResume: this.#resumed,
-        signal: attemptSignal,
-        ...(fallbackFor === undefined ? {} : { fallbackFor }),
-      });
-      const gate = this.#deps.gate;
-      let ticket: string | undefined;
-      let ok = false;
-      const running = this.#deps.stepsRunning;
-      try {
-        if (gate !== undefined) {
-          ticket = await gate.acquire(
-            { runId: this.runId, stepId: exec.id, attempt },
-            exec.priority,
-            exec.resources,
-            signal,
-          );
-        }
-        running.value++;
-        this.#deps.metrics.set(WORKFLOW_STEPS_RUNNING, running.value);
-        try {
-          const value = await runAttempt(
-            (attemptSignal) => executor?.(context(attemptSignal)),
-            signal,
-            exec.timeoutMs,
-            this.#deps.clock,
-            exec.id,
-          );
-          const output = toStoredJson(
-            value,
-            this.#deps.maxResultBytes,
-            `result of step '${exec.id}'`,
-          );
-          ok = true;
-          return { kind: 'completed', output, attempt };
-        } finally {
-          running.value--;
-          this.#deps.metrics.set(WORKFLOW_STEPS_RUNNING, running.value);
-        }
-      } catch (error) {
-        if (aborted()) return { kind: 'aborted', attempt };
-        lastError = errorText(error);
-        if (error instanceof MajraError && error.code === 'ERR_WORKFLOW_STEP_TIMEOUT') {
-          this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME.timed_out);
-        }
-      } finally {
-        if (gate !== undefined && ticket !== undefined) gate.release(ticket, ok);
-      }
-      if (k < policy.maxAttempts - 1) {
-        const delay = backoffDelay(policy, k + 1, this.#deps.random);
-        this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME.retried);
-        this.#emitStep(owner.id, 'pending', attempt, { retryInMs: delay, error: lastError });
-        try {
-          await sleep(delay, { signal, clock: this.#deps.clock });
-        } catch {
-          return { kind: 'aborted', attempt };
-        }
-      }
-    }
-    return { kind: 'failed', error: lastError, attempt };
-  }
-
   async #finalize(monoStart: number): Promise<WorkflowRunResult> {
     await Promise.all(this.#unflushed);
-    const stop = this.#stop;
-    const durationMs = Math.max(0, this.#deps.clock.monotonic() - monoStart);
-    const store = this.#deps.store;
-    const owner = this.#deps.owner;
-    if (stop?.kind === 'lease-lost') {
-      this.#deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.lease_lost);
-      throw reasonFor(stop, this.runId);
-    }
-    if (stop?.kind === 'closed') {
-      this.#deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.interrupted);
-      try {
-        await store.releaseRun(this.runId, owner);
-      } catch (error) {
-        this.#deps.onError(storageError('releaseRun', error));
-      }
-      throw reasonFor(stop, this.runId);
-    }
-    let status: 'completed' | 'failed' | 'cancelled' = 'completed';
-    let error: string | null = null;
-    if (stop?.kind === 'failed') [status, error] = ['failed', stop.error];
-    else if (stop?.kind === 'cancelled') [status, error] = ['cancelled', stop.error];
-    else if (stop?.kind === 'storage') [status, error] = ['failed', stop.error.message];
-    let output: JsonValue = null;
-    if (status === 'completed') {
-      const out: Record<string, JsonValue> = {};
-      for (const [id, result] of this.#results)
-        if (result.status === 'completed') out[id] = result.output;
-      output = out;
-    }
-    const completedAt = this.#deps.clock.now();
-    let written: boolean;
-    try {
-      written = await store.updateRun(this.runId, owner, { status, output, error, completedAt });
-    } catch (cause) {
-      this.#deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, STORE_OP.updateRun);
-      // The run stays `running` with our lease; once it expires another engine may resume it.
-      throw storageError('updateRun', cause);
-    }
-    if (!written) {
-      this.#deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.lease_lost);
-      throw reasonFor({ kind: 'lease-lost' }, this.runId);
-    }
-    this.#deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS[status]);
-    this.#deps.metrics.observe(WORKFLOW_RUN_DURATION_MS, durationMs, RUN_STATUS_LABELS[status]);
-    this.#emitRun(status, error);
-    return {
+    return finalizeRun({
       runId: this.runId,
       workflowId: this.workflowId,
-      status,
-      output,
-      error,
-      steps: Object.fromEntries(this.#results),
+      deps: this.#deps,
+      stop: this.#stop,
+      results: this.#results,
       startedAt: this.#startedAt,
-      completedAt,
-    };
+      durationMs: Math.max(0, this.#deps.clock.monotonic() - monoStart),
+      emitRun: (status, error) => this.#emitRun(status, error),
+    });
   }
 }

@@ -477,6 +477,37 @@ export function describeWorkflowStore(name: string, factory: WorkflowStoreFactor
         expect(await store.countRuns()).toBe(1);
       });
 
+      it('measures a finished run without completedAt from its updatedAt', async () => {
+        const store = await make({ maxRuns: 3, finishedRunTtlMs: 1_000 });
+        await store.createRun(newRun('stamped'), 'a', LEASE);
+        await store.createRun(newRun('bare'), 'a', LEASE);
+        await store.createRun(newRun('later'), 'a', LEASE);
+        // 'bare' finishes first but records no completedAt: its updatedAt counts.
+        clock.advance(10);
+        expect(await store.updateRun('bare', 'a', { status: 'failed' })).toBe(true);
+        clock.advance(10);
+        await finish(store, 'stamped');
+        clock.advance(10);
+        await finish(store, 'later');
+        // maxRuns evicts the oldest finished run first: 'bare'.
+        await store.createRun(newRun('r4'), 'a', LEASE);
+        expect(await store.getRun('bare')).toBeUndefined();
+        expect(await store.getRun('stamped')).toBeDefined();
+        // 'stamped' completed at +30, 'later' at +50; now is +50.
+        clock.advance(980);
+        expect(await store.sweep()).toBe(1);
+        expect(await store.getRun('stamped')).toBeUndefined();
+        expect(await store.getRun('later')).toBeDefined();
+        // The TTL measures 'r4', cancelled without completedAt at +1030, from its updatedAt.
+        expect(await store.updateRun('r4', 'a', { status: 'cancelled' })).toBe(true);
+        clock.advance(999);
+        expect(await store.sweep()).toBe(1);
+        expect(await store.getRun('later')).toBeUndefined();
+        clock.advance(1);
+        expect(await store.sweep()).toBe(1);
+        expect(await store.countRuns()).toBe(0);
+      });
+
       it('does nothing on sweep without a TTL', async () => {
         const store = await make();
         await store.createRun(newRun('r1'), 'a', LEASE);

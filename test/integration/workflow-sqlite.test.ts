@@ -46,6 +46,32 @@ describe('SqliteWorkflowStore', () => {
     await again.close();
   });
 
+  it('replaces the retention index of older files on open', async () => {
+    const path = file();
+    const db = new Database(path);
+    const first = new SqliteWorkflowStore(db);
+    await first.close();
+    // A file written by an earlier version carries the index on COALESCE(completed_at, updated_at).
+    db.exec('DROP INDEX majra_workflow_runs_completed');
+    db.exec(
+      `CREATE INDEX majra_workflow_runs_finished ON majra_workflow_runs
+         (COALESCE(completed_at, updated_at), id) WHERE status IN ('completed', 'failed', 'cancelled')`,
+    );
+    const store = new SqliteWorkflowStore(db, { maxRuns: 1 });
+    const indexes = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?")
+      .pluck()
+      .all('majra_workflow_runs');
+    expect(indexes).toContain('majra_workflow_runs_completed');
+    expect(indexes).not.toContain('majra_workflow_runs_finished');
+    await store.createRun(newRun('r1'), 'a', 10_000);
+    await store.updateRun('r1', 'a', { status: 'completed', completedAt: 5 });
+    await store.createRun(newRun('r2'), 'a', 10_000);
+    expect(await store.getRun('r1')).toBeUndefined();
+    await store.close();
+    db.close();
+  });
+
   it('runs a workflow end to end and persists every step', async () => {
     const store = SqliteWorkflowStore.open(file());
     const engine = new WorkflowEngine({ store });

@@ -1,6 +1,5 @@
 import type { PoolClient } from 'pg';
 import { systemClock, type Clock } from '../../core/clock.js';
-import type { JsonValue } from '../../core/codec.js';
 import { BackendError, InvalidStateError, isMajraError } from '../../core/errors.js';
 import { Lifecycle } from '../../core/lifecycle.js';
 import type { MetricsSink } from '../../core/metrics.js';
@@ -14,9 +13,8 @@ import {
   checkRetention,
   checkRunPatch,
   checkStepRecord,
-  isRunStatus,
-  isStepStatus,
 } from '../../workflow/store-support.js';
+import { toRun, toStep, type RunRow, type StepRow } from '../../workflow/store-rows.js';
 import {
   isTerminalRunStatus,
   type ClaimResult,
@@ -40,6 +38,7 @@ import {
   type ResolvedPool,
 } from './pool.js';
 import { StatementSet } from './sql-file.js';
+import { fenceKey, StepWriter, type StepColumns } from './workflow-step-writer.js';
 
 /** Options of {@link connectPostgresWorkflowStore}. */
 export interface PostgresWorkflowStoreOptions
@@ -55,82 +54,22 @@ export interface PostgresWorkflowStoreOptions
   readonly metrics?: MetricsSink | undefined;
 }
 
-interface RunRow {
-  id: string;
-  workflow_id: string;
-  definition_hash: string;
-  status: string;
-  input_json: string;
-  output_json: string;
-  error: string | null;
-  created_at: number;
-  started_at: number | null;
-  completed_at: number | null;
-  updated_at: number;
-  owner: string | null;
-  lease_expires_at: number | null;
-}
-
-interface StepRow {
-  run_id: string;
-  step_id: string;
-  status: string;
-  attempt: number;
-  output_json: string;
-  error: string | null;
-  started_at: number | null;
-  completed_at: number | null;
-  duration_ms: number | null;
-  fallback_step_id: string | null;
-}
-
-function corrupt(what: string, value: unknown): BackendError {
-  return new BackendError(`workflow storage: corrupt ${what}: ${String(value)}`, {
-    code: 'ERR_WORKFLOW_STORAGE',
-  });
-}
-
-function parseJson(text: string, what: string): JsonValue {
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch (error) {
-    throw corrupt(what, (error as Error).message);
+/**
+ * A failure as the store reports it: MajraErrors of the store's own (bad arguments, closed,
+ * run exists) as they are; driver errors as `ERR_WORKFLOW_STORAGE` with the cause.
+ */
+function storageFailure(operation: string, error: unknown): Error {
+  if (
+    isMajraError(error) &&
+    error.code !== 'ERR_POSTGRES_QUERY' &&
+    error.code !== 'ERR_POSTGRES_UNAVAILABLE'
+  ) {
+    return error;
   }
-}
-
-function toRun(row: RunRow): WorkflowRunRecord {
-  if (!isRunStatus(row.status)) throw corrupt('run status', row.status);
-  return {
-    id: row.id,
-    workflowId: row.workflow_id,
-    definitionHash: row.definition_hash,
-    status: row.status,
-    input: parseJson(row.input_json, 'run input'),
-    output: parseJson(row.output_json, 'run output'),
-    error: row.error,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    completedAt: row.completed_at,
-    updatedAt: row.updated_at,
-    owner: row.owner,
-    leaseExpiresAt: row.lease_expires_at,
-  };
-}
-
-function toStep(row: StepRow): StepRecord {
-  if (!isStepStatus(row.status)) throw corrupt('step status', row.status);
-  return {
-    runId: row.run_id,
-    stepId: row.step_id,
-    status: row.status,
-    attempt: row.attempt,
-    output: parseJson(row.output_json, 'step output'),
-    error: row.error,
-    startedAt: row.started_at,
-    completedAt: row.completed_at,
-    durationMs: row.duration_ms,
-    fallbackStepId: row.fallback_step_id,
-  };
+  return new BackendError(
+    `workflow storage: ${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
+    { code: 'ERR_WORKFLOW_STORAGE', cause: error },
+  );
 }
 
 /**
@@ -180,6 +119,9 @@ export class PostgresWorkflowStore implements WorkflowStore {
   readonly #maxRuns: number;
   readonly #ttlMs: number | undefined;
   readonly #meter: OperationMeter | undefined;
+  readonly #steps = new StepWriter((columns) => this.#writeSteps(columns));
+  /** Step writes are committed in call order (see {@link WorkflowStore.writesInOrder}). */
+  readonly writesInOrder = true;
 
   /** Use {@link connectPostgresWorkflowStore}; the constructor validates and does no I/O. */
   constructor(options: PostgresWorkflowStoreOptions = {}) {
@@ -206,9 +148,12 @@ export class PostgresWorkflowStore implements WorkflowStore {
     return this.#life.isClosed;
   }
 
-  /** Ends an owned pool (a pool you passed in stays open). Idempotent. */
+  /** Commits queued step writes, then ends an owned pool (a pool you passed in stays open). Idempotent. */
   close(): Promise<void> {
-    return this.#life.close(() => this.#resolved.release());
+    return this.#life.close(async () => {
+      await this.#steps.drain();
+      await this.#resolved.release();
+    });
   }
 
   /** Same as `close()`, so `await using store = ...` closes it. */
@@ -218,23 +163,15 @@ export class PostgresWorkflowStore implements WorkflowStore {
 
   async #op<T>(operation: string, body: () => Promise<T>): Promise<T> {
     this.#life.assertOpen(operation);
+    // Queued step writes go first, so every operation sees (and orders after) them.
+    if (!this.#steps.idle) await this.#steps.drain();
     try {
       const result = await body();
       this.#meter?.ok(operation);
       return result;
     } catch (error) {
       this.#meter?.error(operation);
-      if (
-        isMajraError(error) &&
-        error.code !== 'ERR_POSTGRES_QUERY' &&
-        error.code !== 'ERR_POSTGRES_UNAVAILABLE'
-      ) {
-        throw error;
-      }
-      throw new BackendError(
-        `workflow storage: ${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
-        { code: 'ERR_WORKFLOW_STORAGE', cause: error },
-      );
+      throw storageFailure(operation, error);
     }
   }
 
@@ -246,11 +183,9 @@ export class PostgresWorkflowStore implements WorkflowStore {
     return this.#op('createRun', async () => {
       checkNewRun(run, owner, leaseMs);
       const input = JSON.stringify(run.input);
-      return await withTransaction(this.pool, 'createRun', async (client) => {
-        await this.#sweepIn(client);
-        await this.#evictForInsert(client);
+      const insert = async (db: Queryable): Promise<void> => {
         const now = this.#clock.now();
-        const rows = await this.#q(client, 'insertRun', [
+        const rows = await this.#q(db, 'insertRun', [
           run.id,
           run.workflowId,
           run.definitionHash,
@@ -266,6 +201,13 @@ export class PostgresWorkflowStore implements WorkflowStore {
             code: 'ERR_WORKFLOW_RUN_EXISTS',
           });
         }
+      };
+      // Without retention the insert is the whole write: one statement, no BEGIN/COMMIT.
+      if (this.#ttlMs === undefined && this.#maxRuns === 0) return insert(this.pool);
+      return withTransaction(this.pool, 'createRun', async (client) => {
+        await this.#sweepIn(client);
+        await this.#evictForInsert(client);
+        await insert(client);
       });
     });
   }
@@ -362,27 +304,32 @@ export class PostgresWorkflowStore implements WorkflowStore {
     });
   }
 
+  /**
+   * Queues the write; writes queued in the same event-loop turn are committed together in
+   * one statement, batches one after another in call order (see `StepWriter` in workflow-step-writer.ts).
+   */
   saveStep(owner: string, record: StepRecord): Promise<boolean> {
-    return this.#op('saveStep', async () => {
+    try {
+      this.#life.assertOpen('saveStep');
       checkId('owner', owner);
       checkStepRecord(record);
-      const output = JSON.stringify(record.output);
-      const rows = await this.#q(this.pool, 'saveStep', [
-        owner,
+      return this.#steps.save(owner, record, JSON.stringify(record.output));
+    } catch (error) {
+      return Promise.reject(storageFailure('saveStep', error));
+    }
+  }
+
+  /** One group commit: the `saveSteps` statement over the column arrays. */
+  async #writeSteps(columns: StepColumns): Promise<ReadonlySet<string>> {
+    try {
+      const rows = await this.#q<{ run_id: string; owner: string }>(this.pool, 'saveSteps', [
         this.#clock.now(),
-        record.runId,
-        record.stepId,
-        record.status,
-        record.attempt,
-        output,
-        record.error,
-        record.startedAt,
-        record.completedAt,
-        record.durationMs,
-        record.fallbackStepId,
+        ...columns,
       ]);
-      return rows.length === 1;
-    });
+      return new Set(rows.map((row) => fenceKey(row.run_id, row.owner)));
+    } catch (error) {
+      throw storageFailure('saveStep', error);
+    }
   }
 
   getSteps(runId: string): Promise<StepRecord[]> {

@@ -1,5 +1,5 @@
 /**
- * Row mapping and statements of {@link SqliteWorkflowStore}: the SQL lives in
+ * Statements, options and queued writes of {@link SqliteWorkflowStore}: the SQL lives in
  * workflow-store.sql (named statements), read on first use.
  *
  * @internal
@@ -7,28 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import type { JsonValue } from '../../core/codec.js';
-import { BackendError } from '../../core/errors.js';
 import { integerInRange, invalid } from '../../core/validate.js';
-import { isRunStatus, isStepStatus } from '../../workflow/store-support.js';
-import type { StepRecord, WorkflowRunRecord } from '../../workflow/types.js';
+import type { StepRecord } from '../../workflow/types.js';
 import type { SqliteWorkflowStoreOptions } from './workflow-store.js';
-
-export interface RunRow {
-  id: string;
-  workflow_id: string;
-  definition_hash: string;
-  status: string;
-  input_json: string;
-  output_json: string;
-  error: string | null;
-  created_at: number;
-  started_at: number | null;
-  completed_at: number | null;
-  updated_at: number;
-  owner: string | null;
-  lease_expires_at: number | null;
-}
 
 export interface PendingStep {
   readonly owner: string;
@@ -36,19 +17,6 @@ export interface PendingStep {
   readonly output: string;
   readonly resolve: (written: boolean) => void;
   readonly reject: (error: Error) => void;
-}
-
-export interface StepRow {
-  run_id: string;
-  step_id: string;
-  status: string;
-  attempt: number;
-  output_json: string;
-  error: string | null;
-  started_at: number | null;
-  completed_at: number | null;
-  duration_ms: number | null;
-  fallback_step_id: string | null;
 }
 
 let statements: Map<string, string> | undefined;
@@ -78,55 +46,6 @@ export function sql(name: string): string {
   const statement = statements.get(name);
   if (statement === undefined) throw new Error(`workflow-store.sql has no statement ${name}`);
   return statement;
-}
-
-function corrupt(what: string, value: unknown): BackendError {
-  return new BackendError(`workflow storage: corrupt ${what}: ${String(value)}`, {
-    code: 'ERR_WORKFLOW_STORAGE',
-  });
-}
-
-function parseJson(text: string, what: string): JsonValue {
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch (error) {
-    throw corrupt(what, (error as Error).message);
-  }
-}
-
-export function toRun(row: RunRow): WorkflowRunRecord {
-  if (!isRunStatus(row.status)) throw corrupt('run status', row.status);
-  return {
-    id: row.id,
-    workflowId: row.workflow_id,
-    definitionHash: row.definition_hash,
-    status: row.status,
-    input: parseJson(row.input_json, 'run input'),
-    output: parseJson(row.output_json, 'run output'),
-    error: row.error,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    completedAt: row.completed_at,
-    updatedAt: row.updated_at,
-    owner: row.owner,
-    leaseExpiresAt: row.lease_expires_at,
-  };
-}
-
-export function toStep(row: StepRow): StepRecord {
-  if (!isStepStatus(row.status)) throw corrupt('step status', row.status);
-  return {
-    runId: row.run_id,
-    stepId: row.step_id,
-    status: row.status,
-    attempt: row.attempt,
-    output: parseJson(row.output_json, 'step output'),
-    error: row.error,
-    startedAt: row.started_at,
-    completedAt: row.completed_at,
-    durationMs: row.duration_ms,
-    fallbackStepId: row.fallback_step_id,
-  };
 }
 
 export function checkOptions(options: SqliteWorkflowStoreOptions): {

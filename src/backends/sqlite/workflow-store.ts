@@ -5,13 +5,10 @@ import {
   checkOptions,
   prepare,
   sql,
-  toRun,
-  toStep,
   type PendingStep,
-  type RunRow,
   type StatementName,
-  type StepRow,
 } from './workflow-store-sql.js';
+import { toRun, toStep, type RunRow, type StepRow } from '../../workflow/store-rows.js';
 import { Lifecycle } from '../../core/lifecycle.js';
 import type { MetricsSink } from '../../core/metrics.js';
 import { operationMeter, type OperationMeter } from '../../core/operation-meter.js';
@@ -38,6 +35,11 @@ import {
   type WorkflowStore,
   type WorkflowStoreOptions,
 } from '../../workflow/types.js';
+
+/** Key of the lease fence a queued step write is checked against. */
+function fenceKey(item: PendingStep): string {
+  return `${item.owner}\u0000${item.record.runId}`;
+}
 
 /** Options of {@link SqliteWorkflowStore}. */
 export interface SqliteWorkflowStoreOptions extends WorkflowStoreOptions {
@@ -325,10 +327,10 @@ export class SqliteWorkflowStore implements WorkflowStore {
   #flush(): void {
     if (this.#pending.length === 0) return;
     const batch = this.#pending.splice(0);
-    let results: boolean[];
+    let fenced: Map<string, boolean>;
     try {
       if (!this.#db.open) throw new Error('the database connection is not open');
-      results = this.#inTx(() => batch.map((item) => this.#writeStep(item)));
+      fenced = this.#inTx(() => this.#writeSteps(batch));
     } catch (error) {
       const wrapped = new BackendError(`workflow storage: saveStep failed: ${String(error)}`, {
         code: 'ERR_WORKFLOW_STORAGE',
@@ -339,12 +341,31 @@ export class SqliteWorkflowStore implements WorkflowStore {
       return;
     }
     this.#meter?.ok('saveStep', batch.length);
-    batch.forEach((item, i) => item.resolve(results[i] === true));
+    for (const item of batch) item.resolve(fenced.get(fenceKey(item)) === true);
   }
 
-  #writeStep({ owner, record, output }: PendingStep): boolean {
-    const touched = this.#sql.touchRun.run({ id: record.runId, owner, now: this.#clock.now() });
-    if (touched.changes !== 1) return false;
+  /**
+   * Writes a batch inside the caller's transaction: one fenced touch per (run, owner) pair
+   * (a linear workflow's batch is the last step's outcome plus the next step's start, both
+   * of one run), then the records of the pairs that hold the lease, in call order.
+   */
+  #writeSteps(batch: readonly PendingStep[]): Map<string, boolean> {
+    const fenced = new Map<string, boolean>();
+    const now = this.#clock.now();
+    for (const item of batch) {
+      const key = fenceKey(item);
+      let held = fenced.get(key);
+      if (held === undefined) {
+        const touched = this.#sql.touchRun.run({ id: item.record.runId, owner: item.owner, now });
+        held = touched.changes === 1;
+        fenced.set(key, held);
+      }
+      if (held) this.#writeStep(item);
+    }
+    return fenced;
+  }
+
+  #writeStep({ record, output }: PendingStep): void {
     this.#sql.upsertStep.run({
       runId: record.runId,
       stepId: record.stepId,
@@ -357,7 +378,6 @@ export class SqliteWorkflowStore implements WorkflowStore {
       durationMs: record.durationMs,
       fallbackStepId: record.fallbackStepId,
     });
-    return true;
   }
 
   getSteps(runId: string): Promise<StepRecord[]> {
@@ -394,7 +414,8 @@ export class SqliteWorkflowStore implements WorkflowStore {
 
   #sweep(): number {
     if (this.#ttlMs === undefined) return 0;
-    const ids = this.#sql.expiredRuns.pluck().all(this.#clock.now() - this.#ttlMs) as string[];
+    const cutoff = this.#clock.now() - this.#ttlMs;
+    const ids = this.#sql.expiredRuns.pluck().all({ cutoff }) as string[];
     for (const id of ids) this.#deleteRun(id);
     return ids.length;
   }
@@ -404,7 +425,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
     const count = (this.#sql.countRuns.get() as { n: number }).n;
     const excess = count - this.#maxRuns + 1;
     if (excess <= 0) return;
-    const ids = this.#sql.oldestFinished.pluck().all(excess) as string[];
+    const ids = this.#sql.oldestFinished.pluck().all({ limit: excess }) as string[];
     for (const id of ids) this.#deleteRun(id);
   }
 }

@@ -74,30 +74,45 @@ UPDATE {{schema}}.majra_workflow_runs SET owner = NULL, lease_expires_at = NULL,
 WHERE id = $1 AND owner = $2
 RETURNING id
 
--- name: saveStep
--- $1 owner, $2 now, $3 run id, $4 step id, $5 status, $6 attempt, $7 output JSON text,
--- $8 error, $9 started_at, $10 completed_at, $11 duration_ms, $12 fallback step id.
--- One statement: the fenced touch of the run and the upsert commit together, and no
--- step is written when the owner lost the lease.
-WITH touched AS (
-  UPDATE {{schema}}.majra_workflow_runs SET updated_at = $2
-  WHERE id = $3 AND owner = $1
-  RETURNING id
+-- name: saveSteps
+-- A group commit of queued step writes, in one statement. $1 now; then one array per
+-- field, index i describing the i-th write in call order: $2 owners, $3 run ids, $4 step
+-- ids, $5 statuses, $6 attempts, $7 output JSON texts, $8 errors, $9 started_at,
+-- $10 completed_at, $11 duration_ms, $12 fallback step ids. Each (run, owner) pair is
+-- touched once and fenced: the writes of a pair whose owner lost the lease write
+-- nothing. Of several writes to one (run, step) the last in call order wins. Returns
+-- the (run_id, owner) pairs that held the lease.
+WITH input AS (
+  SELECT * FROM unnest(
+    $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[],
+    $9::float8[], $10::float8[], $11::float8[], $12::text[]
+  ) WITH ORDINALITY AS t(owner, run_id, step_id, status, attempt, output_json, error,
+                         started_at, completed_at, duration_ms, fallback_step_id, ord)
+), touched AS (
+  UPDATE {{schema}}.majra_workflow_runs AS r SET updated_at = $1
+  FROM (SELECT DISTINCT run_id, owner FROM input) AS pairs
+  WHERE r.id = pairs.run_id AND r.owner = pairs.owner
+  RETURNING r.id, r.owner
+), written AS (
+  INSERT INTO {{schema}}.majra_workflow_steps
+    (run_id, step_id, status, attempt, output_json, error, started_at, completed_at,
+     duration_ms, fallback_step_id)
+  SELECT DISTINCT ON (i.run_id, i.step_id)
+    i.run_id, i.step_id, i.status, i.attempt, i.output_json, i.error, i.started_at,
+    i.completed_at, i.duration_ms, i.fallback_step_id
+  FROM input AS i JOIN touched AS t ON t.id = i.run_id AND t.owner = i.owner
+  ORDER BY i.run_id, i.step_id, i.ord DESC
+  ON CONFLICT (run_id, step_id) DO UPDATE SET
+    status = excluded.status,
+    attempt = excluded.attempt,
+    output_json = excluded.output_json,
+    error = excluded.error,
+    started_at = excluded.started_at,
+    completed_at = excluded.completed_at,
+    duration_ms = excluded.duration_ms,
+    fallback_step_id = excluded.fallback_step_id
 )
-INSERT INTO {{schema}}.majra_workflow_steps
-  (run_id, step_id, status, attempt, output_json, error, started_at, completed_at,
-   duration_ms, fallback_step_id)
-SELECT id, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM touched
-ON CONFLICT (run_id, step_id) DO UPDATE SET
-  status = excluded.status,
-  attempt = excluded.attempt,
-  output_json = excluded.output_json,
-  error = excluded.error,
-  started_at = excluded.started_at,
-  completed_at = excluded.completed_at,
-  duration_ms = excluded.duration_ms,
-  fallback_step_id = excluded.fallback_step_id
-RETURNING run_id
+SELECT id AS run_id, owner FROM touched
 
 -- name: getSteps
 -- $1 run id. Ordered by started_at (NULL last), then step id.
@@ -114,16 +129,30 @@ WITH steps AS (
 SELECT count(*)::int AS n FROM runs
 
 -- name: expiredRuns
--- $1 cutoff (now - finishedRunTtlMs). Finished runs at or before the cutoff, locked.
+-- $1 cutoff (now - finishedRunTtlMs). Finished runs whose COALESCE(completed_at,
+-- updated_at) is at or before the cutoff, locked (a BitmapOr of two completed_at index scans).
 SELECT id FROM {{schema}}.majra_workflow_runs
 WHERE status IN ('completed', 'failed', 'cancelled')
-  AND COALESCE(completed_at, updated_at) <= $1
+  AND (completed_at <= $1 OR (completed_at IS NULL AND updated_at <= $1))
 FOR UPDATE SKIP LOCKED
 
 -- name: oldestFinished
--- $1 how many. Finished runs, oldest completion first, locked.
-SELECT id FROM {{schema}}.majra_workflow_runs
-WHERE status IN ('completed', 'failed', 'cancelled')
-ORDER BY COALESCE(completed_at, updated_at), id
+-- $1 how many. Finished runs, oldest COALESCE(completed_at, updated_at) first, then id.
+-- Each branch locks at most $1 rows in index order (runs finished without completed_at are
+-- rare); eviction is a soft cap, so a row locked but not chosen is harmless.
+WITH stamped AS (
+  SELECT id, completed_at AS at FROM {{schema}}.majra_workflow_runs
+  WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at IS NOT NULL
+  ORDER BY completed_at, id
+  LIMIT $1
+  FOR UPDATE SKIP LOCKED
+), bare AS (
+  SELECT id, updated_at AS at FROM {{schema}}.majra_workflow_runs
+  WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at IS NULL
+  ORDER BY updated_at, id
+  LIMIT $1
+  FOR UPDATE SKIP LOCKED
+)
+SELECT id FROM (SELECT * FROM stamped UNION ALL SELECT * FROM bare) AS candidates
+ORDER BY at, id
 LIMIT $1
-FOR UPDATE SKIP LOCKED

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { Inbox } from './inbox.js';
+
+async function drain<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+describe('Inbox.iterate', () => {
+  it('yields buffered and later items in order, then ends', async () => {
+    const inbox = new Inbox<number>(8);
+    inbox.push(1);
+    const all = drain(inbox.iterate());
+    await Promise.resolve();
+    inbox.push(2);
+    inbox.push(3);
+    inbox.end();
+    expect(await all).toEqual([1, 2, 3]);
+  });
+
+  it('delivers buffered items before the end error', async () => {
+    const inbox = new Inbox<number>(8);
+    const seen: number[] = [];
+    const consuming = (async () => {
+      for await (const item of inbox.iterate()) seen.push(item);
+    })();
+    inbox.push(1);
+    inbox.end(new Error('broken'));
+    await expect(consuming).rejects.toThrow('broken');
+    expect(seen).toEqual([1]);
+  });
+
+  it('refuses a second concurrent iteration, and allows one after a break', async () => {
+    const inbox = new Inbox<number>(8);
+    inbox.push(1);
+    inbox.push(2);
+    const first = inbox.iterate();
+    expect(await first.next()).toEqual({ done: false, value: 1 });
+    await expect(inbox.iterate().next()).rejects.toThrow('already being consumed');
+    for await (const item of first) {
+      expect(item).toBe(2);
+      break;
+    }
+    inbox.push(3);
+    inbox.end();
+    expect(await drain(inbox.iterate())).toEqual([3]);
+  });
+
+  it('serialises next() calls made without awaiting', async () => {
+    const inbox = new Inbox<number>(8);
+    const it = inbox.iterate();
+    const a = it.next();
+    const b = it.next();
+    inbox.push(1);
+    inbox.push(2);
+    expect(await a).toEqual({ done: false, value: 1 });
+    expect(await b).toEqual({ done: false, value: 2 });
+  });
+
+  it('wakes space waiters and onSpace when a full inbox is read', async () => {
+    const inbox = new Inbox<number>(1);
+    let spaced = 0;
+    inbox.onSpace = () => spaced++;
+    inbox.push(1);
+    expect(inbox.isFull).toBe(true);
+    const space = inbox.waitForSpace();
+    const it = inbox.iterate();
+    expect(await it.next()).toEqual({ done: false, value: 1 });
+    await space;
+    expect(spaced).toBe(1);
+  });
+});

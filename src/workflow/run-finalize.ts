@@ -1,0 +1,91 @@
+/**
+ * The end of a run's execution: writes the final status (fenced by the lease), or
+ * releases the lease when the engine closes, or gives up when the lease was lost.
+ *
+ * @internal
+ * @module
+ */
+import type { JsonValue } from '../core/codec.js';
+import {
+  RUN_EVENT_LABELS,
+  RUN_STATUS_LABELS,
+  WORKFLOW_RUN_DURATION_MS,
+  WORKFLOW_RUNS_TOTAL,
+  WORKFLOW_STORE_ERRORS_TOTAL,
+} from './metrics.js';
+import { reasonFor, storageError, type RunDeps, type Stop } from './run-support.js';
+import type { StepResult, WorkflowRunResult } from './step-context.js';
+
+/** A run whose steps have all settled (and whose step writes are committed). */
+export interface FinishingRun {
+  readonly runId: string;
+  readonly workflowId: string;
+  readonly deps: RunDeps;
+  /** Why the run stopped early, if it did. */
+  readonly stop: Stop | undefined;
+  readonly results: ReadonlyMap<string, StepResult>;
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly emitRun: (status: WorkflowRunResult['status'], error: string | null) => void;
+}
+
+/**
+ * Finishes `run`: resolves with its result once the final status is stored; rejects
+ * with the lease-lost, closed or storage error otherwise.
+ */
+export async function finalizeRun(run: FinishingRun): Promise<WorkflowRunResult> {
+  const { stop, durationMs } = run;
+  const store = run.deps.store;
+  const owner = run.deps.owner;
+  if (stop?.kind === 'lease-lost') {
+    run.deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.lease_lost);
+    throw reasonFor(stop, run.runId);
+  }
+  if (stop?.kind === 'closed') {
+    run.deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.interrupted);
+    try {
+      await store.releaseRun(run.runId, owner);
+    } catch (error) {
+      run.deps.onError(storageError('releaseRun', error));
+    }
+    throw reasonFor(stop, run.runId);
+  }
+  let status: 'completed' | 'failed' | 'cancelled' = 'completed';
+  let error: string | null = null;
+  if (stop?.kind === 'failed') [status, error] = ['failed', stop.error];
+  else if (stop?.kind === 'cancelled') [status, error] = ['cancelled', stop.error];
+  else if (stop?.kind === 'storage') [status, error] = ['failed', stop.error.message];
+  let output: JsonValue = null;
+  if (status === 'completed') {
+    const out: Record<string, JsonValue> = {};
+    for (const [id, result] of run.results)
+      if (result.status === 'completed') out[id] = result.output;
+    output = out;
+  }
+  const completedAt = run.deps.clock.now();
+  let written: boolean;
+  try {
+    written = await store.updateRun(run.runId, owner, { status, output, error, completedAt });
+  } catch (cause) {
+    run.deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, { operation: 'updateRun' });
+    // The run stays `running` with our lease; once it expires another engine may resume it.
+    throw storageError('updateRun', cause);
+  }
+  if (!written) {
+    run.deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.lease_lost);
+    throw reasonFor({ kind: 'lease-lost' }, run.runId);
+  }
+  run.deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS[status]);
+  run.deps.metrics.observe(WORKFLOW_RUN_DURATION_MS, durationMs, RUN_STATUS_LABELS[status]);
+  run.emitRun(status, error);
+  return {
+    runId: run.runId,
+    workflowId: run.workflowId,
+    status,
+    output,
+    error,
+    steps: Object.fromEntries(run.results),
+    startedAt: run.startedAt,
+    completedAt,
+  };
+}

@@ -1,0 +1,81 @@
+// PostgresWorkflowStore specifics beyond the conformance suite: step writes of one turn
+// share one statement (group commit), committed in call order, each with its own fence.
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { connectPostgresWorkflowStore } from '../../src/backends/postgres/index.js';
+import type { StepRecord } from '../../src/workflow/types.js';
+import { databaseUrl, uniqueName } from '../support/services.js';
+
+const schema = uniqueName('majra_wfgroup');
+const admin = new pg.Pool({ connectionString: databaseUrl(), max: 1 });
+afterAll(async () => {
+  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await admin.end();
+});
+
+const newRun = (id: string) => ({
+  id,
+  workflowId: 'wf',
+  definitionHash: 'h',
+  status: 'running' as const,
+  input: null,
+  startedAt: 1,
+});
+
+const record = (runId: string, stepId: string, attempt: number): StepRecord => ({
+  runId,
+  stepId,
+  status: 'running',
+  attempt,
+  output: { attempt },
+  error: null,
+  startedAt: 1,
+  completedAt: null,
+  durationMs: null,
+  fallbackStepId: null,
+});
+
+describe('PostgresWorkflowStore group commit', () => {
+  it('commits the writes of one turn in one statement, each with its own fence result', async () => {
+    const store = await connectPostgresWorkflowStore({
+      connectionString: databaseUrl(),
+      schema,
+      maxPoolSize: 2,
+    });
+    await store.createRun(newRun('r1'), 'a', 10_000);
+    await store.createRun(newRun('r2'), 'b', 10_000);
+    let statements = 0;
+    const query = store.pool.query.bind(store.pool);
+    store.pool.query = ((...args: Parameters<typeof query>) => {
+      statements++;
+      return query(...args);
+    }) as typeof store.pool.query;
+    const writes = await Promise.all([
+      store.saveStep('a', record('r1', 's1', 1)),
+      store.saveStep('intruder', record('r1', 's2', 1)),
+      store.saveStep('a', record('r1', 's1', 2)),
+      store.saveStep('b', record('r2', 's1', 1)),
+      store.saveStep('a', record('r1', 's3', 1)),
+      store.saveStep('a', record('missing', 's1', 1)),
+    ]);
+    expect(statements).toBe(1);
+    expect(writes).toEqual([true, false, true, true, true, false]);
+    expect((await store.getSteps('r1')).map((r) => [r.stepId, r.attempt, r.output])).toEqual([
+      ['s1', 2, { attempt: 2 }],
+      ['s3', 1, { attempt: 1 }],
+    ]);
+    expect((await store.getSteps('r2')).map((r) => r.stepId)).toEqual(['s1']);
+    // A write queued before another operation is committed before it runs.
+    const queued = store.saveStep('a', record('r1', 's4', 1));
+    expect((await store.getSteps('r1')).map((r) => r.stepId)).toContain('s4');
+    expect(await queued).toBe(true);
+    // A queued write is committed by close().
+    const last = store.saveStep('a', record('r1', 's5', 1));
+    await store.close();
+    expect(await last).toBe(true);
+    const { rows } = await admin.query(
+      `SELECT step_id FROM "${schema}".majra_workflow_steps WHERE run_id = 'r1' AND step_id = 's5'`,
+    );
+    expect(rows).toHaveLength(1);
+  });
+});
