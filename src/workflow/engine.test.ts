@@ -523,8 +523,9 @@ describe('WorkflowEngine: events and metrics', () => {
         ],
       },
       {
-        a: () => {
+        a: async () => {
           if (++calls === 1) throw new Error('once');
+          await new Promise((resolve) => setTimeout(resolve, 20));
         },
         b: () => {
           throw new Error('b');
@@ -532,6 +533,11 @@ describe('WorkflowEngine: events and metrics', () => {
       },
     );
     await e.wait(await e.start('wf'));
+    // Durations are in seconds (the Prometheus base unit): 20 ms of work is 0.02, not 20.
+    const [runSeconds] =
+      metrics.histograms.get('majra_workflow_run_duration_seconds{status=completed}') ?? [];
+    expect(runSeconds).toBeGreaterThanOrEqual(0.015);
+    expect(runSeconds).toBeLessThan(10);
     expect(metrics.counter('majra_workflow_runs_total', { event: 'started' })).toBe(1);
     expect(metrics.counter('majra_workflow_runs_total', { event: 'completed' })).toBe(1);
     expect(metrics.counter('majra_workflow_steps_total', { outcome: 'completed' })).toBe(1);
@@ -539,8 +545,8 @@ describe('WorkflowEngine: events and metrics', () => {
     expect(metrics.counter('majra_workflow_steps_total', { outcome: 'retried' })).toBe(1);
     expect(metrics.gauge('majra_workflow_runs_active')).toBe(0);
     expect(metrics.gauge('majra_workflow_steps_running')).toBe(0);
-    expect(metrics.histograms.get('majra_workflow_run_duration_ms{status=completed}')).toHaveLength(
-      1,
-    );
+    expect(
+      metrics.histograms.get('majra_workflow_run_duration_seconds{status=completed}'),
+    ).toHaveLength(1);
   });
 });

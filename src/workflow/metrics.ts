@@ -6,7 +6,8 @@
  */
 import { defineMetric, labelTable } from '../core/metrics.js';
 
-const DURATION_BUCKETS = [10, 50, 100, 500, 1000, 5000, 10_000, 60_000, 300_000];
+// Seconds, the Prometheus base unit (as every other majra duration metric).
+const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300];
 
 /** Runs by lifecycle event: started, resumed, completed, failed, cancelled, lease_lost, interrupted. */
 export const WORKFLOW_RUNS_TOTAL = defineMetric({
@@ -17,10 +18,10 @@ export const WORKFLOW_RUNS_TOTAL = defineMetric({
 });
 
 /** Wall time of finished runs by final status (from start or resume to the end). */
-export const WORKFLOW_RUN_DURATION_MS = defineMetric({
-  name: 'majra_workflow_run_duration_ms',
+export const WORKFLOW_RUN_DURATION_SECONDS = defineMetric({
+  name: 'majra_workflow_run_duration_seconds',
   type: 'histogram',
-  help: 'Duration of finished workflow runs in milliseconds, by final status.',
+  help: 'Duration of finished workflow runs in seconds, by final status.',
   labelNames: ['status'],
   buckets: DURATION_BUCKETS,
 });
@@ -41,10 +42,10 @@ export const WORKFLOW_STEPS_TOTAL = defineMetric({
 });
 
 /** Step duration (all attempts and backoff) by outcome. */
-export const WORKFLOW_STEP_DURATION_MS = defineMetric({
-  name: 'majra_workflow_step_duration_ms',
+export const WORKFLOW_STEP_DURATION_SECONDS = defineMetric({
+  name: 'majra_workflow_step_duration_seconds',
   type: 'histogram',
-  help: 'Duration of workflow steps in milliseconds (all attempts), by outcome.',
+  help: 'Duration of workflow steps in seconds (all attempts), by outcome.',
   labelNames: ['outcome'],
   buckets: DURATION_BUCKETS,
 });
@@ -82,7 +83,7 @@ export const RUN_EVENT_LABELS = labelTable('event', [
   'interrupted',
 ]);
 
-/** Frozen `status` labels of {@link WORKFLOW_RUN_DURATION_MS}. @internal */
+/** Frozen `status` labels of {@link WORKFLOW_RUN_DURATION_SECONDS}. @internal */
 export const RUN_STATUS_LABELS = labelTable('status', ['completed', 'failed', 'cancelled']);
 
 /** Frozen `outcome` labels of the step metrics. @internal */

@@ -12,7 +12,7 @@ import type { JsonValue } from '../core/codec.js';
 import { toError } from '../core/errors.js';
 import type { ResolvedStep, ValidatedWorkflow } from './dag.js';
 import {
-  WORKFLOW_STEP_DURATION_MS,
+  WORKFLOW_STEP_DURATION_SECONDS,
   WORKFLOW_STEPS_TOTAL,
   WORKFLOW_STORE_ERRORS_TOTAL,
   STEP_OUTCOME_LABELS as OUTCOME,
@@ -378,7 +378,11 @@ export class RunExecution {
         fallbackStepId,
       });
       this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME[status]);
-      this.#deps.metrics.observe(WORKFLOW_STEP_DURATION_MS, durationMs, OUTCOME[status]);
+      this.#deps.metrics.observe(
+        WORKFLOW_STEP_DURATION_SECONDS,
+        durationMs / 1000,
+        OUTCOME[status],
+      );
       this.#emitStep(id, status, attempt, { error, fallbackStepId });
     };
     if (outcome.kind === 'aborted') {

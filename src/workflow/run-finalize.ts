@@ -9,7 +9,7 @@ import type { JsonValue } from '../core/codec.js';
 import {
   RUN_EVENT_LABELS,
   RUN_STATUS_LABELS,
-  WORKFLOW_RUN_DURATION_MS,
+  WORKFLOW_RUN_DURATION_SECONDS,
   WORKFLOW_RUNS_TOTAL,
   WORKFLOW_STORE_ERRORS_TOTAL,
 } from './metrics.js';
@@ -76,7 +76,11 @@ export async function finalizeRun(run: FinishingRun): Promise<WorkflowRunResult>
     throw reasonFor({ kind: 'lease-lost' }, run.runId);
   }
   run.deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS[status]);
-  run.deps.metrics.observe(WORKFLOW_RUN_DURATION_MS, durationMs, RUN_STATUS_LABELS[status]);
+  run.deps.metrics.observe(
+    WORKFLOW_RUN_DURATION_SECONDS,
+    durationMs / 1000,
+    RUN_STATUS_LABELS[status],
+  );
   run.emitRun(status, error);
   return {
     runId: run.runId,

@@ -431,7 +431,7 @@ describe('metrics audit: in-memory capabilities report', () => {
     sink.expectReported(
       'majra_workflow_runs_total',
       'majra_workflow_steps_total',
-      'majra_workflow_run_duration_ms',
+      'majra_workflow_run_duration_seconds',
       'majra_workflow_events_dropped_total',
     );
     expect(sink.memory.counter('majra_workflow_events_dropped_total')).toBe(stream.lag);
