@@ -119,10 +119,10 @@ describe('ManagedQueue with a failing store', () => {
     expect(await q.evictExpired()).toBe(1);
 
     expect(
-      metrics.counter('majra_queue_store_errors_total', { queue: 'managed', op: 'enqueue' }),
+      metrics.counter('majra_queue_store_errors_total', { queue: 'managed', operation: 'enqueue' }),
     ).toBe(1);
     expect(
-      metrics.counter('majra_queue_store_errors_total', { queue: 'managed', op: 'dequeue' }),
+      metrics.counter('majra_queue_store_errors_total', { queue: 'managed', operation: 'dequeue' }),
     ).toBe(1);
     expect(store.inner.load().map((r) => r.state)).toEqual(['queued']);
   });

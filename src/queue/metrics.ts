@@ -69,5 +69,5 @@ export const QUEUE_STORE_ERRORS = defineMetric({
   name: 'majra_queue_store_errors_total',
   type: 'counter',
   help: 'QueueStore operations that failed, by operation; the queue operation was rejected.',
-  labelNames: ['queue', 'op'],
+  labelNames: ['queue', 'operation'],
 });

@@ -77,6 +77,6 @@ export class QueueMeter {
   }
 
   storeError(op: string): void {
-    if (this.#on) this.#sink.increment(QUEUE_STORE_ERRORS, 1, { queue: this.#name, op });
+    if (this.#on) this.#sink.increment(QUEUE_STORE_ERRORS, 1, { queue: this.#name, operation: op });
   }
 }
