@@ -29,7 +29,7 @@ import { RateMeter } from '../snapshot.js';
 import { DEMO_PG_SCHEMA, PG_WORK_QUEUE } from './distributed-names.js';
 import { runSession, type DemoIo, type DemoOptions } from './driver.js';
 import { DataDir } from './session.js';
-import type { DemoEnv, WorkTask } from './workflow.js';
+import { journalTo, limitedExternal, type DemoEnv, type WorkTask } from './workflow.js';
 
 interface Beat {
   readonly type: 'beat' | 'ready';
@@ -219,18 +219,8 @@ export async function runPostgresDemo(options: DemoOptions, io: DemoIo): Promise
           throw error;
         }
       },
-      external: async (signal) => {
-        for (;;) {
-          const decision = limiter.check('external-api');
-          if (decision.allowed) return;
-          hub.publish('demo/ratelimit/rejected', { retryAfterMs: decision.retryAfterMs });
-          await sleep(decision.retryAfterMs, { signal });
-        }
-      },
-      journal: (event, ctx, node) =>
-        dataDir.journal(
-          `${process.pid} ${ctx.runId} ${ctx.stepId} ${ctx.attempt} ${event}${node === undefined ? '' : ` ${node}`}`,
-        ),
+      external: limitedExternal(limiter, hub),
+      journal: journalTo(dataDir),
     };
     return await runSession({
       options,

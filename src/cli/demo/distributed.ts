@@ -11,7 +11,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { deferred, sleep, type Deferred } from '../../core/abort.js';
+import { deferred, type Deferred } from '../../core/abort.js';
 import type { JsonValue } from '../../core/codec.js';
 import { TypedPubSub } from '../../pubsub/typed-pubsub.js';
 import { ManagedQueue } from '../../queue/managed-queue.js';
@@ -38,7 +38,7 @@ import {
 } from './distributed-names.js';
 import { runSession, type DemoIo, type DemoOptions } from './driver.js';
 import { DataDir } from './session.js';
-import type { DemoEnv, WorkTask } from './workflow.js';
+import { journalTo, limitedExternal, type DemoEnv, type WorkTask } from './workflow.js';
 
 async function connect<T>(service: string, url: string, open: () => Promise<T>): Promise<T> {
   try {
@@ -244,22 +244,8 @@ export async function runDistributedDemo(options: DemoOptions, io: DemoIo): Prom
           signal.removeEventListener('abort', onAbort);
         }
       },
-      external: async (signal) => {
-        for (;;) {
-          const decision = await limiter.check('external-api');
-          if (decision.allowed) {
-            counts.allowed++;
-            return;
-          }
-          counts.rejected++;
-          hub.publish('demo/ratelimit/rejected', { retryAfterMs: decision.retryAfterMs });
-          await sleep(decision.retryAfterMs, { signal });
-        }
-      },
-      journal: (event, ctx, node) =>
-        dataDir.journal(
-          `${process.pid} ${ctx.runId} ${ctx.stepId} ${ctx.attempt} ${event}${node === undefined ? '' : ` ${node}`}`,
-        ),
+      external: limitedExternal(limiter, hub, counts),
+      journal: journalTo(dataDir),
     };
     return await runSession({
       options,

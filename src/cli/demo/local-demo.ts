@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { sleep } from '../../core/abort.js';
 import type { JsonValue } from '../../core/codec.js';
 import { TypedPubSub } from '../../pubsub/typed-pubsub.js';
 import { ManagedQueue } from '../../queue/managed-queue.js';
@@ -21,7 +20,7 @@ import { DashboardModel, QueueMeter } from '../model.js';
 import { LocalFleet } from './local-fleet.js';
 import { DataDir } from './session.js';
 import { runSession, type DemoOptions, type DemoIo } from './driver.js';
-import type { DemoEnv } from './workflow.js';
+import { journalTo, limitedExternal, type DemoEnv } from './workflow.js';
 
 /** Runs the single-process demo; resolves with the exit code. */
 export async function runLocalDemo(options: DemoOptions, io: DemoIo): Promise<number> {
@@ -103,18 +102,8 @@ export async function runLocalDemo(options: DemoOptions, io: DemoIo): Promise<nu
     const env: DemoEnv = {
       stepMs: options.stepMs,
       work: (task, signal) => fleet.work(task, signal),
-      external: async (signal) => {
-        for (;;) {
-          const decision = limiter.check('external-api');
-          if (decision.allowed) return;
-          hub.publish('demo/ratelimit/rejected', { retryAfterMs: decision.retryAfterMs });
-          await sleep(decision.retryAfterMs, { signal });
-        }
-      },
-      journal: (event, ctx, node) =>
-        dataDir.journal(
-          `${process.pid} ${ctx.runId} ${ctx.stepId} ${ctx.attempt} ${event}${node === undefined ? '' : ` ${node}`}`,
-        ),
+      external: limitedExternal(limiter, hub),
+      journal: journalTo(dataDir),
     };
     return await runSession({
       options,

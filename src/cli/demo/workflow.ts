@@ -36,6 +36,47 @@ export interface DemoEnv {
   journal(event: 'start' | 'done', ctx: StepContext, node?: string): void;
 }
 
+/** What the demo's external call needs from a limiter: the in-memory or the Redis one. */
+interface DemoLimiter {
+  check(
+    key: string,
+  ):
+    | { readonly allowed: boolean; readonly retryAfterMs: number }
+    | Promise<{ readonly allowed: boolean; readonly retryAfterMs: number }>;
+}
+
+/**
+ * The demo's rate-limited external call: waits for a token, announcing each rejection on
+ * `demo/ratelimit/rejected` (the dashboard counts them) and in `counts` when given.
+ */
+export function limitedExternal(
+  limiter: DemoLimiter,
+  hub: { publish(topic: string, payload: { retryAfterMs: number }): unknown },
+  counts?: { allowed: number; rejected: number },
+): DemoEnv['external'] {
+  return async (signal) => {
+    for (;;) {
+      const decision = await limiter.check('external-api');
+      if (decision.allowed) {
+        if (counts !== undefined) counts.allowed++;
+        return;
+      }
+      if (counts !== undefined) counts.rejected++;
+      hub.publish('demo/ratelimit/rejected', { retryAfterMs: decision.retryAfterMs });
+      await sleep(decision.retryAfterMs, { signal });
+    }
+  };
+}
+
+/** The execution journal line of one attempt event (the kill/resume test reads it). */
+export function journalTo(dataDir: { journal(line: string): void }): DemoEnv['journal'] {
+  return (event, ctx, node) => {
+    dataDir.journal(
+      `${process.pid} ${ctx.runId} ${ctx.stepId} ${ctx.attempt} ${event}${node === undefined ? '' : ` ${node}`}`,
+    );
+  };
+}
+
 function hash(text: string): number {
   return createHash('sha1').update(text).digest().readUInt32BE(0);
 }
