@@ -4,6 +4,14 @@ import { createQueueItem } from './priority-queue.js';
 import { Priority } from './priority.js';
 
 describe('ConcurrentPriorityQueue', () => {
+  it('rejects a bad name option with ERR_INVALID_ARGUMENT', () => {
+    for (const name of ['', 'x'.repeat(129), 7 as unknown as string]) {
+      expect(() => new ConcurrentPriorityQueue({ name })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }) as Error,
+      );
+    }
+  });
+
   it('orders like PriorityQueue (scenario 1)', () => {
     const q = new ConcurrentPriorityQueue<string>();
     q.enqueue(createQueueItem(Priority.Low, 'low'));

@@ -3,6 +3,14 @@ import { createQueueItem, PriorityQueue } from './priority-queue.js';
 import { Priority } from './priority.js';
 
 describe('PriorityQueue', () => {
+  it('rejects a bad name option with ERR_INVALID_ARGUMENT', () => {
+    for (const name of ['', 'x'.repeat(129), 7 as unknown as string]) {
+      expect(() => new PriorityQueue({ name })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }) as Error,
+      );
+    }
+  });
+
   it('serves tiers strictly, highest first (scenario 1)', () => {
     const q = new PriorityQueue<string>();
     q.enqueue(createQueueItem(Priority.Low, 'low'));

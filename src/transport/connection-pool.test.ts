@@ -55,6 +55,12 @@ describe('ConnectionPool', () => {
     await c1.close();
     expect(pool.tryAcquire('a')).toBeUndefined();
     expect(transport.dials).toBe(1);
+    expect(() => pool.tryAcquire('')).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }) as Error,
+    );
+    expect(() => pool.tryAcquire(42 as unknown as string)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }) as Error,
+    );
     await pool.close();
     expect(() => pool.tryAcquire('a')).toThrow('closed');
   });

@@ -26,7 +26,7 @@ import {
 } from './connection.js';
 import { baseKey, escapeGlob, type RedisKeyOptions } from './keys.js';
 import { redisHeartbeats } from './metrics.js';
-import { LuaScript } from './script.js';
+import { loadScripts, LuaScript } from './script.js';
 
 /** Options of {@link RedisHeartbeatTracker}. */
 export interface RedisHeartbeatTrackerOptions extends RedisKeyOptions {
@@ -135,11 +135,7 @@ export class RedisHeartbeatTracker implements HeartbeatTrackerContract, Closeabl
   async ready(): Promise<this> {
     this.#life.assertOpen('connect');
     await ensureReady(this.#resolved);
-    try {
-      await Promise.all([REGISTER, BEAT, READ].map((s) => s.load(this.#client)));
-    } catch (error) {
-      throw wrapRedisError(error, 'SCRIPT LOAD');
-    }
+    await loadScripts(this.#client, [REGISTER, BEAT, READ]);
     return this;
   }
 

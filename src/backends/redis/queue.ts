@@ -33,7 +33,7 @@ import {
   type RedisQueueOptions,
   type RedisQueueStats,
 } from './queue-types.js';
-import { LuaScript } from './script.js';
+import { loadScripts, LuaScript } from './script.js';
 
 const SCRIPTS = {
   enqueue: new LuaScript('queue-enqueue'),
@@ -176,11 +176,7 @@ export class RedisQueue<T = unknown> implements Closeable {
   async ready(): Promise<this> {
     this.#life.assertOpen('connect');
     await ensureReady(this.#resolved);
-    try {
-      await Promise.all(Object.values(SCRIPTS).map((script) => script.load(this.#client)));
-    } catch (error) {
-      throw wrapRedisError(error, 'SCRIPT LOAD');
-    }
+    await loadScripts(this.#client, Object.values(SCRIPTS));
     return this;
   }
 

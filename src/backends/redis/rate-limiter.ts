@@ -24,7 +24,7 @@ import {
 import { Batcher } from './batcher.js';
 import { baseKey, escapeGlob, type RedisKeyOptions } from './keys.js';
 import { redisRateLimitDecisions } from './metrics.js';
-import { LuaScript } from './script.js';
+import { loadScripts, LuaScript } from './script.js';
 
 /** Options shared by both Redis limiters. */
 export interface RedisLimiterBaseOptions extends RedisKeyOptions {
@@ -141,11 +141,7 @@ abstract class RedisLimiterBase implements AsyncRateLimiter, Closeable {
   async ready(): Promise<this> {
     this.#life.assertOpen('connect');
     await ensureReady(this.#resolved);
-    try {
-      await this.#script.load(this.#client);
-    } catch (error) {
-      throw wrapRedisError(error, 'SCRIPT LOAD');
-    }
+    await loadScripts(this.#client, [this.#script]);
     return this;
   }
 

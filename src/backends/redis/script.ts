@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { wrapRedisError } from './connection.js';
 
 /** A value passed to a script as a binary-safe bulk string argument. */
 export type ScriptArg = string | number | Buffer;
@@ -54,5 +55,19 @@ export class LuaScript {
   /** Loads the script into the server cache (so the first real call is one round trip). */
   async load(client: Redis): Promise<void> {
     await client.script('LOAD', this.source);
+  }
+}
+
+/**
+ * Loads `scripts` into the server's script cache (done by every `ready()`, so the first
+ * call of each script is a plain EVALSHA); a failure is a typed `ERR_REDIS_*` error.
+ *
+ * @internal
+ */
+export async function loadScripts(client: Redis, scripts: readonly LuaScript[]): Promise<void> {
+  try {
+    await Promise.all(scripts.map((script) => script.load(client)));
+  } catch (error) {
+    throw wrapRedisError(error, 'SCRIPT LOAD');
   }
 }
