@@ -209,6 +209,22 @@ describe('RedisPubSub', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('a subscribe waiting on an unreachable server ends on its signal or on close()', async () => {
+    const down = new Redis('redis://127.0.0.1:1', { lazyConnect: true, retryStrategy: () => 50 });
+    down.on('error', () => undefined);
+    const hub = new RedisPubSub(down, 'unreachable', { prefix: scope.prefix });
+    const controller = new AbortController();
+    const aborted = hub.subscribe('a', { signal: controller.signal }).catch((e: unknown) => e);
+    const closed = hub.subscribe('b').catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // both queued for the reconnect
+    controller.abort();
+    const codeOf = (error: unknown) => (isMajraError(error) ? error.code : String(error));
+    expect(codeOf(await aborted)).toBe('ERR_ABORTED');
+    await hub.close();
+    expect(codeOf(await closed)).toBe('ERR_CLOSED');
+    down.disconnect();
+  });
+
   it('reconnects, resubscribes and reports the gap after CLIENT KILL', async () => {
     const gaps: RedisPubSubGap[] = [];
     const own = new Redis(redisUrl(), { connectionName: `pubsub-owner-${counter}` });

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { abortError } from '../../core/abort.js';
 import { BackendError, InvalidArgumentError, MajraError } from '../../core/errors.js';
 import { describeValue } from '../../core/validate.js';
 
@@ -85,5 +86,50 @@ export function wrapRedisError(error: unknown, operation: string): MajraError {
   return new BackendError(`redis: ${operation} failed: ${message}`, {
     code: 'ERR_REDIS_COMMAND',
     cause: error,
+  });
+}
+
+/**
+ * Awaits a command's reply, or rejects when one of `signals` aborts first (the reply is
+ * then ignored). Needed for commands that may wait on a reconnect: ioredis never settles
+ * a command queued while the connection waits to reconnect if disconnect() is called in
+ * that window (the reconnect timer is cleared and the queue never flushed), so a close
+ * or a caller's signal must not depend on the reply arriving.
+ *
+ * @internal
+ */
+export function replyUnless<T>(
+  reply: Promise<T>,
+  what: string,
+  ...signals: readonly (AbortSignal | undefined)[]
+): Promise<T> {
+  const live = signals.filter((signal): signal is AbortSignal => signal !== undefined);
+  const aborted = live.find((signal) => signal.aborted);
+  if (aborted !== undefined) {
+    reply.catch(() => undefined);
+    return Promise.reject(abortError(aborted, what));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const listeners = live.map((signal) => {
+      const onAbort = (): void => {
+        done();
+        reject(abortError(signal, what));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      return () => signal.removeEventListener('abort', onAbort);
+    });
+    const done = (): void => {
+      for (const remove of listeners) remove();
+    };
+    reply.then(
+      (value) => {
+        done();
+        resolve(value);
+      },
+      (error: unknown) => {
+        done();
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   });
 }

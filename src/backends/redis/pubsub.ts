@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { throwIfAborted } from '../../core/abort.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { DEFAULT_MAX_BYTES, decodeJson, encodeJsonText } from '../../core/codec.js';
-import { InvalidArgumentError, ProtocolError, toError } from '../../core/errors.js';
+import { ClosedError, InvalidArgumentError, ProtocolError, toError } from '../../core/errors.js';
 import { Lifecycle, type Closeable } from '../../core/lifecycle.js';
 import { labelTable, noopMetrics, type MetricsSink } from '../../core/metrics.js';
 import { isFunction, optionalSignal, positiveInteger } from '../../core/validate.js';
@@ -17,6 +17,7 @@ import type { TypedMessage } from '../../pubsub/types.js';
 import {
   ensureReady,
   quitQuietly,
+  replyUnless,
   releaseClient,
   resolveClient,
   wrapRedisError,
@@ -113,6 +114,8 @@ export class RedisPubSub<T = unknown> implements Closeable {
   readonly #resolved: ResolvedClient;
   readonly #client: Redis;
   readonly #life = new Lifecycle('RedisPubSub');
+  /** Aborted by close(): a subscribe waiting on a reconnect gives up. */
+  readonly #closing = new AbortController();
   readonly #maxBytes: number;
   readonly #metrics: MetricsSink;
   readonly #clock: Clock;
@@ -215,7 +218,10 @@ export class RedisPubSub<T = unknown> implements Closeable {
     set.add(subscription);
     try {
       // Sent even when the pattern is shared: its reply orders after the first one's.
-      await this.#subscriberClient().psubscribe(redisPattern);
+      // During an outage the PSUBSCRIBE waits for the reconnect: the caller's signal and
+      // close() end that wait.
+      const reply = this.#subscriberClient().psubscribe(redisPattern);
+      await replyUnless(reply, 'subscribe', signal, this.#closing.signal);
       throwIfAborted(signal, 'subscribe');
     } catch (error) {
       receiver.close();
@@ -234,6 +240,7 @@ export class RedisPubSub<T = unknown> implements Closeable {
   /** Ends every receiver (they drain what is buffered), closes the subscriber connection. */
   close(): Promise<void> {
     return this.#life.close(async () => {
+      this.#closing.abort(new ClosedError('RedisPubSub closed while subscribing'));
       for (const set of this.#byRedisPattern.values()) for (const s of set) s.source.end();
       this.#byRedisPattern.clear();
       const subscriber = this.#subscriber;

@@ -275,22 +275,21 @@ export class RedisStreamPubSub<T = unknown> implements Closeable {
       byGroup.set(message.group, ids);
     }
     let acked = 0;
-    try {
-      for (const [group, ids] of byGroup) {
+    const groups = [...byGroup.keys()];
+    for (const [index, group] of groups.entries()) {
+      try {
+        const ids = byGroup.get(group) ?? [];
         acked += Number(await this.#client.call('XACK', this.streamKey, group, ...ids));
+      } catch (error) {
+        // Unknown whether Redis applied it (and the groups after it were not tried): the
+        // readers re-read their pending lists, so a message still pending comes back (at
+        // least once) instead of being skipped as still held by the receiver.
+        this.#settle(list, new Set(groups.slice(0, index)), (reader, ids) => reader.acked(ids));
+        this.#settle(list, new Set(groups.slice(index)), (reader, ids) => reader.ackFailed(ids));
+        throw wrapRedisError(error, 'XACK');
       }
-    } catch (error) {
-      throw wrapRedisError(error, 'XACK');
     }
-    const byReader = new Map<StreamReader<unknown>, string[]>();
-    for (const message of list) {
-      const reader = this.#owners.get(message);
-      if (reader === undefined) continue;
-      const ids = byReader.get(reader);
-      if (ids === undefined) byReader.set(reader, [message.id]);
-      else ids.push(message.id);
-    }
-    for (const [reader, ids] of byReader) reader.acked(ids);
+    this.#settle(list, byGroup, (reader, ids) => reader.acked(ids));
     this.#metrics.increment(redisStreamMessages, acked, { event: 'acked' });
     return acked;
   }
@@ -334,6 +333,23 @@ export class RedisStreamPubSub<T = unknown> implements Closeable {
   /** Same as `close()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** Tells each reader that delivered messages of `groups` in `list` what became of them. */
+  #settle(
+    list: readonly RedisStreamMessage<T>[],
+    groups: { has(group: string): boolean },
+    apply: (reader: StreamReader<unknown>, ids: string[]) => void,
+  ): void {
+    const byReader = new Map<StreamReader<unknown>, string[]>();
+    for (const message of list) {
+      const reader = groups.has(message.group) ? this.#owners.get(message) : undefined;
+      if (reader === undefined) continue;
+      const ids = byReader.get(reader);
+      if (ids === undefined) byReader.set(reader, [message.id]);
+      else ids.push(message.id);
+    }
+    for (const [reader, ids] of byReader) apply(reader, ids);
   }
 
   async #drop(reader: StreamReader<T>): Promise<void> {

@@ -6,7 +6,7 @@ import { BackendError, ProtocolError, toError } from '../../core/errors.js';
 import type { ReceiverSource } from '../../pubsub/receiver.js';
 import { matchValidated, validateTopic } from '../../pubsub/topic.js';
 import type { TypedMessage } from '../../pubsub/types.js';
-import { quitQuietly, wrapRedisError } from './connection.js';
+import { quitQuietly, replyUnless, wrapRedisError } from './connection.js';
 
 /** A message of a durable (Redis Streams) subscription; acknowledge it once handled. */
 export interface RedisStreamMessage<T> extends TypedMessage<T> {
@@ -115,9 +115,7 @@ export class StreamReader<T> {
     this.#conn.on('error', () => undefined); // surfaced through the failing reads
     // A reply in flight when the connection drops is lost, but its entries are already
     // in this consumer's pending list: read them back before anything new.
-    this.#conn.on('close', () => {
-      this.#needHistory = true;
-    });
+    this.#conn.on('close', () => this.#rereadHistory());
   }
 
   /** Starts the read loop (once). */
@@ -140,6 +138,27 @@ export class StreamReader<T> {
     const wake = this.#ackWake;
     this.#ackWake = undefined;
     wake?.();
+  }
+
+  /**
+   * An XACK of these ids failed: whether Redis applied it is unknown, so they are no longer
+   * counted as held by the receiver, and this consumer's pending list is read again. One
+   * still pending is delivered again (at least once); without this it would be skipped as
+   * "still with the receiver" forever and hold a slot of the unacked budget.
+   */
+  ackFailed(ids: readonly string[]): void {
+    this.acked(ids);
+    this.#rereadHistory();
+  }
+
+  #rereadHistory(): void {
+    this.#needHistory = true;
+    this.#historyFrom = '0';
+  }
+
+  /** A command on the reading connection that stop() does not wait for (see replyUnless). */
+  #call(command: string, ...args: (string | number)[]): Promise<unknown> {
+    return replyUnless(this.#conn.call(command, ...args), command, this.#stop.signal);
   }
 
   /**
@@ -188,7 +207,7 @@ export class StreamReader<T> {
           return;
         }
         failures++;
-        this.#needHistory = true;
+        this.#rereadHistory();
         this.#host.report(wrapRedisError(error, 'stream read'), 'stream_read');
         const delay = Math.min(RETRY_MAX_MS, 25 * 2 ** failures);
         await sleep(delay, { signal: this.#stop.signal, clock: this.#host.clock }).catch(
@@ -220,7 +239,7 @@ export class StreamReader<T> {
 
   async #readHistory(room: number): Promise<void> {
     const { group, consumer } = this.config;
-    const reply = await this.#conn.call(
+    const reply = await this.#call(
       'XREADGROUP',
       'GROUP',
       group,
@@ -246,7 +265,7 @@ export class StreamReader<T> {
     const { group, consumer, blockMs } = this.config;
     const untilClaim = this.#nextClaimAt - this.#host.clock.monotonic();
     const block = Math.max(1, Math.min(blockMs, Math.ceil(untilClaim)));
-    const reply = await this.#conn.call(
+    const reply = await this.#call(
       'XREADGROUP',
       'GROUP',
       group,
@@ -265,7 +284,7 @@ export class StreamReader<T> {
   /** One XAUTOCLAIM step; a finished sweep schedules the next one half a claimIdleMs later. */
   async #claim(room: number): Promise<void> {
     const { group, consumer, claimIdleMs } = this.config;
-    const reply = await this.#conn.call(
+    const reply = await this.#call(
       'XAUTOCLAIM',
       this.#host.key,
       group,
@@ -297,7 +316,7 @@ export class StreamReader<T> {
    */
   async #reap(): Promise<void> {
     const { group, consumer, consumerIdleMs } = this.config;
-    const info = await this.#conn.call('XINFO', 'CONSUMERS', this.#host.key, group);
+    const info = await this.#call('XINFO', 'CONSUMERS', this.#host.key, group);
     if (!Array.isArray(info)) return;
     for (const row of info as unknown[]) {
       if (!Array.isArray(row)) continue;
@@ -308,7 +327,7 @@ export class StreamReader<T> {
       if (Number(fields.get('pending')) !== 0 || Number(fields.get('idle')) < consumerIdleMs) {
         continue;
       }
-      await this.#conn.call('XGROUP', 'DELCONSUMER', this.#host.key, group, name);
+      await this.#call('XGROUP', 'DELCONSUMER', this.#host.key, group, name);
     }
   }
 
