@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   RedisRateLimiter,
@@ -153,6 +154,19 @@ describe('RedisRateLimiter (token bucket)', () => {
     ).rejects.toMatchObject({
       code: 'ERR_REDIS_UNREACHABLE',
     });
+  });
+
+  it('acquire ends on its signal while the check waits for an unreachable server', async () => {
+    const down = new Redis('redis://127.0.0.1:1', { lazyConnect: true, retryStrategy: () => 50 });
+    down.on('error', () => undefined);
+    const limiter = new RedisRateLimiter(down, 'down', { ratePerSecond: 1, burst: 1 });
+    const controller = new AbortController();
+    const waiting = limiter.acquire('k', { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the check is queued
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await limiter.close();
+    down.disconnect();
   });
 
   it('two processes sharing one limiter never admit more than the rate over 10 s', async () => {

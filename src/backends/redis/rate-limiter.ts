@@ -17,6 +17,7 @@ import {
   ensureReady,
   releaseClient,
   resolveClient,
+  replyUnless,
   wrapRedisError,
   type RedisConnectionInput,
   type ResolvedClient,
@@ -184,14 +185,18 @@ abstract class RedisLimiterBase implements AsyncRateLimiter, Closeable {
     return decision;
   }
 
-  /** Waits (sleeping `retryAfterMs` between checks) until `cost` is admitted for `key`. */
+  /**
+   * Waits (sleeping `retryAfterMs` between checks) until `cost` is admitted for `key`.
+   * `signal` also ends a check waiting on a Redis reconnect (that check may still be
+   * applied by Redis once it reaches it).
+   */
   async acquire(key: string, options: RateLimitAcquireOptions = {}): Promise<void> {
     assertKey(key);
     const cost = assertCost(options.cost ?? 1, this.#capacity, this.#capacityName);
     const signal = optionalSignal('signal', options.signal);
     for (;;) {
       throwIfAborted(signal, 'rate limit acquire');
-      const decision = await this.check(key, cost);
+      const decision = await replyUnless(this.check(key, cost), 'rate limit acquire', signal);
       if (decision.allowed) return;
       await sleep(decision.retryAfterMs, { signal, clock: this.#clock });
     }
