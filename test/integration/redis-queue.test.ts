@@ -1,39 +1,15 @@
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  RedisQueue,
-  connectRedisQueue,
-  type RedisJob,
-  type RedisQueueOptions,
-} from '../../src/backends/redis/index.js';
+import { RedisQueue, connectRedisQueue } from '../../src/backends/redis/index.js';
 import { isMajraError } from '../../src/core/errors.js';
 import { Namespace } from '../../src/core/namespace.js';
 import { MemoryMetricsSink } from '../../src/testing/memory-metrics.js';
 import { redisScope } from '../support/redis.js';
-import { redisUrl } from '../support/services.js';
+import { queueHelpers } from '../support/redis-queue.js';
 
 const scope = redisScope('redis_queue');
 afterAll(() => scope.cleanup());
 
-let counter = 0;
-async function makeQueue<T = unknown>(
-  options: RedisQueueOptions = {},
-  client: Redis = scope.client(),
-): Promise<RedisQueue<T>> {
-  return connectRedisQueue<T>(client, `q${counter++}`, { prefix: scope.prefix, ...options });
-}
-
-async function drain<T>(queue: RedisQueue<T>): Promise<RedisJob<T>[]> {
-  const out: RedisJob<T>[] = [];
-  for (;;) {
-    const job = await queue.dequeue();
-    if (job === undefined) return out;
-    out.push(job);
-    expect(await queue.ack(job)).toBe(true);
-  }
-}
+const { makeQueue, drain, nextName } = queueHelpers(scope);
 
 describe('RedisQueue ordering', () => {
   it('delivers higher priorities first and FIFO within a priority', async () => {
@@ -80,7 +56,7 @@ describe('RedisQueue ordering', () => {
   });
 
   it('delivers every job exactly once to two competing clients', async () => {
-    const name = `q${counter++}`;
+    const name = nextName();
     const a = await connectRedisQueue<number>(scope.client(), name, { prefix: scope.prefix });
     const b = await connectRedisQueue<number>(scope.client(), name, { prefix: scope.prefix });
     await Promise.all(Array.from({ length: 1000 }, (_, i) => a.enqueue(i)));
@@ -197,7 +173,7 @@ describe('RedisQueue leases', () => {
 
 describe('RedisQueue blocking dequeue', () => {
   it('wakes a blocked consumer when another client enqueues', async () => {
-    const name = `q${counter++}`;
+    const name = nextName();
     const consumer = await connectRedisQueue<string>(scope.client(), name, {
       prefix: scope.prefix,
     });
@@ -387,153 +363,5 @@ describe('RedisQueue keys and injection', () => {
         expect.objectContaining({ code: 'ERR_REDIS_INVALID_PREFIX' }),
       );
     }
-  });
-});
-
-describe('RedisQueue faults', () => {
-  it('rejects with ERR_REDIS_UNREACHABLE when the server is down at start', async () => {
-    await expect(connectRedisQueue('redis://127.0.0.1:1', 'q')).rejects.toMatchObject({
-      code: 'ERR_REDIS_UNREACHABLE',
-    });
-  });
-
-  it('survives SCRIPT FLUSH (NOSCRIPT fallback)', async () => {
-    const queue = await makeQueue<number>();
-    await scope.client().script('FLUSH');
-    await queue.enqueue(1);
-    expect((await queue.dequeue())?.payload).toBe(1);
-    await queue.close();
-  });
-
-  it('loses no acknowledged enqueue while its connection is killed (CLIENT KILL)', async () => {
-    const victimName = `victim-${counter}`;
-    const client = new Redis(redisUrl(), { connectionName: victimName });
-    client.on('error', () => undefined);
-    const admin = scope.client();
-    const queue = await makeQueue<number>({}, client);
-    const killVictim = async (): Promise<number> => {
-      let killed = 0;
-      for (const line of String(await admin.client('LIST')).split('\n')) {
-        const match = /^id=(\d+) .* name=(\S*)/.exec(line);
-        if (match?.[2] === victimName && match[1] !== undefined) {
-          killed += Number(await admin.client('KILL', 'ID', match[1]).catch(() => 0));
-        }
-      }
-      return killed;
-    };
-    const acknowledged: string[] = [];
-    let failed = 0;
-    const writes: Promise<unknown>[] = [];
-    let kills = 0;
-    for (let wave = 0; wave < 40; wave++) {
-      for (let i = 0; i < 50; i++) {
-        writes.push(
-          queue.enqueue(wave * 50 + i).then(
-            (jobId) => acknowledged.push(jobId),
-            () => failed++,
-          ),
-        );
-      }
-      if (wave % 5 === 2) kills += await killVictim();
-      else await new Promise((resolve) => setImmediate(resolve));
-    }
-    await Promise.all(writes);
-    expect(kills).toBeGreaterThan(0);
-    expect(acknowledged.length + failed).toBe(2000);
-    expect(acknowledged.length).toBeGreaterThan(0);
-    // Every acknowledged job is stored (read the job hash directly: fast and exact).
-    const stored = new Set(await admin.hkeys(`${queue.key}:data`));
-    for (const jobId of acknowledged) expect(stored.has(jobId)).toBe(true);
-    expect(await admin.zcard(`${queue.key}:ready`)).toBe(stored.size);
-    await queue.close();
-    client.disconnect();
-  });
-
-  it('processes every job while the consumer connection is killed repeatedly', async () => {
-    const name = `q${counter++}`;
-    const producer = await connectRedisQueue<number>(scope.client(), name, {
-      prefix: scope.prefix,
-    });
-    // Named, so the kills below hit this test's consumer only (never other clients of the server).
-    const consumerName = `${scope.prefix.replaceAll(':', '-')}consumer-${name}`;
-    const consumerClient = scope.client(consumerName);
-    const consumer = await connectRedisQueue<number>(consumerClient, name, {
-      prefix: scope.prefix,
-      visibilityTimeoutMs: 300,
-      maxAttempts: 100,
-      onError: () => undefined,
-    });
-    const admin = scope.client();
-    await Promise.all(Array.from({ length: 500 }, (_, i) => producer.enqueue(i)));
-    const done = new Set<number>();
-    let kills = 0;
-    const stop = new AbortController();
-    const worker = (async () => {
-      while (done.size < 500) {
-        try {
-          const job = await consumer.dequeueWait({ signal: stop.signal });
-          if (await consumer.ack(job)) done.add(job.payload);
-          if (done.size % 100 === 50 && kills < 4) {
-            kills++;
-            const list = await admin.client('LIST');
-            for (const line of String(list).split('\n')) {
-              const match = /^id=(\d+) .* name=(\S*)/.exec(line);
-              if (match?.[1] !== undefined && match[2] === consumerName)
-                await admin.client('KILL', 'ID', match[1]).catch(() => 0);
-            }
-          }
-        } catch (error) {
-          if (stop.signal.aborted) return;
-          if (!isMajraError(error)) throw error;
-        }
-      }
-    })();
-    await worker;
-    expect(done.size).toBe(500);
-    stop.abort();
-    await Promise.all([producer.close(), consumer.close()]);
-  });
-
-  it('reclaims and processes every job held by a consumer process killed with SIGKILL', async () => {
-    const name = `q${counter++}`;
-    const producer = await connectRedisQueue<number>(scope.client(), name, {
-      prefix: scope.prefix,
-    });
-    await Promise.all(Array.from({ length: 100 }, (_, i) => producer.enqueue(i)));
-    const child = fork(
-      fileURLToPath(new URL('./fixtures/redis-queue-holder.ts', import.meta.url)),
-      [],
-      {
-        execArgv: ['--import', 'tsx'],
-        env: {
-          ...process.env,
-          REDIS_URL: redisUrl(),
-          QUEUE_PREFIX: scope.prefix,
-          QUEUE_NAME: name,
-          HOLD: '30',
-        },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      },
-    );
-    const held = await new Promise<number[]>((resolve, reject) => {
-      child.once('message', (m) => resolve(m as number[]));
-      child.once('exit', (code) => reject(new Error(`child exited early with ${code}`)));
-    });
-    expect(held).toHaveLength(30);
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
-    const consumer = await connectRedisQueue<number>(scope.client(), name, {
-      prefix: scope.prefix,
-      visibilityTimeoutMs: 30_000,
-    });
-    const processed = new Map<number, number>();
-    while (processed.size < 100) {
-      const job = await consumer.dequeueWait({ timeoutMs: 20_000 });
-      processed.set(job.payload, job.attempt);
-      expect(await consumer.ack(job)).toBe(true);
-    }
-    for (const payload of held) expect(processed.get(payload)).toBe(2);
-    expect(await consumer.size()).toBe(0);
-    await Promise.all([producer.close(), consumer.close()]);
   });
 });
