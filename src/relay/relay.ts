@@ -17,6 +17,7 @@ import {
 } from '../core/validate.js';
 import type { Connection, Listener, Transport } from '../transport/types.js';
 import { DedupMetrics, DedupTable, type DedupVerdict } from './dedup.js';
+import { decodeRelayEnvelope } from './envelope.js';
 import { runRequestHandler } from './handler.js';
 import { PendingRequests } from './pending.js';
 import type {
@@ -317,7 +318,8 @@ export class Relay implements Closeable {
       for await (const value of connection.incoming()) {
         let message: RelayMessage;
         try {
-          message = relayMessageFromJson(value);
+          message =
+            value instanceof Uint8Array ? decodeRelayEnvelope(value) : relayMessageFromJson(value);
         } catch (error) {
           this.#invalid++;
           this.#metrics.increment(relayDropped, 1, RELAY_LABELS.dropped.invalid);
