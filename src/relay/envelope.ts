@@ -101,8 +101,10 @@ class IdCache {
   /** Writes `text` at `at` (see {@link writeText}) and returns the bytes written. */
   write(buf: Buffer, text: string, at: number): number {
     if (text === this.text) {
-      this.bytes.copy(buf, at, 0, this.length);
-      return this.length;
+      // By hand: `Buffer.copy` validates its arguments for longer than this loop runs.
+      const { bytes, length } = this;
+      for (let i = 0; i < length; i++) buf[at + i] = bytes[i] as number;
+      return length;
     }
     const n = writeText(buf, text, at);
     this.#store(buf, at, n, text);
@@ -111,7 +113,8 @@ class IdCache {
 
   #store(buf: Buffer, start: number, n: number, text: string): void {
     if (n > CACHED_ID_BYTES) return;
-    buf.copy(this.bytes, 0, start, start + n);
+    const bytes = this.bytes;
+    for (let i = 0; i < n; i++) bytes[i] = buf[start + i] as number;
     this.length = n;
     this.text = text;
   }
@@ -193,10 +196,15 @@ export function encodeRelayEnvelope(message: RelayMessage): Buffer {
   at += buf.write(text, at, 'utf8');
   buf[0] = RELAY_WIRE_VERSION;
   buf[1] = flags;
-  buf.writeUInt16BE(fromBytes, 2);
-  buf.writeUInt16BE(toBytes, 4);
-  buf.writeUInt16BE(typeBytes, 6);
-  buf.writeUInt16BE(cidBytes, 8);
+  // Plain byte stores: the lengths are known to fit in 16 bits (checked above).
+  buf[2] = fromBytes >>> 8;
+  buf[3] = fromBytes & 0xff;
+  buf[4] = toBytes >>> 8;
+  buf[5] = toBytes & 0xff;
+  buf[6] = typeBytes >>> 8;
+  buf[7] = typeBytes & 0xff;
+  buf[8] = cidBytes >>> 8;
+  buf[9] = cidBytes & 0xff;
   writeU64(buf, seq, 10);
   writeU64(buf, epoch, 18);
   buf.writeDoubleBE(timestamp, 26);
