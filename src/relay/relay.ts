@@ -15,7 +15,7 @@ import {
   positiveInteger,
   positiveNumber,
 } from '../core/validate.js';
-import type { Connection, Listener, Transport } from '../transport/types.js';
+import type { Connection, Listener, Transport, TransportMessage } from '../transport/types.js';
 import { DedupMetrics, DedupTable, type DedupVerdict } from './dedup.js';
 import { decodeRelayEnvelope } from './envelope.js';
 import { runRequestHandler, type HandlerAnswer } from './handler.js';
@@ -317,18 +317,11 @@ export class Relay implements Closeable {
     }
     this.#links.add(connection);
     try {
-      for await (const value of connection.incoming()) {
-        let message: RelayMessage;
-        try {
-          message =
-            value instanceof Uint8Array ? decodeRelayEnvelope(value) : relayMessageFromJson(value);
-        } catch (error) {
-          this.#invalid++;
-          this.#metrics.increment(relayDropped, 1, RELAY_LABELS.dropped.invalid);
-          this.#report(error);
-          continue;
-        }
-        this.receive(message);
+      if (typeof connection.consume === 'function') {
+        // Push-style: each message is handled as it is decoded, no promise per message.
+        await connection.consume(this.#onWire);
+      } else {
+        for await (const value of connection.incoming()) this.#onWire(value);
       }
     } catch (error) {
       this.#report(error);
@@ -337,6 +330,21 @@ export class Relay implements Closeable {
       await connection.close().catch(() => undefined);
     }
   }
+
+  /** Decodes one inbound transport message (either envelope version) and receives it. */
+  readonly #onWire = (value: TransportMessage): void => {
+    let message: RelayMessage;
+    try {
+      message =
+        value instanceof Uint8Array ? decodeRelayEnvelope(value) : relayMessageFromJson(value);
+    } catch (error) {
+      this.#invalid++;
+      this.#metrics.increment(relayDropped, 1, RELAY_LABELS.dropped.invalid);
+      this.#report(error);
+      return;
+    }
+    this.receive(message);
+  };
 
   /** Listens on `endpoint` of `transport` and attaches every accepted connection. */
   async listen(transport: Transport, endpoint: string): Promise<Listener> {

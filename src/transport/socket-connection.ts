@@ -204,6 +204,10 @@ export class SocketConnection implements Connection {
     return this.#inbox.iterate();
   }
 
+  consume(onMessage: (message: TransportMessage) => void): Promise<void> {
+    return this.#inbox.consume(onMessage);
+  }
+
   close(): Promise<void> {
     return this.#life.close(async () => {
       this.#connected = false;

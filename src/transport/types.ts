@@ -31,6 +31,15 @@ export interface Connection extends Closeable {
    * stream per connection: iterate it from one place only.
    */
   incoming(): AsyncIterable<TransportMessage>;
+  /**
+   * Optional push-style alternative to {@link Connection.incoming}: calls `onMessage`
+   * synchronously for each message, in order, as soon as it is decoded, with no promise
+   * per message. Resolves when the connection ends cleanly; rejects with the error that
+   * broke it, or with what `onMessage` threw (which ends the stream). Exclusive with
+   * `incoming()`: one consumer per connection. Socket connections implement it; where it
+   * is missing, iterate `incoming()`.
+   */
+  consume?(onMessage: (message: TransportMessage) => void): Promise<void>;
 }
 
 /** Accepts connections on one endpoint. */

@@ -215,6 +215,29 @@ for (const kind of kinds) {
       await listener.close();
     });
 
+    it('consume() hands messages over as they are decoded and settles like incoming()', async () => {
+      const transport = kind.make(undefined, 1024);
+      const { listener, next } = await serve(transport, kind.endpoint());
+      const client = await transport.connect(listener.endpoint);
+      const server = await next();
+      const seen: unknown[] = [];
+      const done = server.consume!((m) => seen.push(m instanceof Uint8Array ? [...m] : m));
+      await client.send({ a: 1 });
+      await client.send(Buffer.from([7]));
+      await expect.poll(() => seen.length).toBe(2);
+      await client.close();
+      await expect(done).resolves.toBeUndefined();
+      expect(seen).toEqual([{ a: 1 }, [7]]);
+      // A broken stream rejects with the framing error.
+      const raw = kind.raw(listener.endpoint);
+      const broken = await next();
+      const failed = broken.consume!(() => undefined);
+      raw.write(Buffer.from([0x01, 0x00, 0x00, 0x01]));
+      await expect(failed).rejects.toMatchObject({ code: 'ERR_IPC_FRAME_TOO_LARGE' });
+      raw.destroy();
+      await listener.close();
+    });
+
     it('unknown and malformed endpoints are typed errors', async () => {
       const transport = kind.make();
       const dead = kind.name === 'unix' ? join(dir, 'nobody.sock') : '127.0.0.1:1';
