@@ -91,6 +91,9 @@ describe('binary relay envelope (wire version 2)', () => {
     expect(code(() => encodeRelayEnvelope({ ...base, from: '' }))).toBe(
       'ERR_RELAY_INVALID_MESSAGE',
     );
+    expect(code(() => encodeRelayEnvelope({ ...base, to: 'b'.repeat(1025) }))).toBe(
+      'ERR_RELAY_INVALID_MESSAGE',
+    );
     expect(code(() => encodeRelayEnvelope({ ...base, timestamp: Number.NaN }))).toBe(
       'ERR_RELAY_INVALID_MESSAGE',
     );

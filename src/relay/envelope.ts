@@ -150,6 +150,14 @@ export function encodeRelayEnvelope(message: RelayMessage): Buffer {
   }
   if (!Number.isFinite(timestamp)) throw bad('`timestamp` must be a finite number');
   const cid = message.correlationId ?? '';
+  if (
+    from.length > MAX_RELAY_ID_LENGTH ||
+    to.length > MAX_RELAY_ID_LENGTH ||
+    type.length > MAX_RELAY_ID_LENGTH ||
+    cid.length > MAX_RELAY_ID_LENGTH
+  ) {
+    throw bad(`ids must be at most ${MAX_RELAY_ID_LENGTH} characters`);
+  }
   const error = message.error;
   const text = payloadText(error === undefined ? message.payload : null);
   const code = error === undefined ? '' : error.code.slice(0, MAX_ERROR_CODE_LENGTH);
@@ -173,15 +181,9 @@ export function encodeRelayEnvelope(message: RelayMessage): Buffer {
   if (
     fromBytes === 0 ||
     typeBytes === 0 ||
-    (message.correlationId !== undefined && cidBytes === 0) ||
-    fromBytes > MAX_ID_BYTES ||
-    toBytes > MAX_ID_BYTES ||
-    typeBytes > MAX_ID_BYTES ||
-    cidBytes > MAX_ID_BYTES
+    (message.correlationId !== undefined && cidBytes === 0)
   ) {
-    throw bad(
-      '`from`, `type` and `correlationId` must be non-empty ids of at most 1024 characters',
-    );
+    throw bad('`from`, `type` and `correlationId` must not be empty');
   }
   let flags = message.isReply ? FLAG_REPLY : 0;
   if (error !== undefined) {
