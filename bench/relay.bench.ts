@@ -241,7 +241,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     rows,
     notes: [
       'Breaker: both wrap the same resolved async function; the breaker is closed throughout.',
-      'Relay: a.request("b") with b answering through relay.handle(); JSON + framing + dedup + correlation, reply on a second connection. Echo: 200 raw bytes written and read back on one socket. JSON echo: a relay-sized JSON envelope stringified, framed, parsed and re-serialised by the peer, on one socket: the floor of any JSON message layer. In every case the answering side is a separate process running dist/ (bench/fixtures/relay-echo-server.ts), round trips are sequential, and the three are measured in alternating rounds.',
+      'Relay: a.request("b") with b answering through relay.handle(); binary envelope (wire version 2, JSON payload) + framing + dedup + correlation + timeout, reply on a second connection. Echo: 200 raw bytes written and read back on one socket. JSON echo: a relay-sized JSON envelope stringified, framed, parsed and re-serialised by the peer, on one socket: the floor of any JSON message layer. In every case the answering side is a separate process running dist/ (bench/fixtures/relay-echo-server.ts), round trips are sequential, and the three are measured in alternating rounds.',
     ],
   };
 }

@@ -8,10 +8,13 @@ import { CircuitBreaker, ConnectionPool, TcpTransport } from 'majra/transport';
 
 const tcp = new TcpTransport();
 
-// A server that echoes every JSON message back (port 0: the OS picks a free port).
+// A server that echoes every message back (port 0: the OS picks a free port). A
+// message is a JSON value or, when the peer sent bytes, a Uint8Array.
 const listener = await tcp.listen('127.0.0.1:0', (connection) => {
   void (async () => {
-    for await (const message of connection.incoming()) await connection.send({ echo: message });
+    for await (const message of connection.incoming()) {
+      await connection.send(message instanceof Uint8Array ? message : { echo: message });
+    }
   })().catch(() => undefined); // the peer went away
 });
 

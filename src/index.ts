@@ -256,6 +256,9 @@ export {
   RelaySubscription,
   relayMessageFromJson,
   relayMessageToJson,
+  encodeRelayEnvelope,
+  decodeRelayEnvelope,
+  RELAY_WIRE_VERSION,
 } from './relay/index.js';
 export type {
   RelayOptions,
@@ -284,6 +287,7 @@ export type {
   Listener,
   Transport,
   ConnectOptions,
+  TransportMessage,
 } from './transport/index.js';
 // --- fleet ----------------------------------------------------------------------------
 export { FleetQueue, LocalFleetNode, RemoteFleetNode, serveFleetNode } from './fleet/index.js';

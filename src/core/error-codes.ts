@@ -231,6 +231,11 @@ export const ERROR_CODES = {
     errorClass: 'ProtocolError',
     description: 'A relay message is missing fields or has fields of the wrong type or range.',
   },
+  ERR_RELAY_UNSUPPORTED_VERSION: {
+    errorClass: 'ProtocolError',
+    description:
+      'A binary relay envelope carries a wire version this node does not read (`details.version`).',
+  },
   ERR_RELAY_REQUEST_TIMEOUT: {
     errorClass: 'TimeoutError',
     description: 'A relay request got no reply within its `timeoutMs`.',

@@ -30,6 +30,8 @@ export class DedupTable {
   readonly maxEntries: number;
   readonly ttlMs: number;
   readonly #senders = new Map<string, SenderState>();
+  /** The state at the back of `#senders` (the last accepted sender), when known. */
+  #last: SenderState | undefined;
   /** Entries removed by capacity or TTL, since creation. */
   evictedByCapacity = 0;
   evictedByTtl = 0;
@@ -73,9 +75,13 @@ export class DedupTable {
       state.mask = (state.mask | bit) >>> 0;
     }
     state.seenAt = now;
-    // Move to the back: insertion order stays last-accepted order.
-    this.#senders.delete(from);
-    this.#senders.set(from, state);
+    // Move to the back: insertion order stays last-accepted order. Skipped when it is
+    // already there (a delete and re-insert per message churns the hash table).
+    if (this.#last !== state) {
+      this.#senders.delete(from);
+      this.#senders.set(from, state);
+      this.#last = state;
+    }
     return 'accept';
   }
 
@@ -93,6 +99,7 @@ export class DedupTable {
 
   clear(): void {
     this.#senders.clear();
+    this.#last = undefined;
   }
 
   #insert(from: string, state: SenderState, now: number): void {
@@ -110,6 +117,7 @@ export class DedupTable {
       } else this.evictedByCapacity++;
     }
     this.#senders.set(from, state);
+    this.#last = state;
   }
 }
 

@@ -15,19 +15,40 @@ export type HandlerAnswer =
   | { readonly payload: JsonValue; readonly error?: undefined }
   | { readonly payload: null; readonly error: RelayRemoteError };
 
-/** Awaits `handler(request)`; never rejects (a failure becomes the answer's `error`). */
-export async function runRequestHandler(
+function failed(error: unknown): HandlerAnswer {
+  const failure = toError(error);
+  const code = (failure as { code?: unknown }).code;
+  return {
+    payload: null,
+    error: { code: typeof code === 'string' ? code : 'ERR_HANDLER', message: failure.message },
+  };
+}
+
+/**
+ * Runs `handler(request)`. A plain value (or a synchronous throw) is answered at once,
+ * so the reply can be written in the same turn as the request was read; a promise is
+ * awaited. Never throws or rejects: a failure becomes the answer's `error`.
+ */
+export function runRequestHandler(
   handler: RequestHandler,
   request: RelayMessage,
-): Promise<HandlerAnswer> {
+): HandlerAnswer | Promise<HandlerAnswer> {
+  let result: JsonValue | PromiseLike<JsonValue>;
   try {
-    return { payload: await handler(request) };
+    result = handler(request);
   } catch (error) {
-    const failure = toError(error);
-    const code = (failure as { code?: unknown }).code;
-    return {
-      payload: null,
-      error: { code: typeof code === 'string' ? code : 'ERR_HANDLER', message: failure.message },
-    };
+    return failed(error);
   }
+  if (isThenable(result)) {
+    return Promise.resolve(result).then((payload): HandlerAnswer => ({ payload }), failed);
+  }
+  return { payload: result };
+}
+
+function isThenable(value: unknown): value is PromiseLike<JsonValue> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

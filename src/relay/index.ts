@@ -37,6 +37,7 @@ export type { PeerRouterOptions } from './peer-router.js';
 export { RelaySubscription } from './subscription.js';
 export type { IncomingMessage } from './subscription.js';
 export { relayMessageFromJson, relayMessageToJson, MAX_RELAY_ID_LENGTH } from './message.js';
+export { encodeRelayEnvelope, decodeRelayEnvelope, RELAY_WIRE_VERSION } from './envelope.js';
 export type { RelayMessage, RelayRemoteError, RelayWireMessage } from './message.js';
 export { REORDER_WINDOW } from './dedup.js';
 export {

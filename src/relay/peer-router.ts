@@ -1,14 +1,10 @@
 import type { WaitOptions } from '../core/abort.js';
 import { NotFoundError, toError } from '../core/errors.js';
-import { isFunction, nonEmptyString } from '../core/validate.js';
+import { invalid, isFunction, nonEmptyString } from '../core/validate.js';
 import type { ConnectionPool } from '../transport/connection-pool.js';
-import type { Connection } from '../transport/types.js';
-import {
-  MAX_RELAY_ID_LENGTH,
-  relayMessageToJson,
-  type RelayMessage,
-  type RelayWireMessage,
-} from './message.js';
+import type { Connection, TransportMessage } from '../transport/types.js';
+import { encodeRelayEnvelope } from './envelope.js';
+import { MAX_RELAY_ID_LENGTH, relayMessageToJson, type RelayMessage } from './message.js';
 import type { RelayRouter } from './relay.js';
 
 /** Options of {@link PeerRouter}. */
@@ -17,6 +13,12 @@ export interface PeerRouterOptions {
   readonly peers?: Readonly<Record<string, string>>;
   /** Receives per-peer failures of a broadcast (a broadcast itself never rejects). */
   readonly onError?: (error: Error, nodeId: string) => void;
+  /**
+   * The envelope written: `'binary'` (wire version 2) or `'json'` (version 1, the
+   * reference's serde layout, for peers that read only JSON). A relay reads both.
+   * @defaultValue 'binary'
+   */
+  readonly wireFormat?: 'binary' | 'json';
 }
 
 /**
@@ -29,12 +31,18 @@ export class PeerRouter implements RelayRouter {
   readonly #pool: ConnectionPool;
   readonly #peers = new Map<string, string>();
   readonly #onError: ((error: Error, nodeId: string) => void) | undefined;
+  readonly #json: boolean;
 
   /** Routes through `pool` (which owns the connections and breakers) to the given `peers`. */
   constructor(pool: ConnectionPool, options: PeerRouterOptions = {}) {
     this.#pool = pool;
     if (options.onError !== undefined) isFunction('onError', options.onError);
     this.#onError = options.onError;
+    const format: unknown = options.wireFormat ?? 'binary';
+    if (format !== 'binary' && format !== 'json') {
+      invalid('wireFormat', "'binary' or 'json'", format);
+    }
+    this.#json = format === 'json';
     for (const [nodeId, endpoint] of Object.entries(options.peers ?? {})) {
       this.addPeer(nodeId, endpoint);
     }
@@ -59,7 +67,7 @@ export class PeerRouter implements RelayRouter {
 
   deliver(message: RelayMessage, options?: WaitOptions): Promise<void> {
     try {
-      const wire = relayMessageToJson(message);
+      const wire = this.#json ? relayMessageToJson(message) : encodeRelayEnvelope(message);
       if (message.to !== '') {
         const endpoint = this.#peers.get(message.to);
         if (endpoint === undefined) {
@@ -89,7 +97,7 @@ export class PeerRouter implements RelayRouter {
    * Sends on a pooled connection at once when there is one (the write happens before this
    * returns, with no promise turn in between), otherwise after the pool's dial.
    */
-  #sendTo(endpoint: string, wire: RelayWireMessage, options?: WaitOptions): Promise<void> {
+  #sendTo(endpoint: string, wire: TransportMessage, options?: WaitOptions): Promise<void> {
     let ready: Connection | undefined;
     try {
       ready = this.#pool.tryAcquire(endpoint);
@@ -105,7 +113,7 @@ export class PeerRouter implements RelayRouter {
   #sendOn(
     endpoint: string,
     connection: Connection,
-    wire: RelayWireMessage,
+    wire: TransportMessage,
     options?: WaitOptions,
   ): Promise<void> {
     return connection.send(wire, options).catch((error: unknown) => {

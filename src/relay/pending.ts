@@ -1,7 +1,8 @@
 import { abortError } from '../core/abort.js';
-import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { BackendError, CapacityExceededError, TimeoutError } from '../core/errors.js';
 import type { MetricsSink } from '../core/metrics.js';
+import { DeadlineSweep } from './deadlines.js';
 import type { RelayMessage } from './message.js';
 import {
   RELAY_LABELS,
@@ -21,18 +22,24 @@ export class PendingRequest {
   /** The node the request was sent to: the only node whose reply is accepted. */
   readonly to: string;
   readonly createdAt: number;
+  /** Monotonic ms at which the request times out. */
+  readonly deadline: number;
+  readonly timeoutMs: number;
+  readonly type: string;
   readonly promise: Promise<RelayMessage>;
-  timer: TimerHandle | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   #resolve!: (message: RelayMessage) => void;
   #reject!: (error: Error) => void;
   #done = false;
 
-  constructor(id: string, to: string, createdAt: number) {
+  constructor(id: string, to: string, type: string, createdAt: number, timeoutMs: number) {
     this.id = id;
     this.to = to;
+    this.type = type;
     this.createdAt = createdAt;
+    this.timeoutMs = timeoutMs;
+    this.deadline = createdAt + timeoutMs;
     this.promise = new Promise<RelayMessage>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -47,7 +54,6 @@ export class PendingRequest {
   settle(reply: RelayMessage | undefined, error: Error | undefined): boolean {
     if (this.#done) return false;
     this.#done = true;
-    this.timer?.cancel();
     if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
     if (error !== undefined) this.#reject(error);
     else if (reply !== undefined) this.#resolve(reply);
@@ -67,6 +73,7 @@ export class PendingRequests {
   readonly #clock: Clock;
   readonly #metrics: MetricsSink;
   readonly #map = new Map<string, PendingRequest>();
+  readonly #deadlines: DeadlineSweep<PendingRequest>;
   /** Requests that timed out, since creation. */
   timedOut = 0;
 
@@ -74,6 +81,12 @@ export class PendingRequests {
     this.max = max;
     this.#clock = clock;
     this.#metrics = metrics;
+    this.#deadlines = new DeadlineSweep(clock, (pending) => this.#timeOut(pending));
+  }
+
+  /** Entries the timeout sweep holds, live or settled: stays proportional to {@link size}. */
+  get sweepHeld(): number {
+    return this.#deadlines.held;
   }
 
   get size(): number {
@@ -108,7 +121,7 @@ export class PendingRequests {
     signal: AbortSignal | undefined,
   ): PendingRequest {
     this.assertRoom(nodeId);
-    const pending = new PendingRequest(correlationId, to, this.#clock.monotonic());
+    const pending = new PendingRequest(correlationId, to, type, this.#clock.monotonic(), timeoutMs);
     this.#map.set(correlationId, pending);
     this.#metrics.set(relayPendingRequests, this.#map.size);
     if (signal !== undefined) {
@@ -117,23 +130,22 @@ export class PendingRequests {
         this.finish(pending, undefined, abortError(signal, 'request'), 'aborted');
       signal.addEventListener('abort', pending.onAbort, { once: true });
     }
-    pending.timer = this.#clock.setTimer(timeoutMs, () => {
-      this.timedOut++;
-      this.finish(
-        pending,
-        undefined,
-        new TimeoutError(
-          `relay request ${correlationId} to ${to} timed out after ${timeoutMs} ms`,
-          {
-            code: 'ERR_RELAY_REQUEST_TIMEOUT',
-            details: { to, type, timeoutMs },
-          },
-        ),
-        'timeout',
-      );
-    });
-    pending.timer.unref();
+    this.#deadlines.add(pending, timeoutMs);
     return pending;
+  }
+
+  #timeOut(pending: PendingRequest): void {
+    this.timedOut++;
+    const { id, to, type, timeoutMs } = pending;
+    this.finish(
+      pending,
+      undefined,
+      new TimeoutError(`relay request ${id} to ${to} timed out after ${timeoutMs} ms`, {
+        code: 'ERR_RELAY_REQUEST_TIMEOUT',
+        details: { to, type, timeoutMs },
+      }),
+      'timeout',
+    );
   }
 
   /** Settles `pending` with `reply` (a reply carrying an error rejects) or `error`, and removes it. */
@@ -149,6 +161,7 @@ export class PendingRequests {
     }
     if (!pending.settle(reply, error)) return;
     this.#map.delete(pending.id);
+    this.#deadlines.settled(this.#map.size);
     this.#metrics.set(relayPendingRequests, this.#map.size);
     this.#metrics.increment(relayRequests, 1, RELAY_LABELS.outcome[outcome]);
   }
@@ -176,6 +189,7 @@ export class PendingRequests {
   /** Rejects every pending request with `error`. */
   rejectAll(error: Error): void {
     for (const pending of [...this.#map.values()]) this.finish(pending, undefined, error, 'closed');
+    this.#deadlines.clear();
   }
 }
 

@@ -15,9 +15,10 @@ import {
   positiveInteger,
   positiveNumber,
 } from '../core/validate.js';
-import type { Connection, Listener, Transport } from '../transport/types.js';
+import type { Connection, Listener, Transport, TransportMessage } from '../transport/types.js';
 import { DedupMetrics, DedupTable, type DedupVerdict } from './dedup.js';
-import { runRequestHandler } from './handler.js';
+import { decodeRelayEnvelope } from './envelope.js';
+import { runRequestHandler, type HandlerAnswer } from './handler.js';
 import { PendingRequests } from './pending.js';
 import type {
   RelayOptions,
@@ -158,7 +159,8 @@ export class Relay implements Closeable {
   send(to: string, type: string, payload: JsonValue, options?: WaitOptions): Promise<number> {
     try {
       nonEmptyString('to', to, MAX_RELAY_ID_LENGTH);
-      return this.#emit(this.#stamp(to, type, payload, undefined, false), 'send', options);
+      const message = this.#stamp(to, type, payload, undefined, false);
+      return this.#emit(message, 'send', options).then(() => message.seq);
     } catch (error) {
       return Promise.reject(toError(error));
     }
@@ -167,7 +169,8 @@ export class Relay implements Closeable {
   /** Sends `payload` to every peer the router knows. Resolves with the seq. */
   broadcast(type: string, payload: JsonValue, options?: WaitOptions): Promise<number> {
     try {
-      return this.#emit(this.#stamp('', type, payload, undefined, false), 'broadcast', options);
+      const message = this.#stamp('', type, payload, undefined, false);
+      return this.#emit(message, 'broadcast', options).then(() => message.seq);
     } catch (error) {
       return Promise.reject(toError(error));
     }
@@ -215,7 +218,7 @@ export class Relay implements Closeable {
         throw new InvalidArgumentError('request: expected a message with a correlationId');
       }
       const message = this.#stamp(request.from, request.type, payload, request.correlationId, true);
-      return this.#emit(message, 'reply', options);
+      return this.#emit(message, 'reply', options).then(() => message.seq);
     } catch (error) {
       return Promise.reject(toError(error));
     }
@@ -314,17 +317,11 @@ export class Relay implements Closeable {
     }
     this.#links.add(connection);
     try {
-      for await (const value of connection.incoming()) {
-        let message: RelayMessage;
-        try {
-          message = relayMessageFromJson(value);
-        } catch (error) {
-          this.#invalid++;
-          this.#metrics.increment(relayDropped, 1, RELAY_LABELS.dropped.invalid);
-          this.#report(error);
-          continue;
-        }
-        this.receive(message);
+      if (typeof connection.consume === 'function') {
+        // Push-style: each message is handled as it is decoded, no promise per message.
+        await connection.consume(this.#onWire);
+      } else {
+        for await (const value of connection.incoming()) this.#onWire(value);
       }
     } catch (error) {
       this.#report(error);
@@ -333,6 +330,21 @@ export class Relay implements Closeable {
       await connection.close().catch(() => undefined);
     }
   }
+
+  /** Decodes one inbound transport message (either envelope version) and receives it. */
+  readonly #onWire = (value: TransportMessage): void => {
+    let message: RelayMessage;
+    try {
+      message =
+        value instanceof Uint8Array ? decodeRelayEnvelope(value) : relayMessageFromJson(value);
+    } catch (error) {
+      this.#invalid++;
+      this.#metrics.increment(relayDropped, 1, RELAY_LABELS.dropped.invalid);
+      this.#report(error);
+      return;
+    }
+    this.receive(message);
+  };
 
   /** Listens on `endpoint` of `transport` and attaches every accepted connection. */
   async listen(transport: Transport, endpoint: string): Promise<Listener> {
@@ -418,8 +430,11 @@ export class Relay implements Closeable {
     return message;
   }
 
-  /** Hands `message` to the router synchronously (a pooled socket is written before this returns). */
-  #emit(message: RelayMessage, kind: RelaySendKind, options?: WaitOptions): Promise<number> {
+  /**
+   * Hands `message` to the router synchronously (a pooled socket is written before this
+   * returns). Resolves when the router is done; callers that report the seq add it.
+   */
+  #emit(message: RelayMessage, kind: RelaySendKind, options?: WaitOptions): Promise<void> {
     this.#sent++;
     this.#metrics.increment(relaySent, 1, RELAY_LABELS.kind[kind]);
     const router = this.#router;
@@ -429,7 +444,7 @@ export class Relay implements Closeable {
       );
     }
     try {
-      return router.deliver(message, options).then(() => message.seq);
+      return router.deliver(message, options);
     } catch (error) {
       // A custom router that throws instead of rejecting.
       return Promise.reject(toError(error));
@@ -437,14 +452,26 @@ export class Relay implements Closeable {
   }
 
   #runHandler(handler: RequestHandler, request: RelayMessage): void {
-    runRequestHandler(handler, request)
-      .then((answer) => {
-        if (this.#life.isClosed) return;
-        const { from, type, correlationId } = request;
-        const reply = this.#stamp(from, type, answer.payload, correlationId, true);
-        return this.#emit(answer.error === undefined ? reply : { ...reply, ...answer }, 'reply');
-      })
-      .catch((error: unknown) => this.#report(error));
+    const answer = runRequestHandler(handler, request);
+    if (answer instanceof Promise) {
+      answer
+        .then((settled) => this.#answer(request, settled))
+        .catch((error: unknown) => this.#report(error));
+    } else {
+      this.#answer(request, answer).catch((error: unknown) => this.#report(error));
+    }
+  }
+
+  /** Sends the reply to `request` (nothing once closed). */
+  #answer(request: RelayMessage, answer: HandlerAnswer): Promise<void> {
+    if (this.#life.isClosed) return Promise.resolve();
+    try {
+      const { from, type, correlationId } = request;
+      const reply = this.#stamp(from, type, answer.payload, correlationId, true);
+      return this.#emit(answer.error === undefined ? reply : { ...reply, ...answer }, 'reply');
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
   }
 
   #report(error: unknown): void {

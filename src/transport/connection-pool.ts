@@ -111,6 +111,8 @@ export class ConnectionPool implements Closeable {
   readonly #life = new Lifecycle('ConnectionPool');
   /** Insertion order = least recently acquired first. */
   readonly #entries = new Map<string, EndpointEntry>();
+  /** The entry at the back of `#entries` when known (see `#touch`). */
+  #last: EndpointEntry | undefined;
   #connections = 0;
   #dials = 0;
   #dialFailures = 0;
@@ -221,11 +223,7 @@ export class ConnectionPool implements Closeable {
     const entry = this.#entries.get(endpoint);
     if (entry === undefined) return undefined;
     const ready = this.#pooled(entry);
-    if (ready !== undefined) {
-      // Keep the map in least-recently-acquired order, as acquire() does.
-      this.#entries.delete(endpoint);
-      this.#entries.set(endpoint, entry);
-    }
+    if (ready !== undefined) this.#touch(entry);
     return ready;
   }
 
@@ -299,6 +297,7 @@ export class ConnectionPool implements Closeable {
         }
       }
       this.#entries.clear();
+      this.#last = undefined;
       await closeAll(all);
     });
   }
@@ -311,9 +310,7 @@ export class ConnectionPool implements Closeable {
   #entry(endpoint: string): EndpointEntry {
     const existing = this.#entries.get(endpoint);
     if (existing !== undefined) {
-      // Keep the map in least-recently-acquired order.
-      this.#entries.delete(endpoint);
-      this.#entries.set(endpoint, existing);
+      this.#touch(existing);
       return existing;
     }
     if (this.#entries.size >= this.maxEndpoints) this.#evictEndpoint();
@@ -326,7 +323,20 @@ export class ConnectionPool implements Closeable {
     });
     const entry: EndpointEntry = { endpoint, breaker, pooled: [], dialing: undefined, next: 0 };
     this.#entries.set(endpoint, entry);
+    this.#last = entry;
     return entry;
+  }
+
+  /**
+   * Moves `entry` (present in the map) to the back, keeping the map in least-recently-
+   * acquired order. Skipped when it is already last: a delete and re-insert per send
+   * would churn the map's hash table on the hot path of a single busy peer.
+   */
+  #touch(entry: EndpointEntry): void {
+    if (this.#last === entry) return;
+    this.#entries.delete(entry.endpoint);
+    this.#entries.set(entry.endpoint, entry);
+    this.#last = entry;
   }
 
   #evictEndpoint(): void {
@@ -402,14 +412,20 @@ export class ConnectionPool implements Closeable {
 
   #add(entry: EndpointEntry, connection: Connection): void {
     entry.pooled.push({ connection, lastUsedAt: this.#clock.monotonic() });
-    if (this.#entries.get(entry.endpoint) !== entry) this.#entries.set(entry.endpoint, entry);
+    if (this.#entries.get(entry.endpoint) !== entry) {
+      this.#entries.set(entry.endpoint, entry);
+      this.#last = entry;
+    }
     this.#connections++;
     this.#metrics.set(poolConnections, this.#connections);
     void connection.closed.then(() => this.#remove(entry, connection, 'stale'));
   }
 
   #prune(entry: EndpointEntry): void {
-    for (const item of [...entry.pooled]) {
+    // Backwards, so a removal does not skip the next item (and no copy on the hot path).
+    const { pooled } = entry;
+    for (let i = pooled.length - 1; i >= 0; i--) {
+      const item = pooled[i] as Pooled;
       if (!item.connection.isConnected) this.#remove(entry, item.connection, 'stale');
     }
   }

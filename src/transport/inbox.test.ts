@@ -71,3 +71,54 @@ describe('Inbox.iterate', () => {
     expect(spaced).toBe(1);
   });
 });
+
+describe('Inbox.consume', () => {
+  it('hands buffered items first, then each push synchronously, and resolves at the end', async () => {
+    const inbox = new Inbox<number>(8);
+    inbox.push(1);
+    inbox.push(2);
+    const seen: number[] = [];
+    const done = inbox.consume((n) => seen.push(n));
+    expect(seen).toEqual([1, 2]);
+    inbox.push(3);
+    expect(seen).toEqual([1, 2, 3]); // no await needed
+    expect(inbox.size).toBe(0);
+    inbox.end();
+    await expect(done).resolves.toBeUndefined();
+    inbox.push(4);
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it('rejects with the end error after the buffered items', async () => {
+    const inbox = new Inbox<number>(8);
+    inbox.push(1);
+    inbox.end(new Error('broken'));
+    const seen: number[] = [];
+    await expect(inbox.consume((n) => seen.push(n))).rejects.toThrow('broken');
+    expect(seen).toEqual([1]);
+  });
+
+  it('a throwing consumer ends the stream with its error; the producer is not affected', async () => {
+    const inbox = new Inbox<number>(8);
+    const done = inbox.consume((n) => {
+      if (n === 2) throw new Error('bad item');
+    });
+    inbox.push(1);
+    expect(() => inbox.push(2)).not.toThrow();
+    inbox.push(3);
+    await expect(done).rejects.toThrow('bad item');
+    expect(inbox.isEnded).toBe(true);
+    expect(inbox.size).toBe(0);
+  });
+
+  it('is exclusive with iterate()', async () => {
+    const inbox = new Inbox<number>(8);
+    const done = inbox.consume(() => undefined);
+    await expect(inbox.iterate().next()).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+    const other = new Inbox<number>(8);
+    void other.iterate().next();
+    await expect(other.consume(() => undefined)).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+    inbox.end();
+    await done;
+  });
+});

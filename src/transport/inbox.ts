@@ -1,6 +1,12 @@
 import { abortError } from '../core/abort.js';
 import { ClosedError, toError } from '../core/errors.js';
 
+interface Sink<T> {
+  readonly onItem: (item: T) => void;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
 /**
  * A bounded single-consumer async queue: the receive side of a connection. The producer
  * checks {@link Inbox.isFull} to apply backpressure (pause the socket, or await
@@ -17,6 +23,7 @@ export class Inbox<T> {
   #consumer: (() => void) | undefined;
   #spaceWaiters = new Set<() => void>();
   #iterating = false;
+  #sink: Sink<T> | undefined;
   /** Called when the queue drops below capacity after having been full. */
   onSpace: (() => void) | undefined;
 
@@ -36,9 +43,14 @@ export class Inbox<T> {
     return this.#ended;
   }
 
-  /** Appends an item (ignored after `end`). */
+  /** Appends an item (ignored after `end`), or hands it straight to a {@link Inbox.consume} sink. */
   push(item: T): void {
     if (this.#ended) return;
+    const sink = this.#sink;
+    if (sink !== undefined && this.size === 0) {
+      this.#deliver(sink, item);
+      return;
+    }
     this.#items.push(item);
     this.#wakeConsumer();
   }
@@ -50,6 +62,27 @@ export class Inbox<T> {
     this.#error = error;
     this.#wakeConsumer();
     this.#wakeSpace();
+    if (this.#sink !== undefined) this.#drainSink(this.#sink);
+  }
+
+  /**
+   * The push-style alternative to {@link Inbox.iterate}: calls `onItem` synchronously for
+   * every item (buffered ones first), with no promise per item. Resolves when the inbox
+   * ends cleanly, rejects with its end error or with what `onItem` threw (which ends the
+   * inbox). Exclusive with `iterate()`: one consumer per inbox.
+   */
+  consume(onItem: (item: T) => void): Promise<void> {
+    if (this.#iterating) {
+      return Promise.reject(
+        new ClosedError('connection incoming stream is already being consumed'),
+      );
+    }
+    this.#iterating = true;
+    return new Promise<void>((resolve, reject) => {
+      const sink: Sink<T> = { onItem, resolve, reject };
+      this.#sink = sink;
+      this.#drainSink(sink);
+    });
   }
 
   /** Resolves when there is room, rejects when the inbox ended or `signal` aborts. */
@@ -166,6 +199,30 @@ export class Inbox<T> {
       this.onSpace?.();
     }
     return item;
+  }
+
+  /** Delivers buffered items to `sink`, then settles it once the inbox ended. */
+  #drainSink(sink: Sink<T>): void {
+    while (this.size > 0 && this.#sink === sink) this.#deliver(sink, this.#shift());
+    if (this.#ended && this.#sink === sink) {
+      this.#sink = undefined;
+      if (this.#error === undefined) sink.resolve();
+      else sink.reject(this.#error);
+    }
+  }
+
+  #deliver(sink: Sink<T>, item: T): void {
+    try {
+      sink.onItem(item);
+    } catch (error) {
+      // The consumer failed: stop the stream here rather than throw into the producer.
+      this.#sink = undefined;
+      this.#ended = true;
+      this.#items = [];
+      this.#head = 0;
+      this.#wakeSpace();
+      sink.reject(toError(error));
+    }
   }
 
   #wakeConsumer(): void {

@@ -12,7 +12,7 @@
  *
  * const tcp = new TcpTransport();
  * const listener = await tcp.listen('127.0.0.1:0', (conn) => void (async () => {
- *   for await (const message of conn.incoming()) await conn.send({ echo: message });
+ *   for await (const message of conn.incoming()) await conn.send(message); // JSON or bytes
  * })());
  * const pool = new ConnectionPool(tcp, { breaker: { failureThreshold: 3, cooldownMs: 5_000 } });
  * const conn = await pool.acquire(listener.endpoint);
@@ -45,7 +45,7 @@ export type { UnixSocketTransportOptions } from './unix.js';
 export { TcpTransport } from './tcp.js';
 export type { TcpTransportOptions, TcpTlsOptions } from './tcp.js';
 export type { SocketTransportOptions } from './socket-connection.js';
-export type { Connection, Listener, Transport, ConnectOptions } from './types.js';
+export type { Connection, Listener, Transport, ConnectOptions, TransportMessage } from './types.js';
 export {
   circuitTransitions,
   circuitRejected,

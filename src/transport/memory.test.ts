@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonValue } from '../core/codec.js';
 import { MemoryTransport } from './memory.js';
-import type { Connection } from './types.js';
+import type { Connection, TransportMessage } from './types.js';
 
 async function pair(net = new MemoryTransport()): Promise<[Connection, Connection]> {
   let server: Connection | undefined;
@@ -39,7 +39,7 @@ describe('MemoryTransport', () => {
     await client.send(1);
     await client.close();
     expect(client.isConnected).toBe(false);
-    const got: JsonValue[] = [];
+    const got: TransportMessage[] = [];
     for await (const m of server.incoming()) got.push(m);
     expect(got).toEqual([1]);
     expect(server.isConnected).toBe(false);
@@ -76,6 +76,20 @@ describe('MemoryTransport', () => {
     await client.send('ok');
     const it = server.incoming()[Symbol.asyncIterator]();
     expect((await it.next()).value).toBe('ok');
+  });
+
+  it('carries bytes as copies, under the same cap as a socket frame (tag included)', async () => {
+    const [client, server] = await pair(new MemoryTransport({ maxMessageBytes: 16 }));
+    const bytes = new Uint8Array([1, 2, 3]);
+    await client.send(bytes);
+    bytes[0] = 9;
+    await expect(client.send(new Uint8Array(16))).rejects.toMatchObject({
+      code: 'ERR_IPC_FRAME_TOO_LARGE',
+    });
+    await client.send(new Uint8Array(15));
+    const it = server.incoming()[Symbol.asyncIterator]();
+    expect([...((await it.next()).value as Uint8Array)]).toEqual([1, 2, 3]);
+    expect(((await it.next()).value as Uint8Array).length).toBe(15);
   });
 
   it('one listener per endpoint; a closed listener frees it', async () => {

@@ -1,6 +1,6 @@
 import { throwIfAborted, type WaitOptions } from '../core/abort.js';
 import { decodeJson, type JsonValue } from '../core/codec.js';
-import { encodeJsonBody, validateMaxFrameBytes } from '../ipc/framing.js';
+import { encodeJsonBody, frameTooLargeError, validateMaxFrameBytes } from '../ipc/framing.js';
 import { ClosedError, InvalidStateError, NotFoundError, toError } from '../core/errors.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import { noopMetrics, type MetricsSink } from '../core/metrics.js';
@@ -12,7 +12,7 @@ import {
   transportMessagesReceived,
   transportMessagesSent,
 } from './metrics.js';
-import type { Connection, ConnectOptions, Listener, Transport } from './types.js';
+import type { Connection, ConnectOptions, Listener, Transport, TransportMessage } from './types.js';
 
 /** Options of {@link MemoryTransport}. */
 export interface MemoryTransportOptions {
@@ -32,7 +32,7 @@ function closedError(): ClosedError {
 
 class MemoryConnection implements Connection {
   readonly endpoint: string;
-  readonly inbox: Inbox<JsonValue>;
+  readonly inbox: Inbox<TransportMessage>;
   peer: MemoryConnection | undefined;
   readonly #life = new Lifecycle('MemoryConnection');
   readonly #maxBytes: number;
@@ -40,7 +40,7 @@ class MemoryConnection implements Connection {
 
   constructor(endpoint: string, capacity: number, maxBytes: number, metrics: MetricsSink) {
     this.endpoint = endpoint;
-    this.inbox = new Inbox<JsonValue>(capacity);
+    this.inbox = new Inbox<TransportMessage>(capacity);
     this.#maxBytes = maxBytes;
     this.#metrics = metrics;
   }
@@ -57,24 +57,33 @@ class MemoryConnection implements Connection {
     return this.#life.isClosed;
   }
 
-  async send(message: JsonValue, options: WaitOptions = {}): Promise<void> {
+  async send(message: TransportMessage, options: WaitOptions = {}): Promise<void> {
     const signal = optionalSignal('signal', options.signal);
     if (this.#life.isClosed) throw closedError();
     throwIfAborted(signal, 'send');
     // Encode and decode like a socket would, so the same messages fail everywhere and
-    // the receiver never shares an object with the sender.
-    const body = encodeJsonBody(message, this.#maxBytes);
+    // the receiver never shares an object (or bytes) with the sender.
+    const binary = message instanceof Uint8Array;
+    let body: Uint8Array;
+    if (binary) {
+      // A socket frame carries the bytes plus a one-byte tag: the same cap applies.
+      const size = message.byteLength + 1;
+      if (size > this.#maxBytes) throw frameTooLargeError(size, this.#maxBytes, 'send');
+      body = new Uint8Array(message);
+    } else {
+      body = encodeJsonBody(message, this.#maxBytes);
+    }
     const peer = this.peer;
     if (peer === undefined) throw closedError();
     if (peer.inbox.isFull) await peer.inbox.waitForSpace(signal);
     if (!this.isConnected || peer.inbox.isEnded) throw closedError();
-    peer.inbox.push(decodeJson(body, this.#maxBytes) as JsonValue);
+    peer.inbox.push(binary ? body : (decodeJson(body, this.#maxBytes) as JsonValue));
     // Both ends share the transport's sink, so the receive is counted here too.
     this.#metrics.increment(transportMessagesSent, 1, LABELS.transport);
     this.#metrics.increment(transportMessagesReceived, 1, LABELS.transport);
   }
 
-  incoming(): AsyncIterable<JsonValue> {
+  incoming(): AsyncIterable<TransportMessage> {
     return this.inbox.iterate();
   }
 

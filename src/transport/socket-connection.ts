@@ -23,7 +23,7 @@ import {
   type TransportKind,
   type TransportLabels,
 } from './metrics.js';
-import type { Connection } from './types.js';
+import type { Connection, TransportMessage } from './types.js';
 
 /** Options shared by the socket transports. */
 export interface SocketTransportOptions {
@@ -89,6 +89,23 @@ function jsonFrame(message: JsonValue, maxFrameBytes: number): Buffer {
   return frame;
 }
 
+/**
+ * First body byte of a frame carrying bytes rather than JSON. JSON text never starts
+ * with NUL, so JSON frames need no tag and stay as they were.
+ */
+export const BINARY_FRAME_TAG = 0x00;
+
+/** One frame of `bytes`: header, tag, then the bytes (copied, so the caller keeps its buffer). */
+function binaryFrame(bytes: Uint8Array, maxFrameBytes: number): Buffer {
+  const size = bytes.byteLength + 1;
+  if (size > maxFrameBytes) throw frameTooLargeError(size, maxFrameBytes, 'send');
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + size);
+  frame.writeUInt32BE(size, 0);
+  frame[FRAME_HEADER_BYTES] = BINARY_FRAME_TAG;
+  frame.set(bytes, FRAME_HEADER_BYTES + 1);
+  return frame;
+}
+
 /** Parses a frame body; malformed bodies throw the codec's `ERR_CODEC_MALFORMED`. */
 function parseBody(body: Buffer): JsonValue {
   if (body.byteLength > 0 && isUtf8(body)) {
@@ -121,7 +138,7 @@ export class SocketConnection implements Connection {
   readonly #socket: Socket;
   readonly #settings: SocketSettings;
   readonly #decoder: FrameDecoder;
-  readonly #inbox: Inbox<JsonValue>;
+  readonly #inbox: Inbox<TransportMessage>;
   readonly #life = new Lifecycle('SocketConnection');
   #connected = true;
 
@@ -135,7 +152,7 @@ export class SocketConnection implements Connection {
     this.#socket = socket;
     this.#settings = settings;
     this.#decoder = new FrameDecoder({ maxFrameBytes: settings.maxFrameBytes });
-    this.#inbox = new Inbox<JsonValue>(settings.maxBufferedMessages);
+    this.#inbox = new Inbox<TransportMessage>(settings.maxBufferedMessages);
     this.#inbox.onSpace = () => socket.resume();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -165,12 +182,15 @@ export class SocketConnection implements Connection {
     return this.#life.isClosed;
   }
 
-  send(message: JsonValue, options: WaitOptions = {}): Promise<void> {
+  send(message: TransportMessage, options: WaitOptions = {}): Promise<void> {
     try {
       if (!this.isConnected) throw closedError();
       const { signal } = options;
       if (signal?.aborted === true) throw abortError(signal, 'send');
-      const frame = jsonFrame(message, this.#settings.maxFrameBytes);
+      const frame =
+        message instanceof Uint8Array
+          ? binaryFrame(message, this.#settings.maxFrameBytes)
+          : jsonFrame(message, this.#settings.maxFrameBytes);
       const flushed = this.#socket.write(frame);
       this.#settings.metrics.increment(transportMessagesSent, 1, this.#settings.labels.transport);
       if (flushed) return Promise.resolve();
@@ -180,8 +200,12 @@ export class SocketConnection implements Connection {
     }
   }
 
-  incoming(): AsyncIterable<JsonValue> {
+  incoming(): AsyncIterable<TransportMessage> {
     return this.#inbox.iterate();
+  }
+
+  consume(onMessage: (message: TransportMessage) => void): Promise<void> {
+    return this.#inbox.consume(onMessage);
   }
 
   close(): Promise<void> {
@@ -239,9 +263,9 @@ export class SocketConnection implements Connection {
   // A bound method: the decoder calls it once per body. It must not throw (that would
   // fail the decoder), so malformed bodies are reported and skipped here.
   readonly #onFrame = (body: Buffer): void => {
-    let value: JsonValue;
+    let value: TransportMessage;
     try {
-      value = parseBody(body);
+      value = body[0] === BINARY_FRAME_TAG ? body.subarray(1) : parseBody(body);
     } catch (error) {
       this.#settings.metrics.increment(transportProtocolErrors, 1, PROTOCOL_ERROR_LABELS.malformed);
       this.#report(error);

@@ -3,8 +3,15 @@ import type { JsonValue } from '../core/codec.js';
 import type { Closeable } from '../core/lifecycle.js';
 
 /**
- * One open link to a peer, carrying JSON messages in order. Both directions use the
- * same object: `send` writes, `incoming()` reads.
+ * What a {@link Connection} carries: a JSON value, or raw bytes (a `Uint8Array`, received
+ * as a `Uint8Array` with the same bytes). Bytes let a protocol on top, such as the
+ * relay's binary envelope, skip JSON entirely.
+ */
+export type TransportMessage = JsonValue | Uint8Array;
+
+/**
+ * One open link to a peer, carrying messages (JSON values or bytes) in order. Both
+ * directions use the same object: `send` writes, `incoming()` reads.
  */
 export interface Connection extends Closeable {
   /** The endpoint this connection was dialled to, or the listener's endpoint for accepted ones. */
@@ -17,13 +24,22 @@ export interface Connection extends Closeable {
    * when the connection is gone, `ERR_TRANSPORT_FRAME_TOO_LARGE` /
    * `ERR_CODEC_NOT_SERIALIZABLE` for a bad message (the connection stays usable).
    */
-  send(message: JsonValue, options?: WaitOptions): Promise<void>;
+  send(message: TransportMessage, options?: WaitOptions): Promise<void>;
   /**
    * The messages received, in order. Iteration ends when the connection closes cleanly
    * and throws the error that broke it (frame too large, truncated frame). There is one
    * stream per connection: iterate it from one place only.
    */
-  incoming(): AsyncIterable<JsonValue>;
+  incoming(): AsyncIterable<TransportMessage>;
+  /**
+   * Optional push-style alternative to {@link Connection.incoming}: calls `onMessage`
+   * synchronously for each message, in order, as soon as it is decoded, with no promise
+   * per message. Resolves when the connection ends cleanly; rejects with the error that
+   * broke it, or with what `onMessage` threw (which ends the stream). Exclusive with
+   * `incoming()`: one consumer per connection. Socket connections implement it; where it
+   * is missing, iterate `incoming()`.
+   */
+  consume?(onMessage: (message: TransportMessage) => void): Promise<void>;
 }
 
 /** Accepts connections on one endpoint. */

@@ -4,9 +4,13 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JsonValue } from '../../src/core/codec.js';
 import { TcpTransport } from '../../src/transport/tcp.js';
-import type { Connection, Listener, Transport } from '../../src/transport/types.js';
+import type {
+  Connection,
+  Listener,
+  Transport,
+  TransportMessage,
+} from '../../src/transport/types.js';
 import { UnixSocketTransport } from '../../src/transport/unix.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'majra-sock-'));
@@ -67,8 +71,8 @@ function frame(body: Buffer | string, length?: number): Buffer {
   return Buffer.concat([h, b]);
 }
 
-async function drain(conn: Connection): Promise<{ items: JsonValue[]; error?: unknown }> {
-  const items: JsonValue[] = [];
+async function drain(conn: Connection): Promise<{ items: TransportMessage[]; error?: unknown }> {
+  const items: TransportMessage[] = [];
   try {
     for await (const m of conn.incoming()) items.push(m);
   } catch (error) {
@@ -174,6 +178,63 @@ for (const kind of kinds) {
       await client.send('fits');
       expect((await server.incoming()[Symbol.asyncIterator]().next()).value).toBe('fits');
       await client.close();
+      await listener.close();
+    });
+
+    it('carries bytes as tagged frames, interleaved with JSON; the cap counts the tag', async () => {
+      const transport = kind.make(undefined, 64);
+      const { listener, next } = await serve(transport, kind.endpoint());
+      const client = await transport.connect(listener.endpoint);
+      const server = await next();
+      const bytes = Buffer.from([0x7b, 0x00, 0xff, 0x22]); // not JSON, not UTF-8
+      await client.send(bytes);
+      bytes[0] = 0; // the sender's buffer is not shared with the frame
+      await client.send({ json: true });
+      await client.send(new Uint8Array(0));
+      await expect(client.send(new Uint8Array(64))).rejects.toMatchObject({
+        code: 'ERR_IPC_FRAME_TOO_LARGE',
+      });
+      await client.send(new Uint8Array(63));
+      await client.close();
+      const { items, error } = await drain(server);
+      expect(error).toBeUndefined();
+      expect(items.map((m) => (m instanceof Uint8Array ? [...m] : m))).toEqual([
+        [0x7b, 0x00, 0xff, 0x22],
+        { json: true },
+        [],
+        Array.from({ length: 63 }, () => 0),
+      ]);
+      // On the wire: length, tag 0x00, then the bytes.
+      const raw = kind.raw(listener.endpoint);
+      const peer = await next();
+      raw.end(Buffer.concat([frame(Buffer.from([0x00, 0x01, 0x02])), frame('7')]));
+      expect((await drain(peer)).items.map((m) => (m instanceof Uint8Array ? [...m] : m))).toEqual([
+        [0x01, 0x02],
+        7,
+      ]);
+      await listener.close();
+    });
+
+    it('consume() hands messages over as they are decoded and settles like incoming()', async () => {
+      const transport = kind.make(undefined, 1024);
+      const { listener, next } = await serve(transport, kind.endpoint());
+      const client = await transport.connect(listener.endpoint);
+      const server = await next();
+      const seen: unknown[] = [];
+      const done = server.consume!((m) => seen.push(m instanceof Uint8Array ? [...m] : m));
+      await client.send({ a: 1 });
+      await client.send(Buffer.from([7]));
+      await expect.poll(() => seen.length).toBe(2);
+      await client.close();
+      await expect(done).resolves.toBeUndefined();
+      expect(seen).toEqual([{ a: 1 }, [7]]);
+      // A broken stream rejects with the framing error.
+      const raw = kind.raw(listener.endpoint);
+      const broken = await next();
+      const failed = broken.consume!(() => undefined);
+      raw.write(Buffer.from([0x01, 0x00, 0x00, 0x01]));
+      await expect(failed).rejects.toMatchObject({ code: 'ERR_IPC_FRAME_TOO_LARGE' });
+      raw.destroy();
       await listener.close();
     });
 
