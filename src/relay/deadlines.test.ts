@@ -4,7 +4,8 @@ import { noopMetrics } from '../core/metrics.js';
 import { DeadlineSweep } from './deadlines.js';
 import type { RelayMessage } from './message.js';
 import { PendingRequests } from './pending.js';
-import { Relay, type RelayRouter } from './relay.js';
+import { Relay } from './relay.js';
+import type { RelayRouter } from './relay-types.js';
 
 function capture(): RelayRouter & { out: RelayMessage[] } {
   const out: RelayMessage[] = [];

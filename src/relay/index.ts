@@ -31,7 +31,7 @@ export type {
   RelayRouter,
   RelayStats,
   RequestHandler,
-} from './relay.js';
+} from './relay-types.js';
 export { PeerRouter } from './peer-router.js';
 export type { PeerRouterOptions } from './peer-router.js';
 export { RelaySubscription } from './subscription.js';

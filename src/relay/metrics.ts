@@ -1,4 +1,5 @@
-import { defineMetric, labelTable } from '../core/metrics.js';
+import { defineMetric, labelTable, type MetricLabels } from '../core/metrics.js';
+import type { DedupVerdict } from './dedup.js';
 
 /** Messages emitted, by kind (send, broadcast, request, reply). */
 export const relaySent = defineMetric({
@@ -79,3 +80,10 @@ export const RELAY_LABELS = Object.freeze({
 export type RelaySendKind = keyof typeof RELAY_LABELS.kind;
 /** A relay request outcome. @internal */
 export type RelayRequestOutcome = keyof typeof RELAY_LABELS.outcome;
+
+/** The `reason` label of each rejecting dedup verdict. @internal */
+export const DROP_LABELS: Readonly<Record<Exclude<DedupVerdict, 'accept'>, MetricLabels>> = {
+  duplicate: RELAY_LABELS.dropped.duplicate,
+  'stale-epoch': RELAY_LABELS.dropped.stale_epoch,
+  'too-old': RELAY_LABELS.dropped.too_old,
+};

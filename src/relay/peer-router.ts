@@ -5,7 +5,7 @@ import type { ConnectionPool } from '../transport/connection-pool.js';
 import type { Connection, TransportMessage } from '../transport/types.js';
 import { encodeRelayEnvelope } from './envelope.js';
 import { MAX_RELAY_ID_LENGTH, relayMessageToJson, type RelayMessage } from './message.js';
-import type { RelayRouter } from './relay.js';
+import type { RelayRouter } from './relay-types.js';
 
 /** Options of {@link PeerRouter}. */
 export interface PeerRouterOptions {

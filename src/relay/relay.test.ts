@@ -4,7 +4,8 @@ import { isMajraError } from '../core/errors.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { MemoryMetricsSink } from '../testing/memory-metrics.js';
 import type { RelayMessage } from './message.js';
-import { Relay, type RelayRouter } from './relay.js';
+import { Relay } from './relay.js';
+import type { RelayRouter } from './relay-types.js';
 
 /** Captures outbound messages. */
 function capture(): RelayRouter & { out: RelayMessage[] } {

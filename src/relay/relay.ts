@@ -1,22 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { abortError, type WaitOptions } from '../core/abort.js';
-import { systemClock, type Clock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { JsonValue } from '../core/codec.js';
 import { ClosedError, InvalidArgumentError, NotFoundError, toError } from '../core/errors.js';
 import { Lifecycle, type Closeable } from '../core/lifecycle.js';
-import { noopMetrics, type MetricLabels, type MetricsSink } from '../core/metrics.js';
+import type { MetricsSink } from '../core/metrics.js';
 import {
-  invalid,
   isFunction,
   nonEmptyString,
-  nonNegativeInteger,
   nonNegativeNumber,
   optionalSignal,
   positiveInteger,
-  positiveNumber,
 } from '../core/validate.js';
 import type { Connection, Listener, Transport, TransportMessage } from '../transport/types.js';
-import { DedupMetrics, DedupTable, type DedupVerdict } from './dedup.js';
+import { DedupMetrics, DedupTable } from './dedup.js';
 import { decodeRelayEnvelope } from './envelope.js';
 import { runRequestHandler, type HandlerAnswer } from './handler.js';
 import { PendingRequests } from './pending.js';
@@ -27,14 +24,15 @@ import type {
   RelayStats,
   RequestHandler,
 } from './relay-types.js';
+import { relayConfig } from './relay-config.js';
 import {
   MAX_RELAY_ID_LENGTH,
-  nextEpoch,
   relayMessageFromJson,
   validSeq,
   type RelayMessage,
 } from './message.js';
 import {
+  DROP_LABELS,
   RELAY_LABELS,
   relayDropped,
   relayReceived,
@@ -42,21 +40,6 @@ import {
   type RelaySendKind,
 } from './metrics.js';
 import { RelaySubscription, type IncomingMessage } from './subscription.js';
-
-/** The `reason` label of each rejecting dedup verdict. */
-const DROP_LABELS: Readonly<Record<Exclude<DedupVerdict, 'accept'>, MetricLabels>> = {
-  duplicate: RELAY_LABELS.dropped.duplicate,
-  'stale-epoch': RELAY_LABELS.dropped.stale_epoch,
-  'too-old': RELAY_LABELS.dropped.too_old,
-};
-
-export type {
-  RelayOptions,
-  RelayRequestOptions,
-  RelayRouter,
-  RelayStats,
-  RequestHandler,
-} from './relay-types.js';
 
 /**
  * A node's relay: stamps outbound messages with a per-sender sequence number and epoch,
@@ -109,32 +92,18 @@ export class Relay implements Closeable {
   /** @throws InvalidArgumentError for a bad node id or option. */
   constructor(nodeId: string, options: RelayOptions = {}) {
     this.nodeId = nonEmptyString('nodeId', nodeId, MAX_RELAY_ID_LENGTH);
-    if (options.router !== undefined && typeof options.router.deliver !== 'function') {
-      invalid('router', 'a RelayRouter with deliver()', options.router);
-    }
-    this.#router = options.router;
-    const maxDedup = positiveInteger('maxDedupEntries', options.maxDedupEntries ?? 65_536);
-    const dedupTtl = positiveNumber('dedupTtlMs', options.dedupTtlMs ?? 600_000);
-    this.#dedup = new DedupTable(maxDedup, dedupTtl);
-    this.maxPendingRequests = positiveInteger(
-      'maxPendingRequests',
-      options.maxPendingRequests ?? 10_000,
-    );
-    this.requestTimeoutMs = positiveNumber('requestTimeoutMs', options.requestTimeoutMs ?? 30_000);
-    this.#subCapacity = positiveInteger(
-      'subscriptionCapacity',
-      options.subscriptionCapacity ?? 256,
-    );
-    if (options.onError !== undefined) isFunction('onError', options.onError);
-    this.#onError = options.onError;
-    this.#clock = options.clock ?? systemClock;
-    this.#metrics = options.metrics ?? noopMetrics;
+    const config = relayConfig(options);
+    this.#router = config.router;
+    this.#dedup = new DedupTable(config.maxDedupEntries, config.dedupTtlMs);
+    this.maxPendingRequests = config.maxPendingRequests;
+    this.requestTimeoutMs = config.requestTimeoutMs;
+    this.#subCapacity = config.subscriptionCapacity;
+    this.#onError = config.onError;
+    this.#clock = config.clock;
+    this.#metrics = config.metrics;
     this.#pending = new PendingRequests(this.maxPendingRequests, this.#clock, this.#metrics);
     this.#dedupMetrics = new DedupMetrics(this.#dedup, this.#metrics);
-    this.epoch =
-      options.epoch === undefined
-        ? nextEpoch(this.#clock)
-        : nonNegativeInteger('epoch', options.epoch);
+    this.epoch = config.epoch;
   }
 
   /** Requests awaiting a reply. */
