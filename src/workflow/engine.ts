@@ -36,7 +36,12 @@ import {
 } from './metrics.js';
 import { claimForResume, readStore } from './engine-resume.js';
 import { RunExecution } from './run-execution.js';
-import { storageError, type RegisteredWorkflow, type RunDeps } from './run-support.js';
+import {
+  firstStepRecords,
+  storageError,
+  type RegisteredWorkflow,
+  type RunDeps,
+} from './run-support.js';
 import { toStoredJson } from './step-attempt.js';
 import type { WorkflowRunResult } from './step-context.js';
 import { MAX_STORE_ID_LENGTH } from './store-support.js';
@@ -193,6 +198,11 @@ export class WorkflowEngine implements Closeable {
     }
     this.#checkCapacity();
     const startedAt = this.#s.clock.now();
+    // A store that groups run writes commits the first steps' starts with the run.
+    const first =
+      this.#s.store.groupsRunWrites === true
+        ? firstStepRecords(registered.workflow, runId, startedAt, this.#s.maxParallelSteps)
+        : [];
     const creating = this.#s.store
       .createRun(
         {
@@ -202,6 +212,7 @@ export class WorkflowEngine implements Closeable {
           status: 'running',
           input: json,
           startedAt,
+          ...(first.length > 0 ? { steps: first } : {}),
         },
         this.engineId,
         this.#s.leaseMs,
@@ -216,7 +227,7 @@ export class WorkflowEngine implements Closeable {
       this.#pending.delete(runId);
     }
     this.#s.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.started);
-    this.#launch(registered, runId, json, [], false, startedAt);
+    this.#launch(registered, runId, json, [], false, startedAt, first);
     return runId;
   }
 
@@ -227,13 +238,14 @@ export class WorkflowEngine implements Closeable {
     prior: readonly StepRecord[],
     resumed: boolean,
     startedAt: number,
+    started: readonly StepRecord[] = [],
   ): void {
     const execution = new RunExecution(
       this.#runDeps,
       registered,
       runId,
       input,
-      prior,
+      { prior, started },
       resumed,
       startedAt,
     );

@@ -13,7 +13,7 @@ import type { WorkflowEvent } from './events.js';
 import type { QueueGate } from './queue-gate.js';
 import { errorText } from './step-attempt.js';
 import type { StepExecutor } from './step-context.js';
-import type { WorkflowStore } from './types.js';
+import type { StepRecord, WorkflowStore } from './types.js';
 
 /** A definition with its executors, as the engine registered it. */
 export interface RegisteredWorkflow {
@@ -79,4 +79,35 @@ export function storageError(operation: string, error: unknown): MajraError {
     code: 'ERR_WORKFLOW_STORAGE',
     cause: error,
   });
+}
+
+/**
+ * The `running` records (attempt 1, started at `startedAt`) of the steps a new run starts
+ * first: the roots of the definition, in definition order, at most `maxParallelSteps`.
+ * A store that groups run writes stores them with the run, in the same commit.
+ */
+export function firstStepRecords(
+  workflow: ValidatedWorkflow,
+  runId: string,
+  startedAt: number,
+  maxParallelSteps: number,
+): StepRecord[] {
+  const records: StepRecord[] = [];
+  for (const step of workflow.steps.values()) {
+    if (records.length >= maxParallelSteps) break;
+    if (step.isFallback || step.dependsOn.length > 0) continue;
+    records.push({
+      runId,
+      stepId: step.id,
+      status: 'running',
+      attempt: 1,
+      output: null,
+      error: null,
+      startedAt,
+      completedAt: null,
+      durationMs: null,
+      fallbackStepId: null,
+    });
+  }
+  return records;
 }

@@ -85,6 +85,8 @@ export class SqliteWorkflowStore implements WorkflowStore {
   readonly #meter: OperationMeter | undefined;
   /** Step writes are committed in call order (see {@link WorkflowStore.writesInOrder}). */
   readonly writesInOrder = true;
+  /** A run's first steps commit with its creation, its final update with its last steps. */
+  readonly groupsRunWrites = true;
 
   /**
    * Opens (creating when missing) the database file `filename` (`':memory:'` for a
@@ -166,11 +168,15 @@ export class SqliteWorkflowStore implements WorkflowStore {
     return this.close();
   }
 
-  #op<T>(operation: string, body: () => T): Promise<T> {
+  /**
+   * Runs `body` as `operation`. Queued step writes go first (`flushFirst`, default), so
+   * every operation sees (and orders after) them; an operation that commits them itself
+   * passes `false`.
+   */
+  #op<T>(operation: string, body: () => T, flushFirst = true): Promise<T> {
     try {
       this.#life.assertOpen(operation);
-      // Queued step writes go first, so every operation sees (and orders after) them.
-      this.#flush();
+      if (flushFirst) this.#flush();
       const result = body();
       this.#meter?.ok(operation);
       return Promise.resolve(result);
@@ -210,6 +216,9 @@ export class SqliteWorkflowStore implements WorkflowStore {
           owner,
           expires: now + leaseMs,
         });
+        for (const record of run.steps ?? []) {
+          this.#writeStep({ record, output: JSON.stringify(record.output) });
+        }
       });
     });
   }
@@ -223,28 +232,33 @@ export class SqliteWorkflowStore implements WorkflowStore {
   }
 
   updateRun(runId: string, owner: string, patch: WorkflowRunPatch): Promise<boolean> {
-    return this.#op('updateRun', () => {
-      checkId('runId', runId);
-      checkId('owner', owner);
-      checkRunPatch(patch);
-      const info = this.#sql.updateRun.run({
-        id: runId,
-        owner,
-        now: this.#clock.now(),
-        hasStatus: patch.status === undefined ? 0 : 1,
-        status: patch.status ?? null,
-        hasOutput: patch.output === undefined ? 0 : 1,
-        output: patch.output === undefined ? null : JSON.stringify(patch.output),
-        hasError: patch.error === undefined ? 0 : 1,
-        error: patch.error ?? null,
-        hasStartedAt: patch.startedAt === undefined ? 0 : 1,
-        startedAt: patch.startedAt ?? null,
-        hasCompletedAt: patch.completedAt === undefined ? 0 : 1,
-        completedAt: patch.completedAt ?? null,
-        terminal: patch.status !== undefined && isTerminalRunStatus(patch.status) ? 1 : 0,
-      });
-      return info.changes === 1;
-    });
+    return this.#op(
+      'updateRun',
+      () => {
+        checkId('runId', runId);
+        checkId('owner', owner);
+        checkRunPatch(patch);
+        const params = {
+          id: runId,
+          owner,
+          now: this.#clock.now(),
+          hasStatus: patch.status === undefined ? 0 : 1,
+          status: patch.status ?? null,
+          hasOutput: patch.output === undefined ? 0 : 1,
+          output: patch.output === undefined ? null : JSON.stringify(patch.output),
+          hasError: patch.error === undefined ? 0 : 1,
+          error: patch.error ?? null,
+          hasStartedAt: patch.startedAt === undefined ? 0 : 1,
+          startedAt: patch.startedAt ?? null,
+          hasCompletedAt: patch.completedAt === undefined ? 0 : 1,
+          completedAt: patch.completedAt ?? null,
+          terminal: patch.status !== undefined && isTerminalRunStatus(patch.status) ? 1 : 0,
+        };
+        // Queued step writes of this run commit in the same transaction (groupsRunWrites).
+        return this.#withQueued(() => this.#sql.updateRun.run(params).changes === 1);
+      },
+      false,
+    );
   }
 
   listRuns(query?: ListRunsQuery): Promise<WorkflowRunRecord[]> {
@@ -325,12 +339,29 @@ export class SqliteWorkflowStore implements WorkflowStore {
 
   /** Commits the queued step writes (no-op when none); called before every other operation. */
   #flush(): void {
-    if (this.#pending.length === 0) return;
+    try {
+      this.#withQueued(() => undefined);
+    } catch {
+      // Each queued write was rejected with the error.
+    }
+  }
+
+  /**
+   * Runs `fn` in one transaction with the queued step writes, after them (or alone, with
+   * no transaction of its own, when none is queued). When the transaction fails every
+   * queued write is rejected and the error is rethrown.
+   */
+  #withQueued<T>(fn: () => T): T {
+    if (this.#pending.length === 0) return fn();
     const batch = this.#pending.splice(0);
-    let fenced: Map<string, boolean>;
+    let fenced = new Map<string, boolean>();
+    let result: T;
     try {
       if (!this.#db.open) throw new Error('the database connection is not open');
-      fenced = this.#inTx(() => this.#writeSteps(batch));
+      result = this.#inTx(() => {
+        fenced = this.#writeSteps(batch);
+        return fn();
+      });
     } catch (error) {
       const wrapped = new BackendError(`workflow storage: saveStep failed: ${String(error)}`, {
         code: 'ERR_WORKFLOW_STORAGE',
@@ -338,10 +369,11 @@ export class SqliteWorkflowStore implements WorkflowStore {
       });
       this.#meter?.error('saveStep', batch.length);
       for (const item of batch) item.reject(wrapped);
-      return;
+      throw error;
     }
     this.#meter?.ok('saveStep', batch.length);
     for (const item of batch) item.resolve(fenced.get(fenceKey(item)) === true);
+    return result;
   }
 
   /**
@@ -365,7 +397,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
     return fenced;
   }
 
-  #writeStep({ record, output }: PendingStep): void {
+  #writeStep({ record, output }: Pick<PendingStep, 'record' | 'output'>): void {
     this.#sql.upsertStep.run({
       runId: record.runId,
       stepId: record.stepId,
