@@ -185,7 +185,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       await postgresRow(options),
     ],
     notes: [
-      "Durable stores group-commit step writes: a step of the linear workflow is one commit (its outcome plus the next step's start), each run adds its create and final update: 12 commits for 10 steps on SQLite, 13 statements (each one commit) on PostgreSQL.",
+      "Durable stores group-commit step writes: a step of the linear workflow is one commit (its outcome plus the next step's start); the run's creation carries the first step's start and its final update the last step's outcome: 11 commits for 10 steps on SQLite, 11 statements (each one commit) on PostgreSQL.",
       'SQLite synchronous=NORMAL does not fsync commits, so the raw rate there measures CPU and syscalls rather than commits; a step also touches the run row and writes a (run, step) keyed row: the bare SQL of such a step, without the engine, runs at about 0.3x the raw single-row INSERT rate.',
       'Measured on a shared 2-core machine; the lead re-runs all benches at the end.',
     ],

@@ -213,9 +213,10 @@ export interface WorkflowStore extends Closeable {
    * call after every `saveStep` call made before it, in the same transaction as those
    * not yet committed: the update then fails when they fail and is refused when they
    * are fenced out. The engine then issues a run's final update without waiting for its
-   * last step writes, so a linear run of n steps costs n commits. Absent or `false`: the
-   * engine writes a run's first steps after creating it and awaits step writes before
-   * the final update.
+   * last step writes, so a linear run of n steps costs n + 1 commits (creation with the
+   * first start, one per step outcome with the next start, the last outcome with the
+   * final update) instead of n + 3. Absent or `false`: the engine writes a run's first
+   * steps after creating it and awaits step writes before the final update.
    */
   readonly groupsRunWrites?: boolean;
 

@@ -1,6 +1,6 @@
 // SqliteWorkflowStore specifics beyond the conformance suite: pragmas, reopening a file,
 // the engine end to end on SQLite, corrupt rows and driver failures.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -142,6 +142,55 @@ describe('SqliteWorkflowStore', () => {
     );
     const runId = await engine.start('wf');
     expect(await codeOf(engine.wait(runId))).toBe('ERR_WORKFLOW_STORAGE');
+    await engine.close();
+    await store.close();
+  });
+
+  it('fails the run, never completes it, when its last step write fails', async () => {
+    const store = SqliteWorkflowStore.open(file());
+    store.database.exec(`CREATE TRIGGER refuse BEFORE UPDATE ON majra_workflow_steps
+      WHEN NEW.step_id = 'b' AND NEW.status = 'completed'
+      BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+    const engine = new WorkflowEngine({ store });
+    engine.register(
+      { id: 'wf', steps: [{ id: 'a' }, { id: 'b', dependsOn: ['a'] }] },
+      { a: () => 1, b: () => 2 },
+    );
+    const runId = await engine.start('wf');
+    const result = await engine.wait(runId);
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/refused/);
+    expect(await store.getRun(runId)).toMatchObject({ status: 'failed', owner: null });
+    // The final step write and the speculative 'completed' update rolled back together.
+    expect((await store.getSteps(runId)).map((r) => [r.stepId, r.status])).toEqual([
+      ['a', 'completed'],
+      ['b', 'running'],
+    ]);
+    await engine.close();
+    await store.close();
+  });
+
+  it('runs a 10-step linear workflow in 11 commits', async () => {
+    const path = file();
+    const store = SqliteWorkflowStore.open(path);
+    const engine = new WorkflowEngine({ store });
+    const steps = Array.from({ length: 10 }, (_, i) => ({
+      id: `s${i}`,
+      ...(i === 0 ? {} : { dependsOn: [`s${i - 1}`] }),
+    }));
+    engine.register({ id: 'linear', steps }, Object.fromEntries(steps.map((s) => [s.id, () => 1])));
+    // An empty WAL, then every commit of the run appends frames to it; the last frame of
+    // each commit records the database size (a non-zero word at offset 4 of its header).
+    store.database.pragma('wal_checkpoint(TRUNCATE)');
+    const runId = await engine.start('linear');
+    expect((await engine.wait(runId)).status).toBe('completed');
+    const wal = readFileSync(`${path}-wal`);
+    const frame = 24 + (store.database.pragma('page_size', { simple: true }) as number);
+    let commits = 0;
+    for (let at = 32; at + frame <= wal.length; at += frame) {
+      if (wal.readUInt32BE(at + 4) !== 0) commits++;
+    }
+    expect(commits).toBe(11);
     await engine.close();
     await store.close();
   });

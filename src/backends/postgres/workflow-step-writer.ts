@@ -12,14 +12,35 @@
  */
 import type { StepRecord } from '../../workflow/types.js';
 
-/** One queued write and its caller's settlement. */
-interface QueuedWrite {
-  readonly owner: string;
-  readonly record: StepRecord;
-  readonly output: string;
+/** One queued write (a step record, or a run update) and its caller's settlement. */
+type QueuedWrite = (
+  | { readonly owner: string; readonly record: StepRecord; readonly output: string }
+  | { readonly update: RunUpdate }
+) & {
   readonly resolve: (written: boolean) => void;
   readonly reject: (error: Error) => void;
-}
+};
+
+/**
+ * A fenced run update, as the `saveSteps` statement takes it after the step columns:
+ * run id, owner, then flag and value of status, output JSON text, error, started_at,
+ * completed_at, and whether the update releases the lease.
+ */
+export type RunUpdate = [
+  runId: string,
+  owner: string,
+  hasStatus: boolean,
+  status: string | null,
+  hasOutput: boolean,
+  output: string | null,
+  hasError: boolean,
+  error: string | null,
+  hasStartedAt: boolean,
+  startedAt: number | null,
+  hasCompletedAt: boolean,
+  completedAt: number | null,
+  terminal: boolean,
+];
 
 /** Column arrays of the `saveSteps` statement (after `$1`, the time of the touch). */
 export type StepColumns = [
@@ -36,11 +57,49 @@ export type StepColumns = [
   fallbackStepIds: (string | null)[],
 ];
 
+/** The `saveSteps` parameters of a batch without a run update. */
+export const NO_RUN_UPDATE: readonly unknown[] = Object.freeze([
+  null,
+  null,
+  false,
+  null,
+  false,
+  null,
+  false,
+  null,
+  false,
+  null,
+  false,
+  null,
+  false,
+]);
+
+/**
+ * The step columns of the `insertRun` statement (every field but owner and run id, which
+ * the run supplies) for the records stored with a new run.
+ */
+export function stepColumns(records: readonly StepRecord[]): unknown[][] {
+  return [
+    records.map((r) => r.stepId),
+    records.map((r) => r.status),
+    records.map((r) => r.attempt),
+    records.map((r) => JSON.stringify(r.output)),
+    records.map((r) => r.error),
+    records.map((r) => r.startedAt),
+    records.map((r) => r.completedAt),
+    records.map((r) => r.durationMs),
+    records.map((r) => r.fallbackStepId),
+  ];
+}
+
 /**
  * Writes a batch; resolves with the keys ({@link fenceKey}) of the (run, owner) pairs
  * that held the lease, or rejects with the error every write of the batch gets.
  */
-export type WriteBatch = (columns: StepColumns) => Promise<ReadonlySet<string>>;
+export type WriteBatch = (
+  columns: StepColumns,
+  update: RunUpdate | undefined,
+) => Promise<ReadonlySet<string>>;
 
 /** Most writes sent in one statement; the rest go in the next batch. */
 const MAX_BATCH = 1000;
@@ -72,18 +131,33 @@ export class StepWriter {
    */
   save(owner: string, record: StepRecord, output: string): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
-      this.#queue.push({ owner, record, output, resolve, reject });
-      if (!this.#scheduled && this.#inFlight === undefined) {
-        this.#scheduled = true;
-        // process.nextTick runs once the current turn's microtasks are drained: the
-        // writes an engine issues in one burst (a step's outcome, its dependents'
-        // starts) share the batch without waiting for another event-loop turn.
-        process.nextTick(() => {
-          this.#scheduled = false;
-          this.#next();
-        });
-      }
+      this.#enqueue({ owner, record, output, resolve, reject });
     });
+  }
+
+  /**
+   * Queues a validated run update behind the writes queued so far: it commits in the
+   * same statement as those not yet sent. Resolves `true` when written, `false` when
+   * fenced out.
+   */
+  update(update: RunUpdate): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.#enqueue({ update, resolve, reject });
+    });
+  }
+
+  #enqueue(item: QueuedWrite): void {
+    this.#queue.push(item);
+    if (!this.#scheduled && this.#inFlight === undefined) {
+      this.#scheduled = true;
+      // process.nextTick runs once the current turn's microtasks are drained: the
+      // writes an engine issues in one burst (a step's outcome, its dependents'
+      // starts) share the batch without waiting for another event-loop turn.
+      process.nextTick(() => {
+        this.#scheduled = false;
+        this.#next();
+      });
+    }
   }
 
   /** Resolves once every write queued so far has been committed or has failed. */
@@ -96,7 +170,11 @@ export class StepWriter {
 
   #next(): void {
     if (this.#inFlight !== undefined || this.#queue.length === 0) return;
-    const batch = this.#queue.splice(0, MAX_BATCH);
+    // A batch carries at most one run update, as its last item.
+    let size = Math.min(this.#queue.length, MAX_BATCH);
+    const update = this.#queue.findIndex((item) => 'update' in item);
+    if (update >= 0 && update < size) size = update + 1;
+    const batch = this.#queue.splice(0, size);
     this.#inFlight = this.#commit(batch).finally(() => {
       this.#inFlight = undefined;
       // Writes queued while this batch was in flight follow it at once.
@@ -106,7 +184,13 @@ export class StepWriter {
 
   async #commit(batch: readonly QueuedWrite[]): Promise<void> {
     const columns: StepColumns = [[], [], [], [], [], [], [], [], [], [], []];
-    for (const { owner, record, output } of batch) {
+    let update: RunUpdate | undefined;
+    for (const item of batch) {
+      if ('update' in item) {
+        update = item.update;
+        continue;
+      }
+      const { owner, record, output } = item;
       columns[0].push(owner);
       columns[1].push(record.runId);
       columns[2].push(record.stepId);
@@ -121,12 +205,15 @@ export class StepWriter {
     }
     let held: ReadonlySet<string>;
     try {
-      held = await this.#write(columns);
+      held = await this.#write(columns, update);
     } catch (error) {
       const reason = error instanceof Error ? error : new Error(String(error));
       for (const item of batch) item.reject(reason);
       return;
     }
-    for (const item of batch) item.resolve(held.has(fenceKey(item.record.runId, item.owner)));
+    for (const item of batch) {
+      const [runId, owner] = 'update' in item ? item.update : [item.record.runId, item.owner];
+      item.resolve(held.has(fenceKey(runId, owner)));
+    }
   }
 }
