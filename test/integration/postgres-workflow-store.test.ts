@@ -67,6 +67,17 @@ describe('PostgresWorkflowStore group commit', () => {
       ['s3', 1, { attempt: 1 }],
     ]);
     expect((await store.getSteps('r2')).map((r) => r.stepId)).toEqual(['s1']);
+    // A batch of one (run, owner) pair takes the leaner statement; the last write of a step wins.
+    statements = 0;
+    const pair = await Promise.all([
+      store.saveStep('a', record('r1', 's6', 1)),
+      store.saveStep('a', record('r1', 's6', 2)),
+      store.saveStep('a', record('r1', 's7', 1)),
+    ]);
+    expect(statements).toBe(1);
+    expect(pair).toEqual([true, true, true]);
+    const six = (await store.getSteps('r1')).find((r) => r.stepId === 's6');
+    expect(six?.attempt).toBe(2);
     // A write queued before another operation is committed before it runs.
     const queued = store.saveStep('a', record('r1', 's4', 1));
     expect((await store.getSteps('r1')).map((r) => r.stepId)).toContain('s4');

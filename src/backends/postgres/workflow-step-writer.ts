@@ -93,6 +93,36 @@ export function stepColumns(records: readonly StepRecord[]): unknown[][] {
 }
 
 /**
+ * The (run id, owner) pair every write of a batch shares, or `undefined` when the batch
+ * spans several (then it needs the general `saveSteps` statement).
+ */
+export function onePair(
+  columns: StepColumns,
+  update: RunUpdate | undefined,
+): [runId: string, owner: string] | undefined {
+  const [owners, runIds] = columns;
+  const runId = update?.[0] ?? runIds[0];
+  const owner = update?.[1] ?? owners[0];
+  if (runId === undefined || owner === undefined) return undefined;
+  for (let i = 0; i < runIds.length; i++) {
+    if (runIds[i] !== runId || owners[i] !== owner) return undefined;
+  }
+  return [runId, owner];
+}
+
+/**
+ * The step columns of `saveRunSteps` (every field but owner and run id) for a one-pair
+ * batch, keeping the last write of each step id: one statement cannot upsert a row twice.
+ */
+export function lastPerStep(columns: StepColumns): unknown[][] {
+  const stepIds = columns[2];
+  const last = new Map<string, number>();
+  for (let i = 0; i < stepIds.length; i++) last.set(stepIds[i] ?? '', i);
+  const keep = [...last.values()];
+  return columns.slice(2).map((column) => keep.map((i) => (column as unknown[])[i]));
+}
+
+/**
  * Writes a batch; resolves with the keys ({@link fenceKey}) of the (run, owner) pairs
  * that held the lease, or rejects with the error every write of the batch gets.
  */

@@ -40,7 +40,9 @@ import {
 import { StatementSet } from './sql-file.js';
 import {
   fenceKey,
+  lastPerStep,
   NO_RUN_UPDATE,
+  onePair,
   stepColumns,
   StepWriter,
   type RunUpdate,
@@ -348,6 +350,18 @@ export class PostgresWorkflowStore implements WorkflowStore {
     update: RunUpdate | undefined,
   ): Promise<ReadonlySet<string>> {
     try {
+      const one = onePair(columns, update);
+      if (one !== undefined) {
+        const [runId, owner] = one;
+        const rows = await this.#q(this.pool, 'saveRunSteps', [
+          this.#clock.now(),
+          runId,
+          owner,
+          ...lastPerStep(columns),
+          ...(update ?? NO_RUN_UPDATE).slice(2),
+        ]);
+        return new Set(rows.length === 1 ? [fenceKey(runId, owner)] : []);
+      }
       const rows = await this.#q<{ run_id: string; owner: string }>(this.pool, 'saveSteps', [
         this.#clock.now(),
         ...columns,

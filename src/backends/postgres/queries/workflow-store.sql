@@ -137,6 +137,49 @@ WITH input AS (
 )
 SELECT id AS run_id, owner FROM touched
 
+-- name: saveRunSteps
+-- The group commit of a batch whose writes all come from one owner for one run (a linear
+-- workflow's batches): the same effect as `saveSteps`, with a plan about half as dear.
+-- $1 now, $2 run id, $3 owner; the step records, one array per field, distinct step ids:
+-- $4 step ids, $5 statuses, $6 attempts, $7 output JSON texts, $8 errors, $9 started_at,
+-- $10 completed_at, $11 duration_ms, $12 fallback step ids; then the run update (flags
+-- false for none): $13/$14 status, $15/$16 output JSON text, $17/$18 error,
+-- $19/$20 started_at, $21/$22 completed_at, $23 terminal. One row when the owner held the lease.
+WITH touched AS (
+  UPDATE {{schema}}.majra_workflow_runs SET
+    updated_at = $1,
+    status = CASE WHEN $13::boolean THEN $14::text ELSE status END,
+    output_json = CASE WHEN $15::boolean THEN $16::text ELSE output_json END,
+    error = CASE WHEN $17::boolean THEN $18::text ELSE error END,
+    started_at = CASE WHEN $19::boolean THEN $20::float8 ELSE started_at END,
+    completed_at = CASE WHEN $21::boolean THEN $22::float8 ELSE completed_at END,
+    owner = CASE WHEN $23::boolean THEN NULL ELSE owner END,
+    lease_expires_at = CASE WHEN $23::boolean THEN NULL ELSE lease_expires_at END
+  WHERE id = $2 AND owner = $3
+  RETURNING id
+), written AS (
+  INSERT INTO {{schema}}.majra_workflow_steps
+    (run_id, step_id, status, attempt, output_json, error, started_at, completed_at,
+     duration_ms, fallback_step_id)
+  SELECT touched.id, t.step_id, t.status, t.attempt, t.output_json, t.error, t.started_at,
+         t.completed_at, t.duration_ms, t.fallback_step_id
+  FROM touched, unnest(
+    $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::float8[],
+    $10::float8[], $11::float8[], $12::text[]
+  ) AS t(step_id, status, attempt, output_json, error, started_at, completed_at,
+         duration_ms, fallback_step_id)
+  ON CONFLICT (run_id, step_id) DO UPDATE SET
+    status = excluded.status,
+    attempt = excluded.attempt,
+    output_json = excluded.output_json,
+    error = excluded.error,
+    started_at = excluded.started_at,
+    completed_at = excluded.completed_at,
+    duration_ms = excluded.duration_ms,
+    fallback_step_id = excluded.fallback_step_id
+)
+SELECT id FROM touched
+
 -- name: getSteps
 -- $1 run id. Ordered by started_at (NULL last), then step id.
 SELECT * FROM {{schema}}.majra_workflow_steps WHERE run_id = $1
