@@ -333,7 +333,10 @@ export class SqliteWorkflowStore implements WorkflowStore {
     const output = JSON.stringify(record.output);
     return new Promise<boolean>((resolve, reject) => {
       this.#pending.push({ owner, record, output, resolve, reject });
-      if (this.#pending.length === 1) setImmediate(() => this.#flush());
+      // process.nextTick runs once the current turn's microtasks are drained (a step's
+      // outcome and its dependents' starts share the batch), without waiting for another
+      // event-loop iteration as setImmediate did (~2 µs of CPU per step).
+      if (this.#pending.length === 1) process.nextTick(() => this.#flush());
     });
   }
 
