@@ -3,8 +3,8 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { BackendError, InvalidStateError, MajraError } from '../../core/errors.js';
 import {
   checkOptions,
+  migrate,
   prepare,
-  sql,
   type PendingStep,
   type StatementName,
 } from './workflow-store-sql.js';
@@ -131,7 +131,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
       database.pragma(`busy_timeout = ${busyTimeoutMs}`);
       if (!database.memory) database.pragma('journal_mode = WAL');
       database.pragma(`synchronous = ${synchronous}`);
-      database.exec(sql('schema'));
+      migrate(database);
       this.#sql = prepare(database);
       this.#tx = database.transaction((fn: () => unknown) => fn());
     } catch (error) {
@@ -205,7 +205,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
         this.#sweep();
         this.#evictForInsert();
         const now = this.#clock.now();
-        this.#sql.insertRun.run({
+        const { lastInsertRowid } = this.#sql.insertRun.run({
           id: run.id,
           workflowId: run.workflowId,
           hash: run.definitionHash,
@@ -216,8 +216,9 @@ export class SqliteWorkflowStore implements WorkflowStore {
           owner,
           expires: now + leaseMs,
         });
+        const runSeq = Number(lastInsertRowid);
         for (const record of run.steps ?? []) {
-          this.#writeStep({ record, output: JSON.stringify(record.output) });
+          this.#writeStep({ record, output: JSON.stringify(record.output) }, runSeq);
         }
       });
     });
@@ -357,7 +358,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
   #withQueued<T>(fn: () => T): T {
     if (this.#pending.length === 0) return fn();
     const batch = this.#pending.splice(0);
-    let fenced = new Map<string, boolean>();
+    let fenced = new Map<string, number | undefined>();
     let result: T;
     try {
       if (!this.#db.open) throw new Error('the database connection is not open');
@@ -375,7 +376,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
       throw error;
     }
     this.#meter?.ok('saveStep', batch.length);
-    for (const item of batch) item.resolve(fenced.get(fenceKey(item)) === true);
+    for (const item of batch) item.resolve(fenced.get(fenceKey(item)) !== undefined);
     return result;
   }
 
@@ -384,25 +385,26 @@ export class SqliteWorkflowStore implements WorkflowStore {
    * (a linear workflow's batch is the last step's outcome plus the next step's start, both
    * of one run), then the records of the pairs that hold the lease, in call order.
    */
-  #writeSteps(batch: readonly PendingStep[]): Map<string, boolean> {
-    const fenced = new Map<string, boolean>();
+  #writeSteps(batch: readonly PendingStep[]): Map<string, number | undefined> {
+    // Key → the run's seq when the owner holds the lease, undefined when fenced out.
+    const fenced = new Map<string, number | undefined>();
     const now = this.#clock.now();
     for (const item of batch) {
       const key = fenceKey(item);
-      let held = fenced.get(key);
-      if (held === undefined) {
-        const touched = this.#sql.touchRun.run({ id: item.record.runId, owner: item.owner, now });
-        held = touched.changes === 1;
-        fenced.set(key, held);
+      let seq = fenced.get(key);
+      if (!fenced.has(key)) {
+        seq = this.#sql.touchRun.get({ id: item.record.runId, owner: item.owner, now }) as
+          number | undefined;
+        fenced.set(key, seq);
       }
-      if (held) this.#writeStep(item);
+      if (seq !== undefined) this.#writeStep(item, seq);
     }
     return fenced;
   }
 
-  #writeStep({ record, output }: Pick<PendingStep, 'record' | 'output'>): void {
+  #writeStep({ record, output }: Pick<PendingStep, 'record' | 'output'>, runSeq: number): void {
     this.#sql.upsertStep.run({
-      runId: record.runId,
+      runSeq,
       stepId: record.stepId,
       status: record.status,
       attempt: record.attempt,
