@@ -23,6 +23,7 @@ import {
 } from './engine-options.js';
 import {
   finishedSteps,
+  firstStepRecords,
   leaseHeldError,
   prepareWorkflow,
   resolveEngineSettings,
@@ -36,12 +37,7 @@ import {
 } from './metrics.js';
 import { claimForResume, readStore } from './engine-resume.js';
 import { RunExecution } from './run-execution.js';
-import {
-  firstStepRecords,
-  storageError,
-  type RegisteredWorkflow,
-  type RunDeps,
-} from './run-support.js';
+import { storageError, type RegisteredWorkflow, type RunDeps } from './run-support.js';
 import { toStoredJson } from './step-attempt.js';
 import type { WorkflowRunResult } from './step-context.js';
 import { MAX_STORE_ID_LENGTH } from './store-support.js';
@@ -199,10 +195,7 @@ export class WorkflowEngine implements Closeable {
     this.#checkCapacity();
     const startedAt = this.#s.clock.now();
     // A store that groups run writes commits the first steps' starts with the run.
-    const first =
-      this.#s.store.groupsRunWrites === true
-        ? firstStepRecords(registered.workflow, runId, startedAt, this.#s.maxParallelSteps)
-        : [];
+    const first = firstStepRecords(this.#s, registered.workflow, runId, startedAt);
     const creating = this.#s.store
       .createRun(
         {

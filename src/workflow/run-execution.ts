@@ -22,7 +22,11 @@ import {
   reasonFor,
   storageError,
   type RegisteredWorkflow,
+  emitRunEvent,
+  emitStepEvent,
   type RunDeps,
+  type RunRecords,
+  type StepEventExtra,
   type Stop,
 } from './run-support.js';
 import { finalizeRun } from './run-finalize.js';
@@ -58,12 +62,7 @@ export class RunExecution {
     registered: RegisteredWorkflow,
     runId: string,
     input: JsonValue,
-    records: {
-      /** The run's stored step records (a resumed run continues from them). */
-      readonly prior: readonly StepRecord[];
-      /** `running` records the store wrote with the run: their first attempt is not saved again. */
-      readonly started: readonly StepRecord[];
-    },
+    records: RunRecords,
     resumed: boolean,
     startedAt: number,
   ) {
@@ -137,35 +136,11 @@ export class RunExecution {
   }
 
   #emitRun(status: WorkflowRunResult['status'], error: string | null): void {
-    this.#deps.emit({
-      type: 'run',
-      runId: this.runId,
-      workflowId: this.workflowId,
-      status,
-      resumed: this.#resumed,
-      error,
-      at: this.#deps.clock.now(),
-    });
+    emitRunEvent(this.#deps, this, this.#resumed, status, error);
   }
 
-  #emitStep(
-    stepId: string,
-    status: StepStatus,
-    attempt: number,
-    extra: { retryInMs?: number; fallbackStepId?: string | null; error?: string | null } = {},
-  ): void {
-    this.#deps.emit({
-      type: 'step',
-      runId: this.runId,
-      workflowId: this.workflowId,
-      stepId,
-      status,
-      attempt,
-      retryInMs: extra.retryInMs ?? null,
-      fallbackStepId: extra.fallbackStepId ?? null,
-      error: extra.error ?? null,
-      at: this.#deps.clock.now(),
-    });
+  #emitStep(stepId: string, status: StepStatus, attempt: number, extra?: StepEventExtra): void {
+    emitStepEvent(this.#deps, this, stepId, status, attempt, extra);
   }
 
   #armRenew(): void {
