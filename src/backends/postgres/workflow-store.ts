@@ -369,7 +369,7 @@ export class PostgresWorkflowStore implements WorkflowStore {
       ]);
       return new Set(rows.map((row) => fenceKey(row.run_id, row.owner)));
     } catch (error) {
-      throw storageFailure('saveStep', error);
+      throw storageFailure(update === undefined ? 'saveStep' : 'saveStep+updateRun', error);
     }
   }
 
