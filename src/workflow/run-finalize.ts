@@ -79,9 +79,11 @@ export async function finalizeRun(run: FinishingRun): Promise<WorkflowRunResult>
     // The update shares the transaction of the queued step writes.
     update.catch(() => undefined);
     await run.pending;
-    if (run.stop() !== stop) {
+    const after = run.stop();
+    if (after !== stop && (after?.kind === 'lease-lost' || after?.kind === 'storage')) {
       // One of them failed or was fenced out, so the update failed or was refused with
-      // it: finish as if the engine had awaited the writes before the update.
+      // it: finish as if the engine had awaited the writes before the update. (A cancel
+      // or close that arrives once the final update is issued does not undo it.)
       await update.catch(() => undefined);
       return finalizeRun({ ...run, pending: undefined });
     }

@@ -281,6 +281,26 @@ describe('SqliteWorkflowStore', () => {
     await store.close();
   });
 
+  it('keeps a completion whose final update was issued when a cancel arrives', async () => {
+    const ref: { engine?: WorkflowEngine } = {};
+    class CancelOnFinish extends SqliteWorkflowStore {
+      override updateRun(...args: Parameters<SqliteWorkflowStore['updateRun']>) {
+        const [runId, , patch] = args;
+        if (patch.status === 'completed') void ref.engine?.cancel(runId, 'too late');
+        return super.updateRun(...args);
+      }
+    }
+    const store = new CancelOnFinish(new Database(file()), {}, true);
+    const engine = new WorkflowEngine({ store });
+    ref.engine = engine;
+    engine.register({ id: 'wf', steps: [{ id: 'a' }] }, { a: () => 1 });
+    const runId = await engine.start('wf');
+    expect((await engine.wait(runId)).status).toBe('completed');
+    expect(await store.getRun(runId)).toMatchObject({ status: 'completed', owner: null });
+    await engine.close();
+    await store.close();
+  });
+
   it('runs a 10-step linear workflow in 11 commits', async () => {
     const path = file();
     const store = SqliteWorkflowStore.open(path);
