@@ -78,6 +78,23 @@ describe('PostgresWorkflowStore group commit', () => {
     expect(pair).toEqual([true, true, true]);
     const six = (await store.getSteps('r1')).find((r) => r.stepId === 's6');
     expect(six?.attempt).toBe(2);
+    // Updates of several runs share a batch; a write after its run's update waits for the
+    // next one, where the terminal update has released the lease.
+    await store.createRun(newRun('u1'), 'a', 10_000);
+    await store.createRun(newRun('u2'), 'b', 10_000);
+    statements = 0;
+    const mixed = await Promise.all([
+      store.saveStep('a', record('u1', 's1', 1)),
+      store.updateRun('u1', 'a', { status: 'completed', completedAt: 5 }),
+      store.saveStep('b', record('u2', 's1', 1)),
+      store.updateRun('u2', 'b', { status: 'failed', error: 'x' }),
+      store.saveStep('a', record('u1', 'late', 1)),
+    ]);
+    expect(mixed).toEqual([true, true, true, true, false]);
+    expect(statements).toBe(2);
+    expect(await store.getRun('u1')).toMatchObject({ status: 'completed', owner: null });
+    expect(await store.getRun('u2')).toMatchObject({ status: 'failed', error: 'x', owner: null });
+    expect((await store.getSteps('u1')).map((r) => r.stepId)).toEqual(['s1']);
     // A write queued before another operation is committed before it runs.
     const queued = store.saveStep('a', record('r1', 's4', 1));
     expect((await store.getSteps('r1')).map((r) => r.stepId)).toContain('s4');

@@ -57,10 +57,8 @@ export type StepColumns = [
   fallbackStepIds: (string | null)[],
 ];
 
-/** The `saveSteps` parameters of a batch without a run update. */
+/** The `saveRunSteps` patch parameters of a batch without a run update. */
 export const NO_RUN_UPDATE: readonly unknown[] = Object.freeze([
-  null,
-  null,
   false,
   null,
   false,
@@ -98,16 +96,22 @@ export function stepColumns(records: readonly StepRecord[]): unknown[][] {
  */
 export function onePair(
   columns: StepColumns,
-  update: RunUpdate | undefined,
+  updates: readonly RunUpdate[],
 ): [runId: string, owner: string] | undefined {
+  if (updates.length > 1) return undefined;
   const [owners, runIds] = columns;
-  const runId = update?.[0] ?? runIds[0];
-  const owner = update?.[1] ?? owners[0];
+  const runId = updates[0]?.[0] ?? runIds[0];
+  const owner = updates[0]?.[1] ?? owners[0];
   if (runId === undefined || owner === undefined) return undefined;
   for (let i = 0; i < runIds.length; i++) {
     if (runIds[i] !== runId || owners[i] !== owner) return undefined;
   }
   return [runId, owner];
+}
+
+/** The run updates of a batch as the 13 column arrays `saveSteps` takes after the steps. */
+export function updateColumns(updates: readonly RunUpdate[]): unknown[][] {
+  return Array.from({ length: 13 }, (_, field) => updates.map((update) => update[field]));
 }
 
 /**
@@ -128,7 +132,7 @@ export function lastPerStep(columns: StepColumns): unknown[][] {
  */
 export type WriteBatch = (
   columns: StepColumns,
-  update: RunUpdate | undefined,
+  updates: readonly RunUpdate[],
 ) => Promise<ReadonlySet<string>>;
 
 /** Most writes sent in one statement; the rest go in the next batch. */
@@ -200,10 +204,19 @@ export class StepWriter {
 
   #next(): void {
     if (this.#inFlight !== undefined || this.#queue.length === 0) return;
-    // A batch carries at most one run update, as its last item.
-    let size = Math.min(this.#queue.length, MAX_BATCH);
-    const update = this.#queue.findIndex((item) => 'update' in item);
-    if (update >= 0 && update < size) size = update + 1;
+    // One statement applies each run's update once and fences each (run, owner) pair
+    // once, so a write that follows an update of its run (in call order) waits for the
+    // next batch, where it meets the updated row.
+    const updated = new Set<string>();
+    let size = 0;
+    while (size < this.#queue.length && size < MAX_BATCH) {
+      const item = this.#queue[size];
+      if (item === undefined) break;
+      const runId = 'update' in item ? item.update[0] : item.record.runId;
+      if (updated.has(runId)) break;
+      if ('update' in item) updated.add(runId);
+      size++;
+    }
     const batch = this.#queue.splice(0, size);
     this.#inFlight = this.#commit(batch).finally(() => {
       this.#inFlight = undefined;
@@ -214,10 +227,10 @@ export class StepWriter {
 
   async #commit(batch: readonly QueuedWrite[]): Promise<void> {
     const columns: StepColumns = [[], [], [], [], [], [], [], [], [], [], []];
-    let update: RunUpdate | undefined;
+    const updates: RunUpdate[] = [];
     for (const item of batch) {
       if ('update' in item) {
-        update = item.update;
+        updates.push(item.update);
         continue;
       }
       const { owner, record, output } = item;
@@ -235,7 +248,7 @@ export class StepWriter {
     }
     let held: ReadonlySet<string>;
     try {
-      held = await this.#write(columns, update);
+      held = await this.#write(columns, updates);
     } catch (error) {
       const reason = error instanceof Error ? error : new Error(String(error));
       for (const item of batch) item.reject(reason);

@@ -44,6 +44,7 @@ import {
   NO_RUN_UPDATE,
   onePair,
   stepColumns,
+  updateColumns,
   StepWriter,
   type RunUpdate,
   type StepColumns,
@@ -128,7 +129,7 @@ export class PostgresWorkflowStore implements WorkflowStore {
   readonly #maxRuns: number;
   readonly #ttlMs: number | undefined;
   readonly #meter: OperationMeter | undefined;
-  readonly #steps = new StepWriter((columns, update) => this.#writeSteps(columns, update));
+  readonly #steps = new StepWriter((columns, updates) => this.#writeSteps(columns, updates));
   /** Step writes are committed in call order (see {@link WorkflowStore.writesInOrder}). */
   readonly writesInOrder = true;
   /** A run's first steps commit with its creation, its final update with its last steps. */
@@ -344,13 +345,13 @@ export class PostgresWorkflowStore implements WorkflowStore {
     }
   }
 
-  /** One group commit: the `saveSteps` statement over the column arrays and the run update. */
+  /** One group commit: the `saveSteps` statement over the column arrays and the run updates. */
   async #writeSteps(
     columns: StepColumns,
-    update: RunUpdate | undefined,
+    updates: readonly RunUpdate[],
   ): Promise<ReadonlySet<string>> {
     try {
-      const one = onePair(columns, update);
+      const one = onePair(columns, updates);
       if (one !== undefined) {
         const [runId, owner] = one;
         const rows = await this.#q(this.pool, 'saveRunSteps', [
@@ -358,18 +359,18 @@ export class PostgresWorkflowStore implements WorkflowStore {
           runId,
           owner,
           ...lastPerStep(columns),
-          ...(update ?? NO_RUN_UPDATE).slice(2),
+          ...(updates[0]?.slice(2) ?? NO_RUN_UPDATE),
         ]);
         return new Set(rows.length === 1 ? [fenceKey(runId, owner)] : []);
       }
       const rows = await this.#q<{ run_id: string; owner: string }>(this.pool, 'saveSteps', [
         this.#clock.now(),
         ...columns,
-        ...(update ?? NO_RUN_UPDATE),
+        ...updateColumns(updates),
       ]);
       return new Set(rows.map((row) => fenceKey(row.run_id, row.owner)));
     } catch (error) {
-      throw storageFailure(update === undefined ? 'saveStep' : 'saveStep+updateRun', error);
+      throw storageFailure(updates.length === 0 ? 'saveStep' : 'saveStep+updateRun', error);
     }
   }
 

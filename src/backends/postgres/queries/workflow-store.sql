@@ -77,42 +77,52 @@ WHERE id = $1 AND owner = $2
 RETURNING id
 
 -- name: saveSteps
--- A group commit of queued step writes and at most one run update (the last item in call
--- order), in one statement. $1 now; then one array per field, index i describing the
--- i-th step write in call order: $2 owners, $3 run ids, $4 step ids, $5 statuses,
--- $6 attempts, $7 output JSON texts, $8 errors, $9 started_at, $10 completed_at,
--- $11 duration_ms, $12 fallback step ids. Then the run update, as `updateRun` takes it:
--- $13 run id (NULL for none), $14 owner, $15/$16 status, $17/$18 output JSON text,
--- $19/$20 error, $21/$22 started_at, $23/$24 completed_at (flag, value), $25 terminal
--- (releases the lease). Each (run, owner) pair is touched once and fenced: the writes of
--- a pair whose owner lost the lease write nothing. Of several writes to one (run, step)
--- the last in call order wins. Returns the (run_id, owner) pairs that held the lease.
+-- A group commit of queued step writes and run updates, in one statement. $1 now; then
+-- one array per field, index i describing the i-th step write in call order: $2 owners,
+-- $3 run ids, $4 step ids, $5 statuses, $6 attempts, $7 output JSON texts, $8 errors,
+-- $9 started_at, $10 completed_at, $11 duration_ms, $12 fallback step ids. Then the run
+-- updates, at most one per run (a write that follows one goes in the next batch), as
+-- `saveRunSteps` takes one, one array per field: $13 run ids, $14 owners, $15/$16 status,
+-- $17/$18 output JSON text, $19/$20 error, $21/$22 started_at, $23/$24 completed_at
+-- (flag, value), $25 terminal (releases the lease). Each (run, owner) pair is touched once
+-- and fenced: the writes of a pair whose owner lost the lease write nothing. Of several
+-- writes to one (run, step) the last in call order wins. Returns the (run_id, owner)
+-- pairs that held the lease.
 WITH input AS (
   SELECT * FROM unnest(
     $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[],
     $9::float8[], $10::float8[], $11::float8[], $12::text[]
   ) WITH ORDINALITY AS t(owner, run_id, step_id, status, attempt, output_json, error,
                          started_at, completed_at, duration_ms, fallback_step_id, ord)
+), updates AS (
+  SELECT * FROM unnest(
+    $13::text[], $14::text[], $15::boolean[], $16::text[], $17::boolean[], $18::text[],
+    $19::boolean[], $20::text[], $21::boolean[], $22::float8[], $23::boolean[],
+    $24::float8[], $25::boolean[]
+  ) AS u(run_id, owner, has_status, status, has_output, output_json, has_error, error,
+         has_started_at, started_at, has_completed_at, completed_at, terminal)
 ), pairs AS (
-  SELECT run_id, owner, COALESCE(run_id = $13::text AND owner = $14::text, false) AS patched
+  SELECT p.run_id, p.owner, u.run_id IS NOT NULL AS patched, u.has_status, u.status,
+         u.has_output, u.output_json, u.has_error, u.error, u.has_started_at, u.started_at,
+         u.has_completed_at, u.completed_at, COALESCE(u.terminal, false) AS terminal
   FROM (
     SELECT run_id, owner FROM input
     UNION
-    SELECT $13::text, $14::text WHERE $13::text IS NOT NULL
-  ) AS distinct_pairs
+    SELECT run_id, owner FROM updates
+  ) AS p
+  LEFT JOIN updates AS u ON u.run_id = p.run_id AND u.owner = p.owner
 ), touched AS (
   -- One UPDATE per run row: a statement cannot update a row twice.
   UPDATE {{schema}}.majra_workflow_runs AS r SET
     updated_at = $1,
-    status = CASE WHEN p.patched AND $15::boolean THEN $16::text ELSE r.status END,
-    output_json = CASE WHEN p.patched AND $17::boolean THEN $18::text ELSE r.output_json END,
-    error = CASE WHEN p.patched AND $19::boolean THEN $20::text ELSE r.error END,
-    started_at = CASE WHEN p.patched AND $21::boolean THEN $22::float8 ELSE r.started_at END,
+    status = CASE WHEN p.patched AND p.has_status THEN p.status ELSE r.status END,
+    output_json = CASE WHEN p.patched AND p.has_output THEN p.output_json ELSE r.output_json END,
+    error = CASE WHEN p.patched AND p.has_error THEN p.error ELSE r.error END,
+    started_at = CASE WHEN p.patched AND p.has_started_at THEN p.started_at ELSE r.started_at END,
     completed_at =
-      CASE WHEN p.patched AND $23::boolean THEN $24::float8 ELSE r.completed_at END,
-    owner = CASE WHEN p.patched AND $25::boolean THEN NULL ELSE r.owner END,
-    lease_expires_at =
-      CASE WHEN p.patched AND $25::boolean THEN NULL ELSE r.lease_expires_at END
+      CASE WHEN p.patched AND p.has_completed_at THEN p.completed_at ELSE r.completed_at END,
+    owner = CASE WHEN p.terminal THEN NULL ELSE r.owner END,
+    lease_expires_at = CASE WHEN p.terminal THEN NULL ELSE r.lease_expires_at END
   FROM pairs AS p
   WHERE r.id = p.run_id AND r.owner = p.owner
   RETURNING r.id, p.owner
