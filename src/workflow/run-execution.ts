@@ -19,11 +19,11 @@ import {
   STORE_OPERATION_LABELS as STORE_OP,
 } from './metrics.js';
 import {
+  emitRunEvent,
+  emitStepEvent,
   reasonFor,
   storageError,
   type RegisteredWorkflow,
-  emitRunEvent,
-  emitStepEvent,
   type RunDeps,
   type RunRecords,
   type StepEventExtra,

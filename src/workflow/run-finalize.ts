@@ -25,7 +25,8 @@ export interface FinishingRun {
   readonly stop: () => Stop | undefined;
   /**
    * Step writes still queued in a store that groups run writes: the final update commits
-   * with them, so it is issued at once, and kept only when they leave the stop unchanged.
+   * with them, so it is issued at once, and redone as without grouping when one of them
+   * fails or is fenced out.
    */
   readonly pending: Promise<unknown> | undefined;
   readonly results: ReadonlyMap<string, StepResult>;
