@@ -127,6 +127,40 @@ describe('WorkflowEngine: resume', () => {
     expect(await codeOf(e.resume('missing'))).toBe('ERR_WORKFLOW_RUN_NOT_FOUND');
   });
 
+  it('leaves a run alone when it finished between its read and the claim', async () => {
+    const store = new MemoryWorkflowStore();
+    const first = engine({ store });
+    const { executors } = counting();
+    first.register(chain, executors);
+    const runId = await first.start('chain');
+    const running = await store.getRun(runId);
+    await first.wait(runId);
+    // The resuming engine read the run while it was still running.
+    class StaleRead extends MemoryWorkflowStore {
+      override getRun(id: string) {
+        return id === runId && running !== undefined
+          ? Promise.resolve({ ...running, owner: null, leaseExpiresAt: null })
+          : store.getRun(id);
+      }
+      override claimRun(id: string, owner: string, leaseMs: number) {
+        return store.claimRun(id, owner, leaseMs);
+      }
+      override updateRun(...args: Parameters<MemoryWorkflowStore['updateRun']>) {
+        return store.updateRun(...args);
+      }
+      override releaseRun(id: string, owner: string) {
+        return store.releaseRun(id, owner);
+      }
+      override getSteps(id: string) {
+        return store.getSteps(id);
+      }
+    }
+    const second = engine({ store: new StaleRead() });
+    second.register(chain, executors);
+    expect(await second.resume(runId)).toBe(false);
+    expect(await store.getRun(runId)).toMatchObject({ status: 'completed', owner: null });
+  });
+
   it('refuses a changed definition and an unregistered workflow', async () => {
     const clock = new ManualClock();
     const store = new MemoryWorkflowStore({ clock });

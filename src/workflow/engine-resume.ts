@@ -57,6 +57,12 @@ export async function claimForResume(
   }
   const claim = await readStore(() => store.claimRun(runId, engineId, leaseMs), 'claimRun');
   if (!claim.claimed) throw leaseHeldError(runId, claim.run);
+  if (claim.run.status === 'completed' || claim.run.status === 'cancelled') {
+    // The engine that held it finished it between the read above and the claim (a claim
+    // succeeds whatever the status): there is nothing left to resume.
+    await readStore(() => store.releaseRun(runId, engineId), 'releaseRun');
+    return undefined;
+  }
   const patch = { status: 'running' as const, error: null, completedAt: null };
   const ok = await readStore(() => store.updateRun(runId, engineId, patch), 'updateRun');
   if (!ok) {

@@ -11,7 +11,7 @@ import { InvalidArgumentError, InvalidStateError, type MajraError } from '../cor
 import { noopMetrics, type MetricsSink } from '../core/metrics.js';
 import { integerInRange, invalid, isFunction, nonEmptyString } from '../core/validate.js';
 import { ManagedQueue } from '../queue/managed-queue.js';
-import { validateDefinition, type WorkflowDefinition } from './dag.js';
+import { validateDefinition, type ValidatedWorkflow, type WorkflowDefinition } from './dag.js';
 import { notFound, type Executors, type WorkflowEngineOptions } from './engine-options.js';
 import { MemoryWorkflowStore } from './memory-store.js';
 import { QueueGate } from './queue-gate.js';
@@ -171,4 +171,37 @@ export function finishedSteps(records: readonly StepRecord[]): Record<string, St
     }
   }
   return steps;
+}
+
+/**
+ * The `running` records (attempt 1, started at `startedAt`) of the steps a new run starts
+ * first: the roots of the definition, in definition order, at most `maxParallelSteps`.
+ * Only for a store that groups run writes (which stores them with the run, in the same
+ * commit); none otherwise.
+ */
+export function firstStepRecords(
+  settings: Pick<EngineSettings, 'store' | 'maxParallelSteps'>,
+  workflow: ValidatedWorkflow,
+  runId: string,
+  startedAt: number,
+): StepRecord[] {
+  const records: StepRecord[] = [];
+  if (settings.store.groupsRunWrites !== true) return records;
+  for (const step of workflow.steps.values()) {
+    if (records.length >= settings.maxParallelSteps) break;
+    if (step.isFallback || step.dependsOn.length > 0) continue;
+    records.push({
+      runId,
+      stepId: step.id,
+      status: 'running',
+      attempt: 1,
+      output: null,
+      error: null,
+      startedAt,
+      completedAt: null,
+      durationMs: null,
+      fallbackStepId: null,
+    });
+  }
+  return records;
 }

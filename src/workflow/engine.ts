@@ -23,6 +23,7 @@ import {
 } from './engine-options.js';
 import {
   finishedSteps,
+  firstStepRecords,
   leaseHeldError,
   prepareWorkflow,
   resolveEngineSettings,
@@ -193,6 +194,8 @@ export class WorkflowEngine implements Closeable {
     }
     this.#checkCapacity();
     const startedAt = this.#s.clock.now();
+    // A store that groups run writes commits the first steps' starts with the run.
+    const first = firstStepRecords(this.#s, registered.workflow, runId, startedAt);
     const creating = this.#s.store
       .createRun(
         {
@@ -202,6 +205,7 @@ export class WorkflowEngine implements Closeable {
           status: 'running',
           input: json,
           startedAt,
+          ...(first.length > 0 ? { steps: first } : {}),
         },
         this.engineId,
         this.#s.leaseMs,
@@ -216,7 +220,7 @@ export class WorkflowEngine implements Closeable {
       this.#pending.delete(runId);
     }
     this.#s.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.started);
-    this.#launch(registered, runId, json, [], false, startedAt);
+    this.#launch(registered, runId, json, [], false, startedAt, first);
     return runId;
   }
 
@@ -227,13 +231,14 @@ export class WorkflowEngine implements Closeable {
     prior: readonly StepRecord[],
     resumed: boolean,
     startedAt: number,
+    started: readonly StepRecord[] = [],
   ): void {
     const execution = new RunExecution(
       this.#runDeps,
       registered,
       runId,
       input,
-      prior,
+      { prior, started },
       resumed,
       startedAt,
     );

@@ -143,7 +143,7 @@ export class MemoryWorkflowStore implements WorkflowStore {
           owner,
           leaseExpiresAt: now + leaseMs,
         },
-        steps: new Map(),
+        steps: new Map(run.steps?.map((record) => [record.stepId, copyStep(record)])),
       });
     });
   }

@@ -19,10 +19,14 @@ import {
   STORE_OPERATION_LABELS as STORE_OP,
 } from './metrics.js';
 import {
+  emitRunEvent,
+  emitStepEvent,
   reasonFor,
   storageError,
   type RegisteredWorkflow,
   type RunDeps,
+  type RunRecords,
+  type StepEventExtra,
   type Stop,
 } from './run-support.js';
 import { finalizeRun } from './run-finalize.js';
@@ -41,6 +45,8 @@ export class RunExecution {
   readonly #startedAt: number;
   readonly #results = new Map<string, StepResult>();
   readonly #nextAttempt = new Map<string, number>();
+  /** Steps whose first `running` record was stored with the run (see firstStepRecords). */
+  readonly #started = new Map<string, StepRecord>();
   readonly #controller = new AbortController();
   readonly #attemptRun: AttemptRun;
   #stop: Stop | undefined;
@@ -56,7 +62,7 @@ export class RunExecution {
     registered: RegisteredWorkflow,
     runId: string,
     input: JsonValue,
-    prior: readonly StepRecord[],
+    records: RunRecords,
     resumed: boolean,
     startedAt: number,
   ) {
@@ -79,7 +85,8 @@ export class RunExecution {
       deps,
       emitStep: (stepId, status, attempt, extra) => this.#emitStep(stepId, status, attempt, extra),
     };
-    for (const record of prior) {
+    for (const record of records.started) this.#started.set(record.stepId, record);
+    for (const record of records.prior) {
       if (record.status === 'completed' || record.status === 'skipped') {
         this.#results.set(record.stepId, {
           status: record.status,
@@ -129,35 +136,11 @@ export class RunExecution {
   }
 
   #emitRun(status: WorkflowRunResult['status'], error: string | null): void {
-    this.#deps.emit({
-      type: 'run',
-      runId: this.runId,
-      workflowId: this.workflowId,
-      status,
-      resumed: this.#resumed,
-      error,
-      at: this.#deps.clock.now(),
-    });
+    emitRunEvent(this.#deps, this, this.#resumed, status, error);
   }
 
-  #emitStep(
-    stepId: string,
-    status: StepStatus,
-    attempt: number,
-    extra: { retryInMs?: number; fallbackStepId?: string | null; error?: string | null } = {},
-  ): void {
-    this.#deps.emit({
-      type: 'step',
-      runId: this.runId,
-      workflowId: this.workflowId,
-      stepId,
-      status,
-      attempt,
-      retryInMs: extra.retryInMs ?? null,
-      fallbackStepId: extra.fallbackStepId ?? null,
-      error: extra.error ?? null,
-      at: this.#deps.clock.now(),
-    });
+  #emitStep(stepId: string, status: StepStatus, attempt: number, extra?: StepEventExtra): void {
+    emitStepEvent(this.#deps, this, stepId, status, attempt, extra);
   }
 
   #armRenew(): void {
@@ -334,7 +317,9 @@ export class RunExecution {
 
   async #runStep(id: string): Promise<void> {
     const step = this.#step(id);
-    const startedAt = this.#deps.clock.now();
+    let stored = this.#started.get(id);
+    this.#started.delete(id);
+    const startedAt = stored?.startedAt ?? this.#deps.clock.now();
     const mono = this.#deps.clock.monotonic();
     const results = this.#dependencyResults(step);
     const base = (attempt: number, status: StepStatus): StepRecord => ({
@@ -357,7 +342,13 @@ export class RunExecution {
       results,
       first,
       undefined,
-      (attempt) => this.#save(base(attempt, 'running')),
+      (attempt) => {
+        if (stored?.attempt === attempt) {
+          stored = undefined;
+          return Promise.resolve(true);
+        }
+        return this.#save(base(attempt, 'running'));
+      },
     );
     const finish = async (
       status: 'completed' | 'failed' | 'skipped',
@@ -434,12 +425,17 @@ export class RunExecution {
   }
 
   async #finalize(monoStart: number): Promise<WorkflowRunResult> {
-    await Promise.all(this.#unflushed);
+    // A store that groups run writes commits the final update with the step writes still
+    // queued, so it need not wait for them (finalizeRun checks their outcome).
+    const grouped = this.#deps.store.groupsRunWrites === true && this.#unflushed.size > 0;
+    const pending = Promise.all(this.#unflushed);
+    if (!grouped) await pending;
     return finalizeRun({
       runId: this.runId,
       workflowId: this.workflowId,
       deps: this.#deps,
-      stop: this.#stop,
+      stop: () => this.#stop,
+      pending: grouped ? pending : undefined,
       results: this.#results,
       startedAt: this.#startedAt,
       durationMs: Math.max(0, this.#deps.clock.monotonic() - monoStart),

@@ -21,8 +21,14 @@ export interface FinishingRun {
   readonly runId: string;
   readonly workflowId: string;
   readonly deps: RunDeps;
-  /** Why the run stopped early, if it did. */
-  readonly stop: Stop | undefined;
+  /** Why the run stopped early, if it did (read again once `pending` settles). */
+  readonly stop: () => Stop | undefined;
+  /**
+   * Step writes still queued in a store that groups run writes: the final update commits
+   * with them, so it is issued at once, and redone as without grouping when one of them
+   * fails or is fenced out.
+   */
+  readonly pending: Promise<unknown> | undefined;
   readonly results: ReadonlyMap<string, StepResult>;
   readonly startedAt: number;
   readonly durationMs: number;
@@ -34,9 +40,15 @@ export interface FinishingRun {
  * with the lease-lost, closed or storage error otherwise.
  */
 export async function finalizeRun(run: FinishingRun): Promise<WorkflowRunResult> {
-  const { stop, durationMs } = run;
+  const { durationMs } = run;
+  let stop = run.stop();
   const store = run.deps.store;
   const owner = run.deps.owner;
+  if (run.pending !== undefined && (stop?.kind === 'lease-lost' || stop?.kind === 'closed')) {
+    // No final update to group: settle the queued writes first, as without grouping.
+    await run.pending;
+    stop = run.stop();
+  }
   if (stop?.kind === 'lease-lost') {
     run.deps.metrics.increment(WORKFLOW_RUNS_TOTAL, 1, RUN_EVENT_LABELS.lease_lost);
     throw reasonFor(stop, run.runId);
@@ -63,9 +75,23 @@ export async function finalizeRun(run: FinishingRun): Promise<WorkflowRunResult>
     output = out;
   }
   const completedAt = run.deps.clock.now();
+  const update = store.updateRun(run.runId, owner, { status, output, error, completedAt });
+  if (run.pending !== undefined) {
+    // The update shares the transaction of the queued step writes.
+    update.catch(() => undefined);
+    await run.pending;
+    const after = run.stop();
+    if (after !== stop && (after?.kind === 'lease-lost' || after?.kind === 'storage')) {
+      // One of them failed or was fenced out, so the update failed or was refused with
+      // it: finish as if the engine had awaited the writes before the update. (A cancel
+      // or close that arrives once the final update is issued does not undo it.)
+      await update.catch(() => undefined);
+      return finalizeRun({ ...run, pending: undefined });
+    }
+  }
   let written: boolean;
   try {
-    written = await store.updateRun(run.runId, owner, { status, output, error, completedAt });
+    written = await update;
   } catch (cause) {
     run.deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, { operation: 'updateRun' });
     // The run stays `running` with our lease; once it expires another engine may resume it.

@@ -13,7 +13,7 @@ import type { WorkflowEvent } from './events.js';
 import type { QueueGate } from './queue-gate.js';
 import { errorText } from './step-attempt.js';
 import type { StepExecutor } from './step-context.js';
-import type { WorkflowStore } from './types.js';
+import type { StepRecord, StepStatus, WorkflowRunStatus, WorkflowStore } from './types.js';
 
 /** A definition with its executors, as the engine registered it. */
 export interface RegisteredWorkflow {
@@ -78,5 +78,62 @@ export function storageError(operation: string, error: unknown): MajraError {
   return new BackendError(`workflow storage: ${operation} failed: ${errorText(error)}`, {
     code: 'ERR_WORKFLOW_STORAGE',
     cause: error,
+  });
+}
+
+/** The step records a run execution starts from. */
+export interface RunRecords {
+  /** The run's stored step records (a resumed run continues from them). */
+  readonly prior: readonly StepRecord[];
+  /** `running` records the store wrote with the run: their first attempt is not saved again. */
+  readonly started: readonly StepRecord[];
+}
+
+/** Optional fields of a step event. */
+export interface StepEventExtra {
+  readonly retryInMs?: number;
+  readonly fallbackStepId?: string | null;
+  readonly error?: string | null;
+}
+
+/** Emits a run transition of `run`, stamped with the engine clock. */
+export function emitRunEvent(
+  deps: RunDeps,
+  run: { readonly runId: string; readonly workflowId: string },
+  resumed: boolean,
+  status: WorkflowRunStatus,
+  error: string | null,
+): void {
+  deps.emit({
+    type: 'run',
+    runId: run.runId,
+    workflowId: run.workflowId,
+    status,
+    resumed,
+    error,
+    at: deps.clock.now(),
+  });
+}
+
+/** Emits a step transition of `run`, stamped with the engine clock. */
+export function emitStepEvent(
+  deps: RunDeps,
+  run: { readonly runId: string; readonly workflowId: string },
+  stepId: string,
+  status: StepStatus,
+  attempt: number,
+  extra: StepEventExtra = {},
+): void {
+  deps.emit({
+    type: 'step',
+    runId: run.runId,
+    workflowId: run.workflowId,
+    stepId,
+    status,
+    attempt,
+    retryInMs: extra.retryInMs ?? null,
+    fallbackStepId: extra.fallbackStepId ?? null,
+    error: extra.error ?? null,
+    at: deps.clock.now(),
   });
 }

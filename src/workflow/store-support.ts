@@ -89,6 +89,16 @@ export function checkNewRun(run: NewWorkflowRun, owner: unknown, leaseMs: unknow
   checkTime('run.startedAt', run.startedAt);
   checkId('owner', owner);
   checkLeaseMs(leaseMs);
+  if (run.steps !== undefined) {
+    if (!Array.isArray(run.steps)) invalid('run.steps', 'an array of step records', run.steps);
+    const ids = new Set<string>();
+    for (const record of run.steps as readonly StepRecord[]) {
+      checkStepRecord(record);
+      if (record.runId !== run.id) invalid('run.steps[].runId', `'${run.id}'`, record.runId);
+      if (ids.has(record.stepId)) invalid('run.steps[].stepId', 'unique step ids', record.stepId);
+      ids.add(record.stepId);
+    }
+  }
 }
 
 /** Checks the argument of `updateRun`. */

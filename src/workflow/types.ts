@@ -79,6 +79,13 @@ export interface NewWorkflowRun {
   readonly input: JsonValue;
   /** Start time, epoch ms, or `null` for a pending run. */
   readonly startedAt: number | null;
+  /**
+   * Step records to store in the same transaction as the run (each with `runId` equal
+   * to `id`, one per step id). The engine passes the `running` records of the steps it
+   * starts first when the store sets {@link WorkflowStore.groupsRunWrites}, so a run's
+   * creation and its first steps' starts cost one commit. Absent: none.
+   */
+  readonly steps?: readonly StepRecord[];
 }
 
 /** Fields {@link WorkflowStore.updateRun} may change; absent fields are left as they are. */
@@ -199,6 +206,19 @@ export interface WorkflowStore extends Closeable {
    * awaits each step's final write before starting dependents.
    */
   readonly writesInOrder?: boolean;
+
+  /**
+   * Optional. `true` when the store, besides {@link WorkflowStore.writesInOrder}, stores
+   * {@link NewWorkflowRun.steps} with the run, and commits an {@link WorkflowStore.updateRun}
+   * call after every `saveStep` call made before it, in the same transaction as those
+   * not yet committed: the update then fails when they fail and is refused when they
+   * are fenced out. The engine then issues a run's final update without waiting for its
+   * last step writes, so a linear run of n steps costs n + 1 commits (creation with the
+   * first start, one per step outcome with the next start, the last outcome with the
+   * final update) instead of n + 3. Absent or `false`: the engine writes a run's first
+   * steps after creating it and awaits step writes before the final update.
+   */
+  readonly groupsRunWrites?: boolean;
 
   /**
    * Inserts a new run claimed by `owner` with a lease of `leaseMs` (so `owner` is set and

@@ -149,6 +149,21 @@ export function describeWorkflowStore(name: string, factory: WorkflowStoreFactor
         expect(await store.getRun('r1')).toEqual(before);
       });
 
+      it('stores the step records given with a new run, and none for an existing id', async () => {
+        const store = await make();
+        const first = [
+          step('r1', 'a', { startedAt: 1_000 }),
+          step('r1', 'b', { startedAt: 1_000 }),
+        ];
+        await store.createRun(newRun('r1', { steps: first }), 'a', LEASE);
+        expect(await store.getSteps('r1')).toEqual(first);
+        await expectCode(
+          store.createRun(newRun('r1', { steps: [step('r1', 'c')] }), 'b', LEASE),
+          'ERR_WORKFLOW_RUN_EXISTS',
+        );
+        expect(await store.getSteps('r1')).toEqual(first);
+      });
+
       it('fences updateRun by owner and applies only the fields given', async () => {
         const store = await make();
         await store.createRun(newRun('r1'), 'a', LEASE);
@@ -391,6 +406,31 @@ export function describeWorkflowStore(name: string, factory: WorkflowStoreFactor
         expect(await store.getSteps('r3')).toEqual([]);
       });
 
+      it('commits an update issued behind queued step writes after them, with their fences (groupsRunWrites)', async () => {
+        const store = await make();
+        if (store.groupsRunWrites !== true) return;
+        await store.createRun(newRun('r1'), 'a', LEASE);
+        await store.createRun(newRun('r2'), 'b', LEASE);
+        clock.advance(7);
+        const done = step('r1', 's', { status: 'completed', output: 1, completedAt: 9 });
+        const [saved, updated, foreignSave, foreignUpdate] = await Promise.all([
+          store.saveStep('a', done),
+          store.updateRun('r1', 'a', { status: 'completed', output: { s: 1 }, completedAt: 9 }),
+          store.saveStep('a', step('r2', 's')),
+          store.updateRun('r2', 'a', { status: 'failed', error: 'not mine' }),
+        ]);
+        expect([saved, updated, foreignSave, foreignUpdate]).toEqual([true, true, false, false]);
+        expect(await store.getSteps('r1')).toEqual([done]);
+        expect(await store.getRun('r1')).toMatchObject({
+          status: 'completed',
+          output: { s: 1 },
+          owner: null,
+          updatedAt: clock.now(),
+        });
+        expect(await store.getRun('r2')).toMatchObject({ status: 'running', owner: 'b' });
+        expect(await store.getSteps('r2')).toEqual([]);
+      });
+
       it('touches the run updatedAt on every step write', async () => {
         const store = await make();
         await store.createRun(newRun('r1'), 'a', LEASE);
@@ -530,6 +570,9 @@ export function describeWorkflowStore(name: string, factory: WorkflowStoreFactor
           store.createRun(newRun('r2', { status: 'completed' }), 'a', LEASE),
           store.createRun(newRun('r2', { input: undefined as unknown as JsonValue }), 'a', LEASE),
           store.createRun(newRun('x'.repeat(257)), 'a', LEASE),
+          store.createRun(newRun('r2', { steps: [step('r3', 's')] }), 'a', LEASE),
+          store.createRun(newRun('r2', { steps: [step('r2', 's'), step('r2', 's')] }), 'a', LEASE),
+          store.createRun(newRun('r2', { steps: [step('r2', 's', { attempt: 0 })] }), 'a', LEASE),
           store.updateRun('r1', 'a', { status: 'weird' as never }),
           store.claimRun('r1', 'b', -1),
           store.claimRun('r1', 'b', 1.5),

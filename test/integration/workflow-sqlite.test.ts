@@ -1,12 +1,13 @@
 // SqliteWorkflowStore specifics beyond the conformance suite: pragmas, reopening a file,
 // the engine end to end on SQLite, corrupt rows and driver failures.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteWorkflowStore } from '../../src/backends/sqlite/workflow-store.js';
 import { isMajraError } from '../../src/core/errors.js';
+import { validateDefinition } from '../../src/workflow/dag.js';
 import { WorkflowEngine } from '../../src/workflow/engine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'majra-wf-sqlite-'));
@@ -69,6 +70,116 @@ describe('SqliteWorkflowStore', () => {
     await store.createRun(newRun('r2'), 'a', 10_000);
     expect(await store.getRun('r1')).toBeUndefined();
     await store.close();
+    db.close();
+  });
+
+  it('migrates a file of layout 1 (steps keyed by run id text) and resumes its runs', async () => {
+    const path = file();
+    const db = new Database(path);
+    // The layout every file had before migration 0002, with two runs and an orphan record.
+    db.exec(`
+      CREATE TABLE majra_workflow_runs (
+        id TEXT NOT NULL PRIMARY KEY, workflow_id TEXT NOT NULL, definition_hash TEXT NOT NULL,
+        status TEXT NOT NULL, input_json TEXT NOT NULL, output_json TEXT NOT NULL, error TEXT,
+        created_at INTEGER NOT NULL, started_at INTEGER, completed_at INTEGER,
+        updated_at INTEGER NOT NULL, owner TEXT, lease_expires_at INTEGER);
+      CREATE INDEX majra_workflow_runs_created ON majra_workflow_runs (created_at, id);
+      CREATE INDEX majra_workflow_runs_workflow ON majra_workflow_runs (workflow_id, created_at, id);
+      CREATE INDEX majra_workflow_runs_completed ON majra_workflow_runs (completed_at, id)
+        WHERE status IN ('completed', 'failed', 'cancelled');
+      CREATE TABLE majra_workflow_steps (
+        run_id TEXT NOT NULL, step_id TEXT NOT NULL, status TEXT NOT NULL,
+        attempt INTEGER NOT NULL, output_json TEXT NOT NULL, error TEXT, started_at INTEGER,
+        completed_at INTEGER, duration_ms INTEGER, fallback_step_id TEXT,
+        PRIMARY KEY (run_id, step_id)) WITHOUT ROWID;
+      INSERT INTO majra_workflow_runs VALUES
+        ('late', 'wf', 'h', 'completed', '1', '{"a":2}', NULL, 20, 20, 25, 25, NULL, NULL),
+        ('early', 'wf', 'h', 'running', '{"x":1}', 'null', NULL, 10, 10, NULL, 12, 'dead', 11);
+      INSERT INTO majra_workflow_steps VALUES
+        ('early', 'a', 'completed', 1, '{"n":1}', NULL, 10, 11, 1, NULL),
+        ('early', 'b', 'running', 1, 'null', NULL, 11, NULL, NULL, NULL),
+        ('late', 'a', 'completed', 2, '2', 'first failed', 20, 25, 5, NULL),
+        ('gone', 'a', 'completed', 1, '3', NULL, 1, 2, 1, NULL);`);
+    const store = new SqliteWorkflowStore(db);
+    const columns = db
+      .prepare("SELECT name FROM pragma_table_info('majra_workflow_steps')")
+      .pluck()
+      .all();
+    expect(columns).toContain('run_seq');
+    expect(columns).not.toContain('run_id');
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .pluck()
+      .all();
+    expect(tables).toEqual(['majra_workflow_runs', 'majra_workflow_steps']);
+    const indexes = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+      .pluck()
+      .all();
+    expect(indexes).toEqual(
+      expect.arrayContaining([
+        'majra_workflow_runs_created',
+        'majra_workflow_runs_workflow',
+        'majra_workflow_runs_completed',
+      ]),
+    );
+    // Runs keep every field; seq follows creation order.
+    expect((await store.listRuns()).map((r) => r.id)).toEqual(['early', 'late']);
+    expect(db.prepare('SELECT id FROM majra_workflow_runs ORDER BY seq').pluck().all()).toEqual([
+      'early',
+      'late',
+    ]);
+    expect(await store.getRun('late')).toMatchObject({
+      status: 'completed',
+      output: { a: 2 },
+      createdAt: 20,
+      completedAt: 25,
+    });
+    expect(await store.getSteps('late')).toEqual([
+      {
+        runId: 'late',
+        stepId: 'a',
+        status: 'completed',
+        attempt: 2,
+        output: 2,
+        error: 'first failed',
+        startedAt: 20,
+        completedAt: 25,
+        durationMs: 5,
+        fallbackStepId: null,
+      },
+    ]);
+    expect(db.prepare('SELECT COUNT(*) FROM majra_workflow_steps').pluck().get()).toBe(3);
+    // The interrupted run resumes from its migrated records: a stays done, b runs again.
+    const engine = new WorkflowEngine({ store });
+    const runs: string[] = [];
+    engine.register(
+      { id: 'wf', steps: [{ id: 'a' }, { id: 'b', dependsOn: ['a'] }] },
+      {
+        a: () => runs.push('a'),
+        b: ({ attempt }) => {
+          runs.push(`b@${attempt}`);
+          return attempt;
+        },
+      },
+    );
+    // 'h' is not this definition's hash: the file's run was written by a test, not an engine.
+    db.prepare('UPDATE majra_workflow_runs SET definition_hash = ?').run(
+      validateDefinition({ id: 'wf', steps: [{ id: 'a' }, { id: 'b', dependsOn: ['a'] }] }).hash,
+    );
+    expect(await engine.resume('early')).toBe(true);
+    const result = await engine.wait('early');
+    expect(result.output).toEqual({ a: { n: 1 }, b: 2 });
+    expect(runs).toEqual(['b@2']);
+    await engine.close();
+    await store.close();
+    // Opening again finds layout 2 and changes nothing.
+    const again = new SqliteWorkflowStore(db);
+    expect((await again.getSteps('early')).map((r) => [r.stepId, r.status])).toEqual([
+      ['a', 'completed'],
+      ['b', 'completed'],
+    ]);
+    await again.close();
     db.close();
   });
 
@@ -142,6 +253,75 @@ describe('SqliteWorkflowStore', () => {
     );
     const runId = await engine.start('wf');
     expect(await codeOf(engine.wait(runId))).toBe('ERR_WORKFLOW_STORAGE');
+    await engine.close();
+    await store.close();
+  });
+
+  it('fails the run, never completes it, when its last step write fails', async () => {
+    const store = SqliteWorkflowStore.open(file());
+    store.database.exec(`CREATE TRIGGER refuse BEFORE UPDATE ON majra_workflow_steps
+      WHEN NEW.step_id = 'b' AND NEW.status = 'completed'
+      BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+    const engine = new WorkflowEngine({ store });
+    engine.register(
+      { id: 'wf', steps: [{ id: 'a' }, { id: 'b', dependsOn: ['a'] }] },
+      { a: () => 1, b: () => 2 },
+    );
+    const runId = await engine.start('wf');
+    const result = await engine.wait(runId);
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/refused/);
+    expect(await store.getRun(runId)).toMatchObject({ status: 'failed', owner: null });
+    // The final step write and the speculative 'completed' update rolled back together.
+    expect((await store.getSteps(runId)).map((r) => [r.stepId, r.status])).toEqual([
+      ['a', 'completed'],
+      ['b', 'running'],
+    ]);
+    await engine.close();
+    await store.close();
+  });
+
+  it('keeps a completion whose final update was issued when a cancel arrives', async () => {
+    const ref: { engine?: WorkflowEngine } = {};
+    class CancelOnFinish extends SqliteWorkflowStore {
+      override updateRun(...args: Parameters<SqliteWorkflowStore['updateRun']>) {
+        const [runId, , patch] = args;
+        if (patch.status === 'completed') void ref.engine?.cancel(runId, 'too late');
+        return super.updateRun(...args);
+      }
+    }
+    const store = new CancelOnFinish(new Database(file()), {}, true);
+    const engine = new WorkflowEngine({ store });
+    ref.engine = engine;
+    engine.register({ id: 'wf', steps: [{ id: 'a' }] }, { a: () => 1 });
+    const runId = await engine.start('wf');
+    expect((await engine.wait(runId)).status).toBe('completed');
+    expect(await store.getRun(runId)).toMatchObject({ status: 'completed', owner: null });
+    await engine.close();
+    await store.close();
+  });
+
+  it('runs a 10-step linear workflow in 11 commits', async () => {
+    const path = file();
+    const store = SqliteWorkflowStore.open(path);
+    const engine = new WorkflowEngine({ store });
+    const steps = Array.from({ length: 10 }, (_, i) => ({
+      id: `s${i}`,
+      ...(i === 0 ? {} : { dependsOn: [`s${i - 1}`] }),
+    }));
+    engine.register({ id: 'linear', steps }, Object.fromEntries(steps.map((s) => [s.id, () => 1])));
+    // An empty WAL, then every commit of the run appends frames to it; the last frame of
+    // each commit records the database size (a non-zero word at offset 4 of its header).
+    store.database.pragma('wal_checkpoint(TRUNCATE)');
+    const runId = await engine.start('linear');
+    expect((await engine.wait(runId)).status).toBe('completed');
+    const wal = readFileSync(`${path}-wal`);
+    const frame = 24 + (store.database.pragma('page_size', { simple: true }) as number);
+    let commits = 0;
+    for (let at = 32; at + frame <= wal.length; at += frame) {
+      if (wal.readUInt32BE(at + 4) !== 0) commits++;
+    }
+    expect(commits).toBe(11);
     await engine.close();
     await store.close();
   });

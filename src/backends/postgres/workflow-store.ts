@@ -38,7 +38,17 @@ import {
   type ResolvedPool,
 } from './pool.js';
 import { StatementSet } from './sql-file.js';
-import { fenceKey, StepWriter, type StepColumns } from './workflow-step-writer.js';
+import {
+  fenceKey,
+  lastPerStep,
+  NO_RUN_UPDATE,
+  onePair,
+  stepColumns,
+  updateColumns,
+  StepWriter,
+  type RunUpdate,
+  type StepColumns,
+} from './workflow-step-writer.js';
 
 /** Options of {@link connectPostgresWorkflowStore}. */
 export interface PostgresWorkflowStoreOptions
@@ -119,9 +129,11 @@ export class PostgresWorkflowStore implements WorkflowStore {
   readonly #maxRuns: number;
   readonly #ttlMs: number | undefined;
   readonly #meter: OperationMeter | undefined;
-  readonly #steps = new StepWriter((columns) => this.#writeSteps(columns));
+  readonly #steps = new StepWriter((columns, updates) => this.#writeSteps(columns, updates));
   /** Step writes are committed in call order (see {@link WorkflowStore.writesInOrder}). */
   readonly writesInOrder = true;
+  /** A run's first steps commit with its creation, its final update with its last steps. */
+  readonly groupsRunWrites = true;
 
   /** Use {@link connectPostgresWorkflowStore}; the constructor validates and does no I/O. */
   constructor(options: PostgresWorkflowStoreOptions = {}) {
@@ -195,6 +207,7 @@ export class PostgresWorkflowStore implements WorkflowStore {
           run.startedAt,
           owner,
           now + leaseMs,
+          ...stepColumns(run.steps ?? []),
         ]);
         if (rows.length === 0) {
           throw new InvalidStateError(`workflow run ${run.id} already exists`, {
@@ -220,15 +233,24 @@ export class PostgresWorkflowStore implements WorkflowStore {
     });
   }
 
-  updateRun(runId: string, owner: string, patch: WorkflowRunPatch): Promise<boolean> {
-    return this.#op('updateRun', async () => {
+  /**
+   * Queued behind the step writes, and committed in the same statement as those not yet
+   * sent ({@link WorkflowStore.groupsRunWrites}).
+   */
+  async updateRun(runId: string, owner: string, patch: WorkflowRunPatch): Promise<boolean> {
+    this.#life.assertOpen('updateRun');
+    try {
       checkId('runId', runId);
       checkId('owner', owner);
       checkRunPatch(patch);
-      const rows = await this.#q(this.pool, 'updateRun', [
+    } catch (error) {
+      this.#meter?.error('updateRun');
+      throw storageFailure('updateRun', error);
+    }
+    try {
+      const written = await this.#steps.update([
         runId,
         owner,
-        this.#clock.now(),
         patch.status !== undefined,
         patch.status ?? null,
         patch.output !== undefined,
@@ -241,8 +263,12 @@ export class PostgresWorkflowStore implements WorkflowStore {
         patch.completedAt ?? null,
         patch.status !== undefined && isTerminalRunStatus(patch.status),
       ]);
-      return rows.length === 1;
-    });
+      this.#meter?.ok('updateRun');
+      return written;
+    } catch (error) {
+      this.#meter?.error('updateRun');
+      throw storageFailure('updateRun', error);
+    }
   }
 
   listRuns(query?: ListRunsQuery): Promise<WorkflowRunRecord[]> {
@@ -319,16 +345,32 @@ export class PostgresWorkflowStore implements WorkflowStore {
     }
   }
 
-  /** One group commit: the `saveSteps` statement over the column arrays. */
-  async #writeSteps(columns: StepColumns): Promise<ReadonlySet<string>> {
+  /** One group commit: the `saveSteps` statement over the column arrays and the run updates. */
+  async #writeSteps(
+    columns: StepColumns,
+    updates: readonly RunUpdate[],
+  ): Promise<ReadonlySet<string>> {
     try {
+      const one = onePair(columns, updates);
+      if (one !== undefined) {
+        const [runId, owner] = one;
+        const rows = await this.#q(this.pool, 'saveRunSteps', [
+          this.#clock.now(),
+          runId,
+          owner,
+          ...lastPerStep(columns),
+          ...(updates[0]?.slice(2) ?? NO_RUN_UPDATE),
+        ]);
+        return new Set(rows.length === 1 ? [fenceKey(runId, owner)] : []);
+      }
       const rows = await this.#q<{ run_id: string; owner: string }>(this.pool, 'saveSteps', [
         this.#clock.now(),
         ...columns,
+        ...updateColumns(updates),
       ]);
       return new Set(rows.map((row) => fenceKey(row.run_id, row.owner)));
     } catch (error) {
-      throw storageFailure('saveStep', error);
+      throw storageFailure(updates.length === 0 ? 'saveStep' : 'saveStep+updateRun', error);
     }
   }
 

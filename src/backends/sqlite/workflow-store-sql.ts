@@ -82,6 +82,28 @@ export type StatementName = (typeof STATEMENTS)[number];
 
 export function prepare(db: Database.Database): Record<StatementName, Database.Statement> {
   const out: Partial<Record<StatementName, Database.Statement>> = {};
-  for (const name of STATEMENTS) out[name] = db.prepare(sql(name));
+  for (const name of STATEMENTS) {
+    const statement = db.prepare(sql(name));
+    // The fence returns the run's seq alone.
+    out[name] = name === 'touchRun' ? statement.pluck() : statement;
+  }
   return out as Record<StatementName, Database.Statement>;
+}
+
+/**
+ * Brings the file to the current layout in one immediate transaction (so processes
+ * opening it at once migrate it once): migration 0002 rebuilds a layout-1 file (step
+ * records keyed by run id text) as layout 2 (keyed by the run's integer seq), then the
+ * idempotent `tables` and `indexes` run.
+ */
+export function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    if (db.prepare(sql('hasLayout1')).get() !== undefined) {
+      db.exec(sql('migrateRunSeqBegin'));
+      db.exec(sql('tables'));
+      db.exec(sql('migrateRunSeqCopy'));
+    }
+    db.exec(sql('tables'));
+    db.exec(sql('indexes'));
+  }).immediate();
 }

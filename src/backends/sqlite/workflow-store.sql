@@ -9,10 +9,16 @@
 -- by `owner = @owner`. This schema is NOT the Rust majra `workflow_runs` layout (see
 -- docs/workflow.md).
 
--- name: schema
--- No parameters. Idempotent (run on every open).
+-- name: tables
+-- No parameters. Idempotent (run on every open, after migrateRunSeq when due).
+-- Layout 2: each run has an integer `seq` (its rowid, in creation order) and step records
+-- are keyed by (run_seq, step_id), so the records of new runs append at the end of the
+-- steps b-tree instead of landing on a random page chosen by the run's UUID (measured: a
+-- 10-step run wrote 17.8 step pages to the WAL with UUID keys). A deleted run's steps are
+-- deleted in the same transaction, so a reused seq never meets stale records.
 CREATE TABLE IF NOT EXISTS majra_workflow_runs (
-  id               TEXT    NOT NULL PRIMARY KEY,
+  seq              INTEGER PRIMARY KEY,
+  id               TEXT    NOT NULL UNIQUE,
   workflow_id      TEXT    NOT NULL,
   definition_hash  TEXT    NOT NULL,
   status           TEXT    NOT NULL,
@@ -26,6 +32,22 @@ CREATE TABLE IF NOT EXISTS majra_workflow_runs (
   owner            TEXT,
   lease_expires_at INTEGER
 );
+CREATE TABLE IF NOT EXISTS majra_workflow_steps (
+  run_seq          INTEGER NOT NULL,
+  step_id          TEXT    NOT NULL,
+  status           TEXT    NOT NULL,
+  attempt          INTEGER NOT NULL,
+  output_json      TEXT    NOT NULL,
+  error            TEXT,
+  started_at       INTEGER,
+  completed_at     INTEGER,
+  duration_ms      INTEGER,
+  fallback_step_id TEXT,
+  PRIMARY KEY (run_seq, step_id)
+) WITHOUT ROWID;
+
+-- name: indexes
+-- No parameters. Idempotent (run on every open, after `tables`).
 CREATE INDEX IF NOT EXISTS majra_workflow_runs_created
   ON majra_workflow_runs (created_at, id);
 CREATE INDEX IF NOT EXISTS majra_workflow_runs_workflow
@@ -38,19 +60,40 @@ DROP INDEX IF EXISTS majra_workflow_runs_finished;
 CREATE INDEX IF NOT EXISTS majra_workflow_runs_completed
   ON majra_workflow_runs (completed_at, id)
   WHERE status IN ('completed', 'failed', 'cancelled');
-CREATE TABLE IF NOT EXISTS majra_workflow_steps (
-  run_id           TEXT    NOT NULL,
-  step_id          TEXT    NOT NULL,
-  status           TEXT    NOT NULL,
-  attempt          INTEGER NOT NULL,
-  output_json      TEXT    NOT NULL,
-  error            TEXT,
-  started_at       INTEGER,
-  completed_at     INTEGER,
-  duration_ms      INTEGER,
-  fallback_step_id TEXT,
-  PRIMARY KEY (run_id, step_id)
-) WITHOUT ROWID;
+
+-- name: hasLayout1
+-- No parameters. One row when the file has layout 1 (step records keyed by run_id text).
+SELECT 1 FROM pragma_table_info('majra_workflow_steps') WHERE name = 'run_id';
+
+-- name: migrateRunSeqBegin
+-- Migration 0002, layout 1 to layout 2, part 1 (run inside one immediate transaction
+-- with parts 2 and 3, between which `tables` creates the new tables). Moves the layout-1
+-- tables aside; their indexes go with the tables, under names `indexes` reuses, so they
+-- are dropped here.
+DROP INDEX IF EXISTS majra_workflow_runs_created;
+DROP INDEX IF EXISTS majra_workflow_runs_workflow;
+DROP INDEX IF EXISTS majra_workflow_runs_finished;
+DROP INDEX IF EXISTS majra_workflow_runs_completed;
+ALTER TABLE majra_workflow_runs RENAME TO majra_workflow_runs_layout1;
+ALTER TABLE majra_workflow_steps RENAME TO majra_workflow_steps_layout1;
+
+-- name: migrateRunSeqCopy
+-- Migration 0002, part 2: copies runs in creation order (so seq follows it) and their
+-- step records (a record without its run is dropped), then drops the layout-1 tables.
+INSERT INTO majra_workflow_runs
+  (id, workflow_id, definition_hash, status, input_json, output_json, error,
+   created_at, started_at, completed_at, updated_at, owner, lease_expires_at)
+SELECT id, workflow_id, definition_hash, status, input_json, output_json, error,
+       created_at, started_at, completed_at, updated_at, owner, lease_expires_at
+FROM majra_workflow_runs_layout1 ORDER BY created_at, id;
+INSERT INTO majra_workflow_steps
+  (run_seq, step_id, status, attempt, output_json, error, started_at, completed_at,
+   duration_ms, fallback_step_id)
+SELECT r.seq, s.step_id, s.status, s.attempt, s.output_json, s.error, s.started_at,
+       s.completed_at, s.duration_ms, s.fallback_step_id
+FROM majra_workflow_steps_layout1 AS s JOIN majra_workflow_runs AS r ON r.id = s.run_id;
+DROP TABLE majra_workflow_steps_layout1;
+DROP TABLE majra_workflow_runs_layout1;
 
 -- name: runExists
 -- ? = run id.
@@ -121,19 +164,21 @@ UPDATE majra_workflow_runs SET owner = NULL, lease_expires_at = NULL, updated_at
 WHERE id = @id AND owner = @owner;
 
 -- name: touchRun
--- @id, @owner, @now. The fence of a step write: changes no row when @owner lost the lease.
-UPDATE majra_workflow_runs SET updated_at = @now WHERE id = @id AND owner = @owner;
+-- @id, @owner, @now. The fence of a step write: changes (and returns) no row when @owner
+-- lost the lease; else returns the run's seq, which keys its step records.
+UPDATE majra_workflow_runs SET updated_at = @now WHERE id = @id AND owner = @owner
+RETURNING seq;
 
 -- name: upsertStep
--- @runId, @stepId, @status, @attempt, @output (JSON text), @error, @startedAt,
--- @completedAt, @durationMs, @fallbackStepId. Replaces the whole record.
+-- @runSeq (the run's seq), @stepId, @status, @attempt, @output (JSON text), @error,
+-- @startedAt, @completedAt, @durationMs, @fallbackStepId. Replaces the whole record.
 INSERT INTO majra_workflow_steps
-  (run_id, step_id, status, attempt, output_json, error, started_at, completed_at,
+  (run_seq, step_id, status, attempt, output_json, error, started_at, completed_at,
    duration_ms, fallback_step_id)
 VALUES
-  (@runId, @stepId, @status, @attempt, @output, @error, @startedAt, @completedAt,
+  (@runSeq, @stepId, @status, @attempt, @output, @error, @startedAt, @completedAt,
    @durationMs, @fallbackStepId)
-ON CONFLICT (run_id, step_id) DO UPDATE SET
+ON CONFLICT (run_seq, step_id) DO UPDATE SET
   status = excluded.status,
   attempt = excluded.attempt,
   output_json = excluded.output_json,
@@ -145,12 +190,16 @@ ON CONFLICT (run_id, step_id) DO UPDATE SET
 
 -- name: getSteps
 -- ? = run id. Ordered by started_at (NULL last), then step id.
-SELECT * FROM majra_workflow_steps WHERE run_id = ?
-ORDER BY started_at IS NULL, started_at, step_id;
+SELECT r.id AS run_id, s.step_id, s.status, s.attempt, s.output_json, s.error, s.started_at,
+       s.completed_at, s.duration_ms, s.fallback_step_id
+FROM majra_workflow_runs AS r JOIN majra_workflow_steps AS s ON s.run_seq = r.seq
+WHERE r.id = ?
+ORDER BY s.started_at IS NULL, s.started_at, s.step_id;
 
 -- name: deleteSteps
 -- ? = run id.
-DELETE FROM majra_workflow_steps WHERE run_id = ?;
+DELETE FROM majra_workflow_steps
+WHERE run_seq = (SELECT seq FROM majra_workflow_runs WHERE id = ?);
 
 -- name: deleteRun
 -- ? = run id.

@@ -3,8 +3,8 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { BackendError, InvalidStateError, MajraError } from '../../core/errors.js';
 import {
   checkOptions,
+  migrate,
   prepare,
-  sql,
   type PendingStep,
   type StatementName,
 } from './workflow-store-sql.js';
@@ -85,6 +85,8 @@ export class SqliteWorkflowStore implements WorkflowStore {
   readonly #meter: OperationMeter | undefined;
   /** Step writes are committed in call order (see {@link WorkflowStore.writesInOrder}). */
   readonly writesInOrder = true;
+  /** A run's first steps commit with its creation, its final update with its last steps. */
+  readonly groupsRunWrites = true;
 
   /**
    * Opens (creating when missing) the database file `filename` (`':memory:'` for a
@@ -129,7 +131,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
       database.pragma(`busy_timeout = ${busyTimeoutMs}`);
       if (!database.memory) database.pragma('journal_mode = WAL');
       database.pragma(`synchronous = ${synchronous}`);
-      database.exec(sql('schema'));
+      migrate(database);
       this.#sql = prepare(database);
       this.#tx = database.transaction((fn: () => unknown) => fn());
     } catch (error) {
@@ -166,11 +168,15 @@ export class SqliteWorkflowStore implements WorkflowStore {
     return this.close();
   }
 
-  #op<T>(operation: string, body: () => T): Promise<T> {
+  /**
+   * Runs `body` as `operation`. Queued step writes go first (`flushFirst`, default), so
+   * every operation sees (and orders after) them; an operation that commits them itself
+   * passes `false`.
+   */
+  #op<T>(operation: string, body: () => T, flushFirst = true): Promise<T> {
     try {
       this.#life.assertOpen(operation);
-      // Queued step writes go first, so every operation sees (and orders after) them.
-      this.#flush();
+      if (flushFirst) this.#flush();
       const result = body();
       this.#meter?.ok(operation);
       return Promise.resolve(result);
@@ -199,7 +205,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
         this.#sweep();
         this.#evictForInsert();
         const now = this.#clock.now();
-        this.#sql.insertRun.run({
+        const { lastInsertRowid } = this.#sql.insertRun.run({
           id: run.id,
           workflowId: run.workflowId,
           hash: run.definitionHash,
@@ -210,6 +216,10 @@ export class SqliteWorkflowStore implements WorkflowStore {
           owner,
           expires: now + leaseMs,
         });
+        const runSeq = Number(lastInsertRowid);
+        for (const record of run.steps ?? []) {
+          this.#writeStep({ record, output: JSON.stringify(record.output) }, runSeq);
+        }
       });
     });
   }
@@ -223,28 +233,33 @@ export class SqliteWorkflowStore implements WorkflowStore {
   }
 
   updateRun(runId: string, owner: string, patch: WorkflowRunPatch): Promise<boolean> {
-    return this.#op('updateRun', () => {
-      checkId('runId', runId);
-      checkId('owner', owner);
-      checkRunPatch(patch);
-      const info = this.#sql.updateRun.run({
-        id: runId,
-        owner,
-        now: this.#clock.now(),
-        hasStatus: patch.status === undefined ? 0 : 1,
-        status: patch.status ?? null,
-        hasOutput: patch.output === undefined ? 0 : 1,
-        output: patch.output === undefined ? null : JSON.stringify(patch.output),
-        hasError: patch.error === undefined ? 0 : 1,
-        error: patch.error ?? null,
-        hasStartedAt: patch.startedAt === undefined ? 0 : 1,
-        startedAt: patch.startedAt ?? null,
-        hasCompletedAt: patch.completedAt === undefined ? 0 : 1,
-        completedAt: patch.completedAt ?? null,
-        terminal: patch.status !== undefined && isTerminalRunStatus(patch.status) ? 1 : 0,
-      });
-      return info.changes === 1;
-    });
+    return this.#op(
+      'updateRun',
+      () => {
+        checkId('runId', runId);
+        checkId('owner', owner);
+        checkRunPatch(patch);
+        const params = {
+          id: runId,
+          owner,
+          now: this.#clock.now(),
+          hasStatus: patch.status === undefined ? 0 : 1,
+          status: patch.status ?? null,
+          hasOutput: patch.output === undefined ? 0 : 1,
+          output: patch.output === undefined ? null : JSON.stringify(patch.output),
+          hasError: patch.error === undefined ? 0 : 1,
+          error: patch.error ?? null,
+          hasStartedAt: patch.startedAt === undefined ? 0 : 1,
+          startedAt: patch.startedAt ?? null,
+          hasCompletedAt: patch.completedAt === undefined ? 0 : 1,
+          completedAt: patch.completedAt ?? null,
+          terminal: patch.status !== undefined && isTerminalRunStatus(patch.status) ? 1 : 0,
+        };
+        // Queued step writes of this run commit in the same transaction (groupsRunWrites).
+        return this.#withQueued(() => this.#sql.updateRun.run(params).changes === 1);
+      },
+      false,
+    );
   }
 
   listRuns(query?: ListRunsQuery): Promise<WorkflowRunRecord[]> {
@@ -319,18 +334,38 @@ export class SqliteWorkflowStore implements WorkflowStore {
     const output = JSON.stringify(record.output);
     return new Promise<boolean>((resolve, reject) => {
       this.#pending.push({ owner, record, output, resolve, reject });
-      if (this.#pending.length === 1) setImmediate(() => this.#flush());
+      // process.nextTick runs once the current turn's microtasks are drained (a step's
+      // outcome and its dependents' starts share the batch), without waiting for another
+      // event-loop iteration as setImmediate did (~2 µs of CPU per step).
+      if (this.#pending.length === 1) process.nextTick(() => this.#flush());
     });
   }
 
   /** Commits the queued step writes (no-op when none); called before every other operation. */
   #flush(): void {
-    if (this.#pending.length === 0) return;
+    try {
+      this.#withQueued(() => undefined);
+    } catch {
+      // Each queued write was rejected with the error.
+    }
+  }
+
+  /**
+   * Runs `fn` in one transaction with the queued step writes, after them (or alone, with
+   * no transaction of its own, when none is queued). When the transaction fails every
+   * queued write is rejected and the error is rethrown.
+   */
+  #withQueued<T>(fn: () => T): T {
+    if (this.#pending.length === 0) return fn();
     const batch = this.#pending.splice(0);
-    let fenced: Map<string, boolean>;
+    let fenced = new Map<string, number | undefined>();
+    let result: T;
     try {
       if (!this.#db.open) throw new Error('the database connection is not open');
-      fenced = this.#inTx(() => this.#writeSteps(batch));
+      result = this.#inTx(() => {
+        fenced = this.#writeSteps(batch);
+        return fn();
+      });
     } catch (error) {
       const wrapped = new BackendError(`workflow storage: saveStep failed: ${String(error)}`, {
         code: 'ERR_WORKFLOW_STORAGE',
@@ -338,10 +373,11 @@ export class SqliteWorkflowStore implements WorkflowStore {
       });
       this.#meter?.error('saveStep', batch.length);
       for (const item of batch) item.reject(wrapped);
-      return;
+      throw error;
     }
     this.#meter?.ok('saveStep', batch.length);
-    for (const item of batch) item.resolve(fenced.get(fenceKey(item)) === true);
+    for (const item of batch) item.resolve(fenced.get(fenceKey(item)) !== undefined);
+    return result;
   }
 
   /**
@@ -349,25 +385,26 @@ export class SqliteWorkflowStore implements WorkflowStore {
    * (a linear workflow's batch is the last step's outcome plus the next step's start, both
    * of one run), then the records of the pairs that hold the lease, in call order.
    */
-  #writeSteps(batch: readonly PendingStep[]): Map<string, boolean> {
-    const fenced = new Map<string, boolean>();
+  #writeSteps(batch: readonly PendingStep[]): Map<string, number | undefined> {
+    // Key → the run's seq when the owner holds the lease, undefined when fenced out.
+    const fenced = new Map<string, number | undefined>();
     const now = this.#clock.now();
     for (const item of batch) {
       const key = fenceKey(item);
-      let held = fenced.get(key);
-      if (held === undefined) {
-        const touched = this.#sql.touchRun.run({ id: item.record.runId, owner: item.owner, now });
-        held = touched.changes === 1;
-        fenced.set(key, held);
+      let seq = fenced.get(key);
+      if (!fenced.has(key)) {
+        seq = this.#sql.touchRun.get({ id: item.record.runId, owner: item.owner, now }) as
+          number | undefined;
+        fenced.set(key, seq);
       }
-      if (held) this.#writeStep(item);
+      if (seq !== undefined) this.#writeStep(item, seq);
     }
     return fenced;
   }
 
-  #writeStep({ record, output }: PendingStep): void {
+  #writeStep({ record, output }: Pick<PendingStep, 'record' | 'output'>, runSeq: number): void {
     this.#sql.upsertStep.run({
-      runId: record.runId,
+      runSeq,
       stepId: record.stepId,
       status: record.status,
       attempt: record.attempt,
