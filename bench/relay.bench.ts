@@ -163,6 +163,36 @@ async function jsonEchoClient(dir: string) {
   return { roundTrip, close };
 }
 
+/**
+ * The floor of majra's own transport: the bytes of a relay-sized binary envelope sent as
+ * one message over a UnixSocketTransport connection and sent back by the peer (framing,
+ * tagging and the push-style consume path; no envelope, dedup or correlation).
+ */
+async function transportEchoClient(dir: string) {
+  const path = join(dir, 'transport.sock');
+  const child = await startHelper(['transport', path]);
+  const transport = new UnixSocketTransport();
+  const connection = await transport.connect(path);
+  let done: (() => void) | undefined;
+  const consuming = connection.consume?.(() => {
+    const d = done;
+    done = undefined;
+    d?.();
+  });
+  const bytes = new Uint8Array(130).fill(120);
+  const roundTrip = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      done = resolve;
+      void connection.send(bytes);
+    });
+  const close = async (): Promise<void> => {
+    await connection.close();
+    await consuming?.catch(() => undefined);
+    await stopHelper(child);
+  };
+  return { roundTrip, close };
+}
+
 async function relayClient(dir: string) {
   const transport = new UnixSocketTransport();
   const pathA = join(dir, 'a.sock');
@@ -190,6 +220,7 @@ async function relayRows(options: BenchOptions): Promise<BenchRow[]> {
   try {
     const echo = await echoClient(dir);
     const json = await jsonEchoClient(dir);
+    const framed = await transportEchoClient(dir);
     const relay = await relayClient(dir);
     // Alternating rounds: round trips between processes depend on scheduling, which
     // drifts on a shared machine; interleaving lets both sides see the same machine.
@@ -197,16 +228,19 @@ async function relayRows(options: BenchOptions): Promise<BenchRow[]> {
       {
         'raw unix echo round trip': echo.roundTrip,
         'raw JSON echo round trip': json.roundTrip,
+        'majra transport byte echo round trip': framed.roundTrip,
         'majra Relay request/response over unix': relay.roundTrip,
       },
       { ...options, rounds: 9, roundMs: 300 },
     );
     await echo.close();
     await json.close();
+    await framed.close();
     await relay.close();
     const m = results.get('majra Relay request/response over unix')!;
     const p = results.get('raw unix echo round trip')!;
     const j = results.get('raw JSON echo round trip')!;
+    const t = results.get('majra transport byte echo round trip')!;
     return [
       {
         name: 'request/response round trip over a Unix socket (sequential)',
@@ -228,6 +262,13 @@ async function relayRows(options: BenchOptions): Promise<BenchRow[]> {
           spread: j.spread,
         },
       },
+      {
+        name: 'framed byte echo through majra transport (no relay logic), vs the raw echo',
+        unit: 'round trips/s',
+        majra: t.hz,
+        spread: t.spread,
+        peer: { name: 'raw node:net Unix-socket echo', value: p.hz, spread: p.spread },
+      },
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -241,7 +282,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     rows,
     notes: [
       'Breaker: both wrap the same resolved async function; the breaker is closed throughout.',
-      'Relay: a.request("b") with b answering through relay.handle(); binary envelope (wire version 2, JSON payload) + framing + dedup + correlation + timeout, reply on a second connection. Echo: 200 raw bytes written and read back on one socket. JSON echo: a relay-sized JSON envelope stringified, framed, parsed and re-serialised by the peer, on one socket: the floor of any JSON message layer. In every case the answering side is a separate process running dist/ (bench/fixtures/relay-echo-server.ts), round trips are sequential, and the three are measured in alternating rounds.',
+      'Relay: a.request("b") with b answering through relay.handle(); binary envelope (wire version 2, JSON payload) + framing + dedup + correlation + timeout, reply on a second connection. Echo: 200 raw bytes written and read back on one socket. JSON echo: a relay-sized JSON envelope stringified, framed, parsed and re-serialised by the peer, on one socket: the floor of any JSON message layer. In every case the answering side is a separate process running dist/ (bench/fixtures/relay-echo-server.ts), round trips are sequential, and the four are measured in alternating rounds. Transport echo: a 130-byte message (the size of a relay request envelope) through UnixSocketTransport both ways, echoed by the peer: the floor any protocol on the majra transport starts from.',
     ],
   };
 }
