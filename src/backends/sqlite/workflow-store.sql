@@ -107,14 +107,16 @@ FROM majra_workflow_steps_layout1 AS s JOIN majra_workflow_runs AS r ON r.id = s
 DROP TABLE majra_workflow_steps_layout1;
 DROP TABLE majra_workflow_runs_layout1;
 
--- name: runColumns
--- Fragment, not a statement: the columns of a run row as RunRow reads them, for
--- `{{runColumns}}` in the statements below (FROM majra_workflow_runs AS r). updated_at is
--- the later of the run row's and its latest step write's (migration 0003).
-r.id, r.workflow_id, r.definition_hash, r.status, r.input_json, r.output_json, r.error,
-r.created_at, r.started_at, r.completed_at,
+-- name: runUpdatedAt
+-- Fragment, not a statement (`{{runUpdatedAt}}`, FROM majra_workflow_runs AS r): a run's
+-- updatedAt, the later of the run row's and its latest step write's (migration 0003).
 MAX(r.updated_at, IFNULL((SELECT MAX(s.written_at) FROM majra_workflow_steps AS s
-                          WHERE s.run_seq = r.seq), r.updated_at)) AS updated_at,
+                          WHERE s.run_seq = r.seq), r.updated_at))
+
+-- name: runColumns
+-- Fragment: the columns of a run row as RunRow reads them (`{{runColumns}}`).
+r.id, r.workflow_id, r.definition_hash, r.status, r.input_json, r.output_json, r.error,
+r.created_at, r.started_at, r.completed_at, {{runUpdatedAt}} AS updated_at,
 r.owner, r.lease_expires_at
 
 -- name: runExists
@@ -270,19 +272,17 @@ WHERE run_seq = (SELECT seq FROM majra_workflow_runs WHERE id = ?);
 DELETE FROM majra_workflow_runs WHERE id = ?;
 
 -- name: expiredRuns
--- @cutoff = now - finishedRunTtlMs. Finished runs whose COALESCE(completed_at, updated_at)
+-- @cutoff = now - finishedRunTtlMs. Finished runs whose COALESCE(completed_at, updatedAt)
 -- is at or before the cutoff, written as two index range scans (completed_at set / NULL).
--- The row's updated_at suffices: a run became finished through a fenced update that also
--- released its lease, after its step writes, and no step write is accepted without a lease.
 SELECT id FROM majra_workflow_runs
 WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at <= @cutoff
 UNION ALL
-SELECT id FROM majra_workflow_runs
-WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at IS NULL
-  AND updated_at <= @cutoff;
+SELECT r.id FROM majra_workflow_runs AS r
+WHERE r.status IN ('completed', 'failed', 'cancelled') AND r.completed_at IS NULL
+  AND {{runUpdatedAt}} <= @cutoff;
 
 -- name: oldestFinished
--- @limit = how many. Finished runs, oldest COALESCE(completed_at, updated_at) first, then id.
+-- @limit = how many. Finished runs, oldest COALESCE(completed_at, updatedAt) first, then id.
 SELECT id FROM (
   SELECT * FROM (
     SELECT id, completed_at AS at FROM majra_workflow_runs
@@ -291,8 +291,8 @@ SELECT id FROM (
     LIMIT @limit
   )
   UNION ALL
-  SELECT id, updated_at AS at FROM majra_workflow_runs
-  WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at IS NULL
+  SELECT r.id, {{runUpdatedAt}} AS at FROM majra_workflow_runs AS r
+  WHERE r.status IN ('completed', 'failed', 'cancelled') AND r.completed_at IS NULL
 )
 ORDER BY at, id
 LIMIT @limit;
