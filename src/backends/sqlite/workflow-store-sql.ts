@@ -19,6 +19,37 @@ export interface PendingStep {
   readonly reject: (error: Error) => void;
 }
 
+/**
+ * Whether `batch[i]` and `batch[i + 1]` go in one statement: same run and owner (one
+ * fence), different steps (so the order of the two rows in the statement is irrelevant).
+ */
+export function pairs(batch: readonly PendingStep[], i: number): boolean {
+  const a = batch[i];
+  const b = batch[i + 1];
+  return (
+    a !== undefined &&
+    b !== undefined &&
+    a.owner === b.owner &&
+    a.record.runId === b.record.runId &&
+    a.record.stepId !== b.record.stepId
+  );
+}
+
+/** The nine record fields of the saveStep statements, in their order. */
+export function fields({ record, output }: PendingStep): unknown[] {
+  return [
+    record.stepId,
+    record.status,
+    record.attempt,
+    output,
+    record.error,
+    record.startedAt,
+    record.completedAt,
+    record.durationMs,
+    record.fallbackStepId,
+  ];
+}
+
 let statements: Map<string, string> | undefined;
 
 /** The named statements of workflow-store.sql, read on first use. */

@@ -3,7 +3,9 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { BackendError, InvalidStateError, MajraError } from '../../core/errors.js';
 import {
   checkOptions,
+  fields,
   migrate,
+  pairs,
   prepare,
   type PendingStep,
   type StatementName,
@@ -35,37 +37,6 @@ import {
   type WorkflowStore,
   type WorkflowStoreOptions,
 } from '../../workflow/types.js';
-
-/**
- * Whether `batch[i]` and `batch[i + 1]` go in one statement: same run and owner (one
- * fence), different steps (so the order of the two rows in the statement is irrelevant).
- */
-function pairs(batch: readonly PendingStep[], i: number): boolean {
-  const a = batch[i];
-  const b = batch[i + 1];
-  return (
-    a !== undefined &&
-    b !== undefined &&
-    a.owner === b.owner &&
-    a.record.runId === b.record.runId &&
-    a.record.stepId !== b.record.stepId
-  );
-}
-
-/** The nine record fields of the saveStep statements, in their order. */
-function fields({ record, output }: PendingStep): unknown[] {
-  return [
-    record.stepId,
-    record.status,
-    record.attempt,
-    output,
-    record.error,
-    record.startedAt,
-    record.completedAt,
-    record.durationMs,
-    record.fallbackStepId,
-  ];
-}
 
 /** Options of {@link SqliteWorkflowStore}. */
 export interface SqliteWorkflowStoreOptions extends WorkflowStoreOptions {
@@ -382,7 +353,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
   /**
    * Runs `fn` in one transaction with the queued step writes, after them (or alone, with
    * no transaction of its own, when none is queued). With no `fn`, a batch that is one
-   * statement (one record, or a pair: see {@link pairs}) runs without BEGIN/COMMIT: a
+   * statement (one record, or a pair: see `pairs`) runs without BEGIN/COMMIT: a
    * statement alone is its own transaction, and the fence is inside it. When the
    * transaction fails every queued write is rejected and the error is rethrown.
    */
