@@ -9,6 +9,7 @@ import { SqliteWorkflowStore } from '../../src/backends/sqlite/workflow-store.js
 import { isMajraError } from '../../src/core/errors.js';
 import { validateDefinition } from '../../src/workflow/dag.js';
 import { WorkflowEngine } from '../../src/workflow/engine.js';
+import { ManualClock } from '../../src/testing/manual-clock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'majra-wf-sqlite-'));
 let n = 0;
@@ -181,6 +182,69 @@ describe('SqliteWorkflowStore', () => {
     ]);
     await again.close();
     db.close();
+  });
+
+  it('adds written_at to a layout-2 file (migration 0003) and keeps its run times', async () => {
+    const path = file();
+    const db = new Database(path);
+    const first = new SqliteWorkflowStore(db, { clock: new ManualClock(100) });
+    await first.createRun(newRun('r1'), 'a', 10_000);
+    await first.close();
+    // A layout-2 file written before migration 0003: no written_at column.
+    db.exec('ALTER TABLE majra_workflow_steps DROP COLUMN written_at');
+    db.exec(`INSERT INTO majra_workflow_steps VALUES
+      (1, 's', 'completed', 1, '1', NULL, 100, 150, 50, NULL)`);
+    db.exec('UPDATE majra_workflow_runs SET updated_at = 150');
+    const store = new SqliteWorkflowStore(db, { clock: new ManualClock(200) });
+    const columns = db
+      .prepare("SELECT name FROM pragma_table_info('majra_workflow_steps')")
+      .pluck()
+      .all();
+    expect(columns).toContain('written_at');
+    expect((await store.getRun('r1'))?.updatedAt).toBe(150);
+    expect(await store.saveStep('a', { ...(await store.getSteps('r1'))[0]!, stepId: 't' })).toBe(
+      true,
+    );
+    expect((await store.getRun('r1'))?.updatedAt).toBe(200);
+    await store.close();
+    // Opening again changes nothing.
+    const again = new SqliteWorkflowStore(db);
+    expect((await again.getSteps('r1')).map((r) => r.stepId)).toEqual(['s', 't']);
+    await again.close();
+    db.close();
+  });
+
+  it('commits a batch in call order, a record written twice keeping its last version', async () => {
+    const store = SqliteWorkflowStore.open(file());
+    await store.createRun(newRun('r1'), 'a', 10_000);
+    await store.createRun(newRun('r2'), 'b', 10_000);
+    const rec = (runId: string, stepId: string, status: 'running' | 'completed') => ({
+      runId,
+      stepId,
+      status,
+      attempt: 1,
+      output: status === 'completed' ? 1 : null,
+      error: null,
+      startedAt: 1,
+      completedAt: status === 'completed' ? 2 : null,
+      durationMs: status === 'completed' ? 1 : null,
+      fallbackStepId: null,
+    });
+    const results = await Promise.all([
+      store.saveStep('a', rec('r1', 's', 'running')),
+      store.saveStep('a', rec('r1', 's', 'completed')),
+      store.saveStep('a', rec('r1', 't', 'running')),
+      store.saveStep('a', rec('r2', 'x', 'running')),
+      store.saveStep('a', rec('r2', 'y', 'running')),
+      store.saveStep('b', rec('r2', 'z', 'running')),
+    ]);
+    expect(results).toEqual([true, true, true, false, false, true]);
+    expect((await store.getSteps('r1')).map((r) => [r.stepId, r.status])).toEqual([
+      ['s', 'completed'],
+      ['t', 'running'],
+    ]);
+    expect((await store.getSteps('r2')).map((r) => r.stepId)).toEqual(['z']);
+    await store.close();
   });
 
   it('runs a workflow end to end and persists every step', async () => {

@@ -19,6 +19,37 @@ export interface PendingStep {
   readonly reject: (error: Error) => void;
 }
 
+/**
+ * Whether `batch[i]` and `batch[i + 1]` go in one statement: same run and owner (one
+ * fence), different steps (so the order of the two rows in the statement is irrelevant).
+ */
+export function pairs(batch: readonly PendingStep[], i: number): boolean {
+  const a = batch[i];
+  const b = batch[i + 1];
+  return (
+    a !== undefined &&
+    b !== undefined &&
+    a.owner === b.owner &&
+    a.record.runId === b.record.runId &&
+    a.record.stepId !== b.record.stepId
+  );
+}
+
+/** The nine record fields of the saveStep statements, in their order. */
+export function fields({ record, output }: PendingStep): unknown[] {
+  return [
+    record.stepId,
+    record.status,
+    record.attempt,
+    output,
+    record.error,
+    record.startedAt,
+    record.completedAt,
+    record.durationMs,
+    record.fallbackStepId,
+  ];
+}
+
 let statements: Map<string, string> | undefined;
 
 /** The named statements of workflow-store.sql, read on first use. */
@@ -45,7 +76,8 @@ export function sql(name: string): string {
   }
   const statement = statements.get(name);
   if (statement === undefined) throw new Error(`workflow-store.sql has no statement ${name}`);
-  return statement;
+  // Fragments shared by several statements: `{{name}}` is replaced by statement `name`.
+  return statement.replace(/\{\{(\w+)\}\}/g, (_, fragment: string) => sql(fragment));
 }
 
 export function checkOptions(options: SqliteWorkflowStoreOptions): {
@@ -69,7 +101,8 @@ const STATEMENTS = [
   'claimRun',
   'renewLease',
   'releaseRun',
-  'touchRun',
+  'saveStep',
+  'saveStepPair',
   'upsertStep',
   'getSteps',
   'deleteSteps',
@@ -82,11 +115,7 @@ export type StatementName = (typeof STATEMENTS)[number];
 
 export function prepare(db: Database.Database): Record<StatementName, Database.Statement> {
   const out: Partial<Record<StatementName, Database.Statement>> = {};
-  for (const name of STATEMENTS) {
-    const statement = db.prepare(sql(name));
-    // The fence returns the run's seq alone.
-    out[name] = name === 'touchRun' ? statement.pluck() : statement;
-  }
+  for (const name of STATEMENTS) out[name] = db.prepare(sql(name));
   return out as Record<StatementName, Database.Statement>;
 }
 
@@ -94,7 +123,7 @@ export function prepare(db: Database.Database): Record<StatementName, Database.S
  * Brings the file to the current layout in one immediate transaction (so processes
  * opening it at once migrate it once): migration 0002 rebuilds a layout-1 file (step
  * records keyed by run id text) as layout 2 (keyed by the run's integer seq), then the
- * idempotent `tables` and `indexes` run.
+ * idempotent `tables` and `indexes` run; migration 0003 adds the steps' written_at.
  */
 export function migrate(db: Database.Database): void {
   db.transaction(() => {
@@ -104,6 +133,7 @@ export function migrate(db: Database.Database): void {
       db.exec(sql('migrateRunSeqCopy'));
     }
     db.exec(sql('tables'));
+    if (db.prepare(sql('hasWrittenAt')).get() === undefined) db.exec(sql('addWrittenAt'));
     db.exec(sql('indexes'));
   }).immediate();
 }

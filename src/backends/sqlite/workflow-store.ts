@@ -3,7 +3,9 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { BackendError, InvalidStateError, MajraError } from '../../core/errors.js';
 import {
   checkOptions,
+  fields,
   migrate,
+  pairs,
   prepare,
   type PendingStep,
   type StatementName,
@@ -36,11 +38,6 @@ import {
   type WorkflowStoreOptions,
 } from '../../workflow/types.js';
 
-/** Key of the lease fence a queued step write is checked against. */
-function fenceKey(item: PendingStep): string {
-  return `${item.owner}\u0000${item.record.runId}`;
-}
-
 /** Options of {@link SqliteWorkflowStore}. */
 export interface SqliteWorkflowStoreOptions extends WorkflowStoreOptions {
   /** Clock for record times, leases and the TTL; default the system clock. */
@@ -60,9 +57,11 @@ export interface SqliteWorkflowStoreOptions extends WorkflowStoreOptions {
  * A {@link WorkflowStore} in a SQLite file (better-sqlite3 12), shareable by several
  * processes on one machine: WAL journal, `synchronous=NORMAL` (durable across process
  * crashes; a power loss may drop the last commits), a busy timeout, and each write in one
- * immediate transaction, so a lease claim is atomic across processes. Step writes issued
- * in the same event-loop turn share one commit (group commit), so a linear workflow
- * costs about one commit per step.
+ * immediate transaction (or one statement, its own transaction), so a lease claim is
+ * atomic across processes. Step writes issued in the same event-loop turn share one
+ * commit (group commit), so a linear workflow costs about one commit per step; a step
+ * write only reads the run row (its fence), and a run's `updatedAt` is read as the later
+ * of the run row's and its latest step write's.
  *
  * @example
  * ```ts
@@ -256,7 +255,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
           terminal: patch.status !== undefined && isTerminalRunStatus(patch.status) ? 1 : 0,
         };
         // Queued step writes of this run commit in the same transaction (groupsRunWrites).
-        return this.#withQueued(() => this.#sql.updateRun.run(params).changes === 1);
+        return this.#withQueued(() => this.#sql.updateRun.run(params).changes === 1) === true;
       },
       false,
     );
@@ -343,8 +342,9 @@ export class SqliteWorkflowStore implements WorkflowStore {
 
   /** Commits the queued step writes (no-op when none); called before every other operation. */
   #flush(): void {
+    if (this.#pending.length === 0) return;
     try {
-      this.#withQueued(() => undefined);
+      this.#withQueued(undefined);
     } catch {
       // Each queued write was rejected with the error.
     }
@@ -352,20 +352,26 @@ export class SqliteWorkflowStore implements WorkflowStore {
 
   /**
    * Runs `fn` in one transaction with the queued step writes, after them (or alone, with
-   * no transaction of its own, when none is queued). When the transaction fails every
-   * queued write is rejected and the error is rethrown.
+   * no transaction of its own, when none is queued). With no `fn`, a batch that is one
+   * statement (one record, or a pair: see `pairs`) runs without BEGIN/COMMIT: a
+   * statement alone is its own transaction, and the fence is inside it. When the
+   * transaction fails every queued write is rejected and the error is rethrown.
    */
-  #withQueued<T>(fn: () => T): T {
-    if (this.#pending.length === 0) return fn();
+  #withQueued<T>(fn: (() => T) | undefined): T | undefined {
+    if (this.#pending.length === 0) return fn?.();
     const batch = this.#pending.splice(0);
-    let fenced = new Map<string, number | undefined>();
-    let result: T;
+    const written: boolean[] = [];
+    let result: T | undefined;
     try {
       if (!this.#db.open) throw new Error('the database connection is not open');
-      result = this.#inTx(() => {
-        fenced = this.#writeSteps(batch);
-        return fn();
-      });
+      if (fn === undefined && (batch.length === 1 || (batch.length === 2 && pairs(batch, 0)))) {
+        this.#writeSteps(batch, written);
+      } else {
+        result = this.#inTx(() => {
+          this.#writeSteps(batch, written);
+          return fn?.();
+        });
+      }
     } catch (error) {
       const wrapped = new BackendError(`workflow storage: saveStep failed: ${String(error)}`, {
         code: 'ERR_WORKFLOW_STORAGE',
@@ -376,30 +382,31 @@ export class SqliteWorkflowStore implements WorkflowStore {
       throw error;
     }
     this.#meter?.ok('saveStep', batch.length);
-    for (const item of batch) item.resolve(fenced.get(fenceKey(item)) !== undefined);
+    for (let i = 0; i < batch.length; i++) batch[i]?.resolve(written[i] === true);
     return result;
   }
 
   /**
-   * Writes a batch inside the caller's transaction: one fenced touch per (run, owner) pair
-   * (a linear workflow's batch is the last step's outcome plus the next step's start, both
-   * of one run), then the records of the pairs that hold the lease, in call order.
+   * Writes a batch in call order, each record fenced by its statement (one statement per
+   * record, or per pair of consecutive records of one run: a linear step's outcome and its
+   * successor's start). Sets `written[i]` to whether record i passed its fence.
    */
-  #writeSteps(batch: readonly PendingStep[]): Map<string, number | undefined> {
-    // Key → the run's seq when the owner holds the lease, undefined when fenced out.
-    const fenced = new Map<string, number | undefined>();
+  #writeSteps(batch: readonly PendingStep[], written: boolean[]): void {
     const now = this.#clock.now();
-    for (const item of batch) {
-      const key = fenceKey(item);
-      let seq = fenced.get(key);
-      if (!fenced.has(key)) {
-        seq = this.#sql.touchRun.get({ id: item.record.runId, owner: item.owner, now }) as
-          number | undefined;
-        fenced.set(key, seq);
+    for (let i = 0; i < batch.length; i++) {
+      const item = batch[i] as PendingStep;
+      const { runId } = item.record;
+      if (pairs(batch, i)) {
+        const next = batch[i + 1] as PendingStep;
+        const params = [now, ...fields(item), ...fields(next), runId, item.owner];
+        const ok = this.#sql.saveStepPair.run(params).changes > 0;
+        written[i] = ok;
+        written[++i] = ok;
+      } else {
+        const params = [now, ...fields(item), runId, item.owner];
+        written[i] = this.#sql.saveStep.run(params).changes > 0;
       }
-      if (seq !== undefined) this.#writeStep(item, seq);
     }
-    return fenced;
   }
 
   #writeStep({ record, output }: Pick<PendingStep, 'record' | 'output'>, runSeq: number): void {
@@ -414,6 +421,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
       completedAt: record.completedAt,
       durationMs: record.durationMs,
       fallbackStepId: record.fallbackStepId,
+      now: this.#clock.now(),
     });
   }
 
