@@ -74,6 +74,35 @@ describe('SqliteWorkflowStore', () => {
     db.close();
   });
 
+  it('opens a current file read-only without writing, and refuses an older one clearly', async () => {
+    const path = file();
+    const writer = new SqliteWorkflowStore(new Database(path));
+    await writer.close();
+    const view = new SqliteWorkflowStore(new Database(path, { readonly: true }));
+    expect(await view.listRuns()).toEqual([]);
+    await view.close();
+    const old = file();
+    const db = new Database(old);
+    db.exec(`CREATE TABLE majra_workflow_steps (run_id TEXT NOT NULL, step_id TEXT NOT NULL,
+      PRIMARY KEY (run_id, step_id)) WITHOUT ROWID`);
+    db.close();
+    const readOnly = new Database(old, { readonly: true });
+    let failure: unknown;
+    try {
+      new SqliteWorkflowStore(readOnly);
+    } catch (error) {
+      failure = error;
+    }
+    expect(isMajraError(failure) && failure.code).toBe('ERR_WORKFLOW_STORAGE');
+    expect(String(failure)).toMatch(/older workflow store layout and is open read-only/);
+    const columns = readOnly
+      .prepare("SELECT name FROM pragma_table_info('majra_workflow_steps')")
+      .pluck()
+      .all();
+    expect(columns).toEqual(['run_id', 'step_id']); // untouched
+    readOnly.close();
+  });
+
   it('migrates a file of layout 1 (steps keyed by run id text) and resumes its runs', async () => {
     const path = file();
     const db = new Database(path);

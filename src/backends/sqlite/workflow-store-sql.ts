@@ -126,6 +126,19 @@ export function prepare(db: Database.Database): Record<StatementName, Database.S
  * idempotent `tables` and `indexes` run; migration 0003 adds the steps' written_at.
  */
 export function migrate(db: Database.Database): void {
+  if (db.readonly) {
+    // A read-only view (`majra dashboard --sqlite`) cannot migrate: it reads a file of
+    // the current layout as it is and refuses an older one with a clear message.
+    const current =
+      db.prepare(sql('hasLayout1')).get() === undefined &&
+      db.prepare(sql('hasWrittenAt')).get() !== undefined;
+    if (!current) {
+      throw new Error(
+        'the file has an older workflow store layout and is open read-only: open it once read-write (a SqliteWorkflowStore or a WorkflowEngine on it) to migrate it',
+      );
+    }
+    return;
+  }
   db.transaction(() => {
     if (db.prepare(sql('hasLayout1')).get() !== undefined) {
       db.exec(sql('migrateRunSeqBegin'));

@@ -128,7 +128,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
     this.#ownsDb = owns;
     try {
       database.pragma(`busy_timeout = ${busyTimeoutMs}`);
-      if (!database.memory) database.pragma('journal_mode = WAL');
+      if (!database.memory && !database.readonly) database.pragma('journal_mode = WAL');
       database.pragma(`synchronous = ${synchronous}`);
       migrate(database);
       this.#sql = prepare(database);
