@@ -6,7 +6,6 @@
  * @internal
  * @module
  */
-import { setMaxListeners } from 'node:events';
 import type { TimerHandle } from '../core/clock.js';
 import type { JsonValue } from '../core/codec.js';
 import { toError } from '../core/errors.js';
@@ -26,13 +25,17 @@ import {
   type RegisteredWorkflow,
   type RunDeps,
   type RunRecords,
-  type StepEventExtra,
   type Stop,
 } from './run-support.js';
+import { RunAbort } from './run-abort.js';
 import { finalizeRun } from './run-finalize.js';
+import { dependencyResults, evaluate, stepRecord, type MutableStepRecord } from './run-steps.js';
 import { runAttempts, type AttemptRun } from './step-attempts.js';
 import type { StepExecutor, StepResult, WorkflowRunResult } from './step-context.js';
 import type { StepRecord, StepStatus } from './types.js';
+
+/** What a `running` write that the store already holds resolves with. */
+const SAVED = Promise.resolve(true);
 
 /** @internal One run executing on one engine. */
 export class RunExecution {
@@ -47,11 +50,16 @@ export class RunExecution {
   readonly #nextAttempt = new Map<string, number>();
   /** Steps whose first `running` record was stored with the run (see firstStepRecords). */
   readonly #started = new Map<string, StepRecord>();
-  readonly #controller = new AbortController();
+  readonly #abort: RunAbort;
   readonly #attemptRun: AttemptRun;
   #stop: Stop | undefined;
-  /** Final step writes issued but not yet committed (see #saveFinal). */
-  readonly #unflushed = new Set<Promise<boolean>>();
+  /** Final step writes issued but not yet committed (see #saveFinal), and who waits for them. */
+  #unflushed = 0;
+  #drained: (() => void) | undefined;
+  /** Steps executing now, steps that finished since the scheduler last looked, its wake-up. */
+  #running = 0;
+  #settledIds: string[] = [];
+  #wake: (() => void) | undefined;
   #renewTimer: TimerHandle | undefined;
   #finished = false;
   /** Settles with the run's result; rejects on lease loss, engine close, or a store failure. */
@@ -73,17 +81,18 @@ export class RunExecution {
     this.workflowId = registered.workflow.id;
     this.#resumed = resumed;
     this.#startedAt = startedAt;
-    // Every attempt and backoff sleep listens on the run signal; parallel steps add up.
-    setMaxListeners(deps.maxParallelSteps * 2 + 16, this.#controller.signal);
+    // Executors, backoff sleeps and queue admissions listen on the run signal.
+    this.#abort = new RunAbort(deps.maxParallelSteps * 2 + 16);
     this.#attemptRun = {
       runId,
       workflowId: this.workflowId,
       input,
       resumed,
       executors: this.#executors,
-      signal: this.#controller.signal,
+      abort: this.#abort,
       deps,
-      emitStep: (stepId, status, attempt, extra) => this.#emitStep(stepId, status, attempt, extra),
+      emitStep: (stepId, status, attempt, error, fallbackStepId, retryInMs) =>
+        emitStepEvent(deps, this, stepId, status, attempt, error, fallbackStepId, retryInMs),
     };
     for (const record of records.started) this.#started.set(record.stepId, record);
     for (const record of records.prior) {
@@ -106,7 +115,7 @@ export class RunExecution {
   halt(stop: Stop): void {
     if (this.#stop !== undefined || this.#finished) return;
     this.#stop = stop;
-    this.#controller.abort(reasonFor(stop, this.runId));
+    this.#abort.abort(reasonFor(stop, this.runId));
   }
 
   /** Cancels the run: running steps are aborted and the run ends `cancelled`. */
@@ -139,8 +148,14 @@ export class RunExecution {
     emitRunEvent(this.#deps, this, this.#resumed, status, error);
   }
 
-  #emitStep(stepId: string, status: StepStatus, attempt: number, extra?: StepEventExtra): void {
-    emitStepEvent(this.#deps, this, stepId, status, attempt, extra);
+  #emitStep(
+    stepId: string,
+    status: StepStatus,
+    attempt: number,
+    error: string | null = null,
+    fallbackStepId: string | null = null,
+  ): void {
+    emitStepEvent(this.#deps, this, stepId, status, attempt, error, fallbackStepId);
   }
 
   #armRenew(): void {
@@ -168,33 +183,40 @@ export class RunExecution {
     this.#armRenew();
   }
 
-  /** A fenced step write; a refused write means the lease is lost. Never throws. */
-  async #save(record: StepRecord): Promise<boolean> {
-    const stop = this.#stop?.kind;
-    if (stop === 'lease-lost' || stop === 'closed' || stop === 'storage') return false;
+  /**
+   * A fenced step write; a refused write means the lease is lost. Never throws. A `final`
+   * write is counted in #unflushed until it settles.
+   */
+  async #save(record: StepRecord, final = false): Promise<boolean> {
     try {
+      const stop = this.#stop?.kind;
+      if (stop === 'lease-lost' || stop === 'closed' || stop === 'storage') return false;
       if (await this.#deps.store.saveStep(this.#deps.owner, record)) return true;
       this.halt({ kind: 'lease-lost' });
     } catch (error) {
       this.#deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, STORE_OP.saveStep);
       this.halt({ kind: 'storage', error: storageError('saveStep', error) });
+    } finally {
+      if (final && --this.#unflushed === 0) {
+        const drained = this.#drained;
+        this.#drained = undefined;
+        drained?.();
+      }
     }
     return false;
   }
 
   /**
    * Writes a step's final record. With a store that commits in call order the engine
-   * does not wait: dependents may start at once, since their own `running` write (which
-   * they do await) commits after this one. `#finalize` awaits every such write.
+   * does not wait (returns undefined): dependents may start at once, since their own
+   * `running` write (which they do await) commits after this one. `#finalize` waits for
+   * every such write.
    */
-  async #saveFinal(record: StepRecord): Promise<void> {
-    const write = this.#save(record);
-    if (this.#deps.store.writesInOrder !== true) {
-      await write;
-      return;
-    }
-    this.#unflushed.add(write);
-    void write.then(() => this.#unflushed.delete(write));
+  #saveFinal(record: StepRecord): Promise<boolean> | undefined {
+    if (this.#deps.store.writesInOrder !== true) return this.#save(record);
+    this.#unflushed++;
+    void this.#save(record, true);
+    return undefined;
   }
 
   /** Runs every remaining step as its trigger is met, then waits for all to settle. */
@@ -206,59 +228,52 @@ export class RunExecution {
     let candidates = [...waiting];
     const ready: string[] = [];
     let readyAt = 0;
-    let running = 0;
-    // Steps report completion into `done` and wake the loop; no per-iteration race over
-    // every in-flight promise (that is quadratic for wide workflows).
-    const done: string[] = [];
-    let wake: (() => void) | undefined;
-    const onSettled = (id: string): void => {
-      running--;
-      done.push(id);
-      const w = wake;
-      wake = undefined;
-      w?.();
-    };
+    const max = this.#deps.maxParallelSteps;
+    // Steps report completion into #settledIds and wake the loop; no per-iteration race
+    // over every in-flight promise (that is quadratic for wide workflows).
     for (;;) {
       while (candidates.length > 0 && this.#stop === undefined) {
         const next: string[] = [];
         for (const id of candidates) {
           if (!waiting.has(id)) continue;
-          const decision = this.#evaluate(id);
+          const decision = evaluate(this.#step(id), this.#results);
           if (decision === 'wait') continue;
           waiting.delete(id);
           if (decision === 'run') {
             ready.push(id);
           } else {
             await this.#skipUnreachable(id);
-            next.push(...this.#step(id).dependents);
+            for (const dependent of this.#step(id).dependents) next.push(dependent);
           }
         }
         candidates = next;
       }
-      while (
-        this.#stop === undefined &&
-        readyAt < ready.length &&
-        running < this.#deps.maxParallelSteps
-      ) {
-        const id = ready[readyAt++];
-        if (id === undefined) break;
-        running++;
-        this.#runStep(id).then(
-          () => onSettled(id),
-          (error: unknown) => {
-            this.halt({ kind: 'storage', error: storageError('step', error) });
-            onSettled(id);
-          },
-        );
+      while (this.#stop === undefined && readyAt < ready.length && this.#running < max) {
+        const id = ready[readyAt++] as string;
+        this.#running++;
+        void this.#runStep(id);
       }
-      if (running === 0 && done.length === 0) return;
-      if (done.length === 0) {
+      if (this.#running === 0 && this.#settledIds.length === 0) return;
+      if (this.#settledIds.length === 0) {
         await new Promise<void>((resolve) => {
-          wake = resolve;
+          this.#wake = resolve;
         });
       }
-      for (const id of done.splice(0)) candidates.push(...this.#step(id).dependents);
+      const settled = this.#settledIds;
+      this.#settledIds = [];
+      for (const id of settled) {
+        for (const dependent of this.#step(id).dependents) candidates.push(dependent);
+      }
     }
+  }
+
+  /** A step finished (whatever its outcome): the scheduler looks at its dependents. */
+  #settled(id: string): void {
+    this.#running--;
+    this.#settledIds.push(id);
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
   }
 
   #step(id: string): ResolvedStep {
@@ -267,168 +282,157 @@ export class RunExecution {
     return step;
   }
 
-  #evaluate(id: string): 'wait' | 'run' | 'skip' {
-    const step = this.#step(id);
-    if (step.dependsOn.length === 0) return 'run';
-    let finished = 0;
-    let completed = 0;
-    for (const dep of step.dependsOn) {
-      const result = this.#results.get(dep);
-      if (result === undefined) continue;
-      finished++;
-      if (result.status === 'completed') completed++;
-    }
-    if (step.trigger === 'any') {
-      if (completed > 0) return 'run';
-      return finished === step.dependsOn.length ? 'skip' : 'wait';
-    }
-    return finished === step.dependsOn.length ? 'run' : 'wait';
-  }
-
   /** An `any` step none of whose dependencies completed: recorded `skipped`, never run. */
   async #skipUnreachable(id: string): Promise<void> {
-    const now = this.#deps.clock.now();
     const error = 'no dependency completed';
     this.#results.set(id, { status: 'skipped', output: null, error });
-    await this.#saveFinal({
-      runId: this.runId,
-      stepId: id,
-      status: 'skipped',
-      attempt: Math.max(1, (this.#nextAttempt.get(id) ?? 1) - 1),
-      output: null,
-      error,
-      startedAt: null,
-      completedAt: now,
-      durationMs: null,
-      fallbackStepId: null,
-    });
+    const attempt = Math.max(1, (this.#nextAttempt.get(id) ?? 1) - 1);
+    const record = stepRecord(this.runId, id, 'skipped', attempt, null);
+    record.error = error;
+    record.completedAt = this.#deps.clock.now();
+    await this.#saveFinal(record);
     this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME.skipped);
-    this.#emitStep(id, 'skipped', 0, { error });
+    this.#emitStep(id, 'skipped', 0, error);
   }
 
-  #dependencyResults(step: ResolvedStep): Record<string, StepResult> {
-    const results: Record<string, StepResult> = {};
-    for (const dep of step.dependsOn) {
-      const result = this.#results.get(dep);
-      if (result !== undefined) results[dep] = result;
-    }
-    return results;
-  }
-
+  /** Runs one step to its final record; never rejects (reports to the scheduler). */
   async #runStep(id: string): Promise<void> {
-    const step = this.#step(id);
-    let stored = this.#started.get(id);
-    this.#started.delete(id);
-    const startedAt = stored?.startedAt ?? this.#deps.clock.now();
-    const mono = this.#deps.clock.monotonic();
-    const results = this.#dependencyResults(step);
-    const base = (attempt: number, status: StepStatus): StepRecord => ({
-      runId: this.runId,
-      stepId: id,
-      status,
-      attempt,
-      output: null,
-      error: null,
-      startedAt,
-      completedAt: null,
-      durationMs: null,
-      fallbackStepId: null,
-    });
-    const first = this.#nextAttempt.get(id) ?? 1;
-    const outcome = await runAttempts(
-      this.#attemptRun,
-      step,
-      step,
-      results,
-      first,
-      undefined,
-      (attempt) => {
-        if (stored?.attempt === attempt) {
-          stored = undefined;
-          return Promise.resolve(true);
-        }
-        return this.#save(base(attempt, 'running'));
-      },
-    );
-    const finish = async (
-      status: 'completed' | 'failed' | 'skipped',
-      output: JsonValue,
-      error: string | null,
-      attempt: number,
-      fallbackStepId: string | null,
-    ): Promise<void> => {
-      const completedAt = this.#deps.clock.now();
-      const durationMs = Math.max(0, Math.round(this.#deps.clock.monotonic() - mono));
-      this.#results.set(id, { status, output, error });
-      await this.#saveFinal({
-        ...base(attempt, status),
-        output,
-        error,
-        completedAt,
-        durationMs,
-        fallbackStepId,
-      });
-      this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME[status]);
-      this.#deps.metrics.observe(
-        WORKFLOW_STEP_DURATION_SECONDS,
-        durationMs / 1000,
-        OUTCOME[status],
+    try {
+      const step = this.#step(id);
+      let stored = this.#started.get(id);
+      if (stored !== undefined) this.#started.delete(id);
+      const startedAt = stored?.startedAt ?? this.#deps.clock.now();
+      const mono = this.#deps.clock.monotonic();
+      const results = dependencyResults(step, this.#results);
+      const first = this.#nextAttempt.get(id) ?? 1;
+      const outcome = await runAttempts(
+        this.#attemptRun,
+        step,
+        step,
+        results,
+        first,
+        undefined,
+        (attempt) => {
+          if (stored?.attempt === attempt) {
+            stored = undefined;
+            return SAVED;
+          }
+          return this.#save(stepRecord(this.runId, id, 'running', attempt, startedAt));
+        },
       );
-      this.#emitStep(id, status, attempt, { error, fallbackStepId });
-    };
-    if (outcome.kind === 'aborted') {
-      await this.#recordAborted(base(outcome.attempt, 'failed'));
-      return;
+      if (outcome.kind === 'aborted') {
+        await this.#recordAborted(stepRecord(this.runId, id, 'failed', outcome.attempt, startedAt));
+      } else if (outcome.kind === 'completed') {
+        const { output, attempt } = outcome;
+        await this.#finish(id, 'completed', output, null, attempt, null, startedAt, mono);
+      } else {
+        await this.#failed(step, outcome.error, outcome.attempt, results, startedAt, mono);
+      }
+    } catch (error) {
+      this.halt({ kind: 'storage', error: storageError('step', error) });
+    } finally {
+      this.#settled(id);
     }
-    if (outcome.kind === 'completed') {
-      await finish('completed', outcome.output, null, outcome.attempt, null);
-      return;
-    }
-    let error = `step '${id}' failed: ${outcome.error}`;
+  }
+
+  /** A step whose attempts failed: its fallback, then its error policy. */
+  async #failed(
+    step: ResolvedStep,
+    failure: string,
+    attempt: number,
+    results: Record<string, StepResult>,
+    startedAt: number,
+    mono: number,
+  ): Promise<void> {
+    const id = step.id;
+    let error = `step '${id}' failed: ${failure}`;
     let policy = step.onError;
     let fallbackStepId: string | null = null;
     if (typeof policy === 'object') {
       const handler = this.#step(policy.fallback);
       fallbackStepId = handler.id;
-      this.#emitStep(id, 'running', outcome.attempt, { fallbackStepId, error: outcome.error });
+      this.#emitStep(id, 'running', attempt, failure, fallbackStepId);
       const fb = await runAttempts(this.#attemptRun, handler, step, results, 1, {
         stepId: id,
-        error: outcome.error,
+        error: failure,
       });
       if (fb.kind === 'aborted') {
-        await this.#recordAborted(base(outcome.attempt, 'failed'));
+        await this.#recordAborted(stepRecord(this.runId, id, 'failed', attempt, startedAt));
         return;
       }
       if (fb.kind === 'completed') {
-        await finish('completed', fb.output, null, outcome.attempt, fallbackStepId);
+        await this.#finish(
+          id,
+          'completed',
+          fb.output,
+          null,
+          attempt,
+          fallbackStepId,
+          startedAt,
+          mono,
+        );
         return;
       }
-      error = `step '${id}' failed: ${outcome.error}; fallback '${handler.id}' failed: ${fb.error}`;
+      error = `step '${id}' failed: ${failure}; fallback '${handler.id}' failed: ${fb.error}`;
       policy = typeof handler.onError === 'string' ? handler.onError : 'fail';
     }
     if (policy === 'skip') {
-      await finish('skipped', null, error, outcome.attempt, fallbackStepId);
+      await this.#finish(id, 'skipped', null, error, attempt, fallbackStepId, startedAt, mono);
     } else {
-      await finish('failed', null, error, outcome.attempt, fallbackStepId);
+      await this.#finish(id, 'failed', null, error, attempt, fallbackStepId, startedAt, mono);
       if (policy === 'fail') this.halt({ kind: 'failed', error });
     }
   }
 
+  /** Records a step's outcome: result, final record, metrics, event. */
+  async #finish(
+    id: string,
+    status: 'completed' | 'failed' | 'skipped',
+    output: JsonValue,
+    error: string | null,
+    attempt: number,
+    fallbackStepId: string | null,
+    startedAt: number,
+    mono: number,
+  ): Promise<void> {
+    const clock = this.#deps.clock;
+    const record = stepRecord(this.runId, id, status, attempt, startedAt);
+    record.output = output;
+    record.error = error;
+    record.completedAt = clock.now();
+    const durationMs = Math.max(0, Math.round(clock.monotonic() - mono));
+    record.durationMs = durationMs;
+    record.fallbackStepId = fallbackStepId;
+    this.#results.set(id, { status, output, error });
+    await this.#saveFinal(record);
+    const metrics = this.#deps.metrics;
+    metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME[status]);
+    metrics.observe(WORKFLOW_STEP_DURATION_SECONDS, durationMs / 1000, OUTCOME[status]);
+    this.#emitStep(id, status, attempt, error, fallbackStepId);
+  }
+
   /** Records a step whose attempt was cut short by a stop (only for cancel and failure stops). */
-  async #recordAborted(record: StepRecord): Promise<void> {
+  async #recordAborted(record: MutableStepRecord): Promise<void> {
     const stop = this.#stop;
     if (stop?.kind !== 'cancelled' && stop?.kind !== 'failed') return;
     const error = stop.kind === 'cancelled' ? `run ${stop.error}` : 'aborted: the run failed';
     this.#results.set(record.stepId, { status: 'failed', output: null, error });
-    await this.#saveFinal({ ...record, error, completedAt: this.#deps.clock.now() });
-    this.#emitStep(record.stepId, 'failed', record.attempt, { error });
+    record.error = error;
+    record.completedAt = this.#deps.clock.now();
+    await this.#saveFinal(record);
+    this.#emitStep(record.stepId, 'failed', record.attempt, error);
   }
 
   async #finalize(monoStart: number): Promise<WorkflowRunResult> {
     // A store that groups run writes commits the final update with the step writes still
     // queued, so it need not wait for them (finalizeRun checks their outcome).
-    const grouped = this.#deps.store.groupsRunWrites === true && this.#unflushed.size > 0;
-    const pending = Promise.all(this.#unflushed);
+    const grouped = this.#deps.store.groupsRunWrites === true && this.#unflushed > 0;
+    const pending =
+      this.#unflushed === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.#drained = resolve;
+          });
     if (!grouped) await pending;
     return finalizeRun({
       runId: this.runId,

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { RunAbort } from './run-abort.js';
+import { toStoredJson } from './step-attempt.js';
+
+describe('RunAbort', () => {
+  it('builds its signal lazily, already aborted with the reason when read after the abort', () => {
+    const abort = new RunAbort(10);
+    const reason = new Error('stop');
+    abort.abort(reason);
+    abort.abort(new Error('second'));
+    expect(abort.isAborted()).toBe(true);
+    expect(abort.signal.aborted).toBe(true);
+    expect(abort.signal.reason).toBe(reason);
+  });
+
+  it('aborts a signal read before the abort, and races pending work', async () => {
+    const abort = new RunAbort(10);
+    const signal = abort.signal;
+    const never = new Promise<number>(() => undefined);
+    const raced = abort.race(never);
+    const watched: Error[] = [];
+    const unwatch = abort.watch((r) => watched.push(r));
+    const unwatched = abort.watch((r) => watched.push(r));
+    unwatched();
+    const reason = new Error('cancelled');
+    abort.abort(reason);
+    unwatch();
+    expect(signal.aborted).toBe(true);
+    await expect(raced).rejects.toBe(reason);
+    expect(watched).toEqual([reason]);
+    await expect(abort.race(Promise.resolve(1))).rejects.toBe(reason);
+    const late: Error[] = [];
+    abort.watch((r) => late.push(r));
+    expect(late).toEqual([reason]);
+  });
+
+  it('passes results through and turns a non-Error rejection into an Error', async () => {
+    const abort = new RunAbort(10);
+    await expect(abort.race(Promise.resolve(7))).resolves.toBe(7);
+    const thenable = { then: (_: unknown, reject: (e: unknown) => void) => reject('boom') };
+    await expect(abort.race(thenable as PromiseLike<never>)).rejects.toThrow('boom');
+  });
+});
+
+describe('toStoredJson', () => {
+  it('stores scalars as JSON would, without a round trip when they fit', () => {
+    expect(toStoredJson(-0, 1024, 'x')).toBe(0);
+    expect(Object.is(toStoredJson(-0, 1024, 'x'), -0)).toBe(false);
+    expect(toStoredJson(Number.NaN, 1024, 'x')).toBeNull();
+    expect(toStoredJson(Number.POSITIVE_INFINITY, 1024, 'x')).toBeNull();
+    expect(toStoredJson(true, 1024, 'x')).toBe(true);
+    expect(toStoredJson('a\ud800b', 1024, 'x')).toBe('a\ud800b');
+    expect(toStoredJson(undefined, 1, 'x')).toBeNull();
+  });
+
+  it('still measures scalars against a small limit', () => {
+    expect(() => toStoredJson(12345, 4, 'x')).toThrow(/over the limit/);
+    expect(() => toStoredJson(null, 3, 'x')).toThrow(/over the limit/);
+    expect(() => toStoredJson('abcdef', 5, 'x')).toThrow(/over the limit/);
+    expect(toStoredJson('abc', 5, 'x')).toBe('abc');
+  });
+});
