@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AttemptContext } from './attempt-context.js';
 import { RunAbort } from './run-abort.js';
 import { toStoredJson } from './step-attempt.js';
 
@@ -58,5 +59,40 @@ describe('toStoredJson', () => {
     expect(() => toStoredJson(null, 3, 'x')).toThrow(/over the limit/);
     expect(() => toStoredJson('abcdef', 5, 'x')).toThrow(/over the limit/);
     expect(toStoredJson('abc', 5, 'x')).toBe('abc');
+  });
+});
+
+describe('AttemptContext', () => {
+  const run = { runId: 'r', workflowId: 'w', input: null, resumed: false };
+
+  it('has signal as an own enumerable property that spread and keys see', () => {
+    const abort = new RunAbort(10);
+    const ctx = new AttemptContext(run, 's', {}, 1, undefined, abort);
+    expect(Object.keys(ctx)).toEqual([
+      'runId',
+      'workflowId',
+      'stepId',
+      'input',
+      'results',
+      'attempt',
+      'isResume',
+      'signal',
+    ]);
+    // eslint-disable-next-line @typescript-eslint/no-misused-spread -- executors may spread it
+    const copy = { ...ctx };
+    expect(copy.signal).toBe(abort.signal);
+    abort.abort(new Error('stop'));
+    expect(ctx.signal.aborted).toBe(true);
+    const fallback = new AttemptContext(run, 'f', {}, 1, { stepId: 's', error: 'e' }, abort);
+    expect(fallback).toMatchObject({ stepId: 'f', fallbackFor: { stepId: 's', error: 'e' } });
+  });
+
+  it('uses an attempt signal of its own and can be reassigned like a plain field', () => {
+    const own = new AbortController().signal;
+    const ctx = new AttemptContext(run, 's', {}, 2, undefined, own);
+    expect(ctx.signal).toBe(own);
+    const other = new AbortController().signal;
+    (ctx as { signal: AbortSignal }).signal = other;
+    expect(ctx.signal).toBe(other);
   });
 });

@@ -17,9 +17,10 @@ import {
 } from './metrics.js';
 import { backoffDelay } from './retry.js';
 import type { AttemptsOutcome, RunDeps } from './run-support.js';
+import { AttemptContext } from './attempt-context.js';
 import type { RunAbort } from './run-abort.js';
 import { errorText, runWithTimeout, toStoredJson } from './step-attempt.js';
-import type { StepContext, StepExecutor, StepResult } from './step-context.js';
+import type { StepExecutor, StepResult } from './step-context.js';
 import type { StepStatus } from './types.js';
 
 /** What the attempts of a step need from the run executing it. */
@@ -44,35 +45,6 @@ export interface AttemptRun {
 
 type FallbackFor = { readonly stepId: string; readonly error: string };
 
-/**
- * The context of one attempt. Without a timeout its signal is the run's, read lazily
- * (building an AbortSignal only for executors that look at it).
- */
-function contextOf(
-  run: AttemptRun,
-  stepId: string,
-  results: Readonly<Record<string, StepResult>>,
-  attempt: number,
-  fallbackFor: FallbackFor | undefined,
-  attemptSignal: AbortSignal | undefined,
-): StepContext {
-  const abort = run.abort;
-  const context: { -readonly [K in keyof StepContext]: StepContext[K] } = {
-    runId: run.runId,
-    workflowId: run.workflowId,
-    stepId,
-    input: run.input,
-    results,
-    attempt,
-    isResume: run.resumed,
-    get signal(): AbortSignal {
-      return attemptSignal ?? abort.signal;
-    },
-  };
-  if (fallbackFor !== undefined) context.fallbackFor = fallbackFor;
-  return context;
-}
-
 /** Calls the executor; waits for a promise it returns until the run aborts. */
 function callExecutor(
   run: AttemptRun,
@@ -87,14 +59,14 @@ function callExecutor(
   const timeoutMs = exec.timeoutMs;
   if (timeoutMs !== undefined) {
     return runWithTimeout(
-      (signal) => executor(contextOf(run, exec.id, results, attempt, fallbackFor, signal)),
+      (signal) => executor(new AttemptContext(run, exec.id, results, attempt, fallbackFor, signal)),
       abort,
       timeoutMs,
       run.deps.clock,
       exec.id,
     );
   }
-  const value = executor(contextOf(run, exec.id, results, attempt, fallbackFor, undefined));
+  const value = executor(new AttemptContext(run, exec.id, results, attempt, fallbackFor, abort));
   return isThenable(value) ? abort.race(value) : value;
 }
 
