@@ -6,9 +6,7 @@
  * @internal
  * @module
  */
-import type { TimerHandle } from '../core/clock.js';
 import type { JsonValue } from '../core/codec.js';
-import { toError } from '../core/errors.js';
 import type { ResolvedStep, ValidatedWorkflow } from './dag.js';
 import {
   WORKFLOW_STEP_DURATION_SECONDS,
@@ -27,9 +25,16 @@ import {
   type RunRecords,
   type Stop,
 } from './run-support.js';
+import { LeaseRenewal } from './lease-renewal.js';
 import { RunAbort } from './run-abort.js';
 import { finalizeRun } from './run-finalize.js';
-import { dependencyResults, evaluate, stepRecord, type MutableStepRecord } from './run-steps.js';
+import {
+  afterWrite,
+  dependencyResults,
+  evaluate,
+  stepRecord,
+  type MutableStepRecord,
+} from './run-steps.js';
 import { runAttempts, type AttemptRun } from './step-attempts.js';
 import type { StepExecutor, StepResult, WorkflowRunResult } from './step-context.js';
 import type { StepRecord, StepStatus } from './types.js';
@@ -60,7 +65,7 @@ export class RunExecution {
   #running = 0;
   #settledIds: string[] = [];
   #wake: (() => void) | undefined;
-  #renewTimer: TimerHandle | undefined;
+  readonly #renewal: LeaseRenewal;
   #finished = false;
   /** Settles with the run's result; rejects on lease loss, engine close, or a store failure. */
   readonly done: Promise<WorkflowRunResult>;
@@ -81,6 +86,7 @@ export class RunExecution {
     this.workflowId = registered.workflow.id;
     this.#resumed = resumed;
     this.#startedAt = startedAt;
+    this.#renewal = new LeaseRenewal(deps, runId, () => this.halt({ kind: 'lease-lost' }));
     // Executors, backoff sleeps and queue admissions listen on the run signal.
     this.#abort = new RunAbort(deps.maxParallelSteps * 2 + 16);
     this.#attemptRun = {
@@ -134,13 +140,13 @@ export class RunExecution {
   async #run(): Promise<WorkflowRunResult> {
     const monoStart = this.#deps.clock.monotonic();
     this.#emitRun('running', null);
-    this.#armRenew();
+    this.#renewal.start();
     try {
       await this.#schedule();
       return await this.#finalize(monoStart);
     } finally {
       this.#finished = true;
-      this.#renewTimer?.cancel();
+      this.#renewal.stop();
     }
   }
 
@@ -156,31 +162,6 @@ export class RunExecution {
     fallbackStepId: string | null = null,
   ): void {
     emitStepEvent(this.#deps, this, stepId, status, attempt, error, fallbackStepId);
-  }
-
-  #armRenew(): void {
-    if (this.#finished) return;
-    this.#renewTimer = this.#deps.clock.setTimer(this.#deps.renewEveryMs, () => {
-      void this.#renew();
-    });
-    this.#renewTimer.unref();
-  }
-
-  async #renew(): Promise<void> {
-    if (this.#finished) return;
-    try {
-      const ok = await this.#deps.store.renewLease(
-        this.runId,
-        this.#deps.owner,
-        this.#deps.leaseMs,
-      );
-      if (!ok) this.halt({ kind: 'lease-lost' });
-    } catch (error) {
-      // Keep trying: the lease is only lost once another engine claims the run.
-      this.#deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, STORE_OP.renewLease);
-      this.#deps.onError(toError(error));
-    }
-    this.#armRenew();
   }
 
   /**
@@ -242,7 +223,8 @@ export class RunExecution {
           if (decision === 'run') {
             ready.push(id);
           } else {
-            await this.#skipUnreachable(id);
+            const skipping = this.#skipUnreachable(id);
+            if (skipping !== undefined) await skipping;
             for (const dependent of this.#step(id).dependents) next.push(dependent);
           }
         }
@@ -282,17 +264,22 @@ export class RunExecution {
     return step;
   }
 
-  /** An `any` step none of whose dependencies completed: recorded `skipped`, never run. */
-  async #skipUnreachable(id: string): Promise<void> {
+  /**
+   * An `any` step none of whose dependencies completed: recorded `skipped`, never run.
+   * Like the other final writes below, returns a promise only when the write is awaited.
+   */
+  #skipUnreachable(id: string): Promise<void> | undefined {
     const error = 'no dependency completed';
     this.#results.set(id, { status: 'skipped', output: null, error });
     const attempt = Math.max(1, (this.#nextAttempt.get(id) ?? 1) - 1);
     const record = stepRecord(this.runId, id, 'skipped', attempt, null);
     record.error = error;
     record.completedAt = this.#deps.clock.now();
-    await this.#saveFinal(record);
-    this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME.skipped);
-    this.#emitStep(id, 'skipped', 0, error);
+    const after = (): void => {
+      this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME.skipped);
+      this.#emitStep(id, 'skipped', 0, error);
+    };
+    return afterWrite(this.#saveFinal(record), after);
   }
 
   /** Runs one step to its final record; never rejects (reports to the scheduler). */
@@ -320,14 +307,17 @@ export class RunExecution {
           return this.#save(stepRecord(this.runId, id, 'running', attempt, startedAt));
         },
       );
+      let finishing: Promise<void> | undefined;
       if (outcome.kind === 'aborted') {
-        await this.#recordAborted(stepRecord(this.runId, id, 'failed', outcome.attempt, startedAt));
+        const record = stepRecord(this.runId, id, 'failed', outcome.attempt, startedAt);
+        finishing = this.#recordAborted(record);
       } else if (outcome.kind === 'completed') {
         const { output, attempt } = outcome;
-        await this.#finish(id, 'completed', output, null, attempt, null, startedAt, mono);
+        finishing = this.#finish(id, 'completed', output, null, attempt, null, startedAt, mono);
       } else {
-        await this.#failed(step, outcome.error, outcome.attempt, results, startedAt, mono);
+        finishing = this.#failed(step, outcome.error, outcome.attempt, results, startedAt, mono);
       }
+      if (finishing !== undefined) await finishing;
     } catch (error) {
       this.halt({ kind: 'storage', error: storageError('step', error) });
     } finally {
@@ -385,7 +375,7 @@ export class RunExecution {
   }
 
   /** Records a step's outcome: result, final record, metrics, event. */
-  async #finish(
+  #finish(
     id: string,
     status: 'completed' | 'failed' | 'skipped',
     output: JsonValue,
@@ -394,7 +384,7 @@ export class RunExecution {
     fallbackStepId: string | null,
     startedAt: number,
     mono: number,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const clock = this.#deps.clock;
     const record = stepRecord(this.runId, id, status, attempt, startedAt);
     record.output = output;
@@ -404,23 +394,32 @@ export class RunExecution {
     record.durationMs = durationMs;
     record.fallbackStepId = fallbackStepId;
     this.#results.set(id, { status, output, error });
-    await this.#saveFinal(record);
+    return afterWrite(this.#saveFinal(record), () => this.#recorded(record));
+  }
+
+  /** Metrics and event of a step whose final record is written. */
+  #recorded(record: StepRecord): void {
+    const status = record.status as 'completed' | 'failed' | 'skipped';
     const metrics = this.#deps.metrics;
     metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME[status]);
-    metrics.observe(WORKFLOW_STEP_DURATION_SECONDS, durationMs / 1000, OUTCOME[status]);
-    this.#emitStep(id, status, attempt, error, fallbackStepId);
+    metrics.observe(
+      WORKFLOW_STEP_DURATION_SECONDS,
+      (record.durationMs ?? 0) / 1000,
+      OUTCOME[status],
+    );
+    this.#emitStep(record.stepId, status, record.attempt, record.error, record.fallbackStepId);
   }
 
   /** Records a step whose attempt was cut short by a stop (only for cancel and failure stops). */
-  async #recordAborted(record: MutableStepRecord): Promise<void> {
+  #recordAborted(record: MutableStepRecord): Promise<void> | undefined {
     const stop = this.#stop;
-    if (stop?.kind !== 'cancelled' && stop?.kind !== 'failed') return;
+    if (stop?.kind !== 'cancelled' && stop?.kind !== 'failed') return undefined;
     const error = stop.kind === 'cancelled' ? `run ${stop.error}` : 'aborted: the run failed';
     this.#results.set(record.stepId, { status: 'failed', output: null, error });
     record.error = error;
     record.completedAt = this.#deps.clock.now();
-    await this.#saveFinal(record);
-    this.#emitStep(record.stepId, 'failed', record.attempt, error);
+    const after = (): void => this.#emitStep(record.stepId, 'failed', record.attempt, error);
+    return afterWrite(this.#saveFinal(record), after);
   }
 
   async #finalize(monoStart: number): Promise<WorkflowRunResult> {

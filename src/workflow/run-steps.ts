@@ -70,3 +70,13 @@ export function stepRecord(
     fallbackStepId: null,
   };
 }
+
+/** Runs `after` once `write` settles, or at once (returning nothing) when there is none. */
+export function afterWrite(
+  write: Promise<unknown> | undefined,
+  after: () => void,
+): Promise<void> | undefined {
+  if (write !== undefined) return write.then(after);
+  after();
+  return undefined;
+}
