@@ -32,6 +32,7 @@ import {
   afterWrite,
   dependencyResults,
   evaluate,
+  resumeFrom,
   stepRecord,
   type MutableStepRecord,
 } from './run-steps.js';
@@ -61,10 +62,13 @@ export class RunExecution {
   /** Final step writes issued but not yet committed (see #saveFinal), and who waits for them. */
   #unflushed = 0;
   #drained: (() => void) | undefined;
-  /** Steps executing now, steps that finished since the scheduler last looked, its wake-up. */
+  /** Scheduler state: steps not decided yet, ready (from #readyAt on), executing. */
+  readonly #waiting = new Set<string>();
+  readonly #ready: string[] = [];
+  #readyAt = 0;
   #running = 0;
-  #settledIds: string[] = [];
-  #wake: (() => void) | undefined;
+  /** Settles #schedule. */
+  #idle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   readonly #renewal: LeaseRenewal;
   #finished = false;
   /** Settles with the run's result; rejects on lease loss, engine close, or a store failure. */
@@ -101,17 +105,7 @@ export class RunExecution {
         emitStepEvent(deps, this, stepId, status, attempt, error, fallbackStepId, retryInMs),
     };
     for (const record of records.started) this.#started.set(record.stepId, record);
-    for (const record of records.prior) {
-      if (record.status === 'completed' || record.status === 'skipped') {
-        this.#results.set(record.stepId, {
-          status: record.status,
-          output: record.output,
-          error: record.error,
-        });
-      } else {
-        this.#nextAttempt.set(record.stepId, record.attempt + 1);
-      }
-    }
+    resumeFrom(records.prior, this.#results, this.#nextAttempt);
     this.done = this.#run();
     // `done` is awaited by wait(); a run nobody waits for must not raise an unhandled rejection.
     this.done.catch(() => undefined);
@@ -200,62 +194,73 @@ export class RunExecution {
     return undefined;
   }
 
-  /** Runs every remaining step as its trigger is met, then waits for all to settle. */
-  async #schedule(): Promise<void> {
-    const waiting = new Set<string>();
+  /**
+   * Runs every remaining step as its trigger is met; resolves once all have settled.
+   * Driven by step completions (#settled pumps at once): no wake-up promise per step,
+   * and no race over every in-flight promise (quadratic for wide workflows).
+   */
+  #schedule(): Promise<void> {
     for (const step of this.#wf.steps.values()) {
-      if (!step.isFallback && !this.#results.has(step.id)) waiting.add(step.id);
+      if (!step.isFallback && !this.#results.has(step.id)) this.#waiting.add(step.id);
     }
-    let candidates = [...waiting];
-    const ready: string[] = [];
-    let readyAt = 0;
-    const max = this.#deps.maxParallelSteps;
-    // Steps report completion into #settledIds and wake the loop; no per-iteration race
-    // over every in-flight promise (that is quadratic for wide workflows).
-    for (;;) {
-      while (candidates.length > 0 && this.#stop === undefined) {
+    return new Promise<void>((resolve, reject) => {
+      this.#idle = { resolve, reject };
+      this.#pump([...this.#waiting]);
+    });
+  }
+
+  /** Decides `candidates` (and what their skips unblock), then starts ready steps. */
+  #pump(candidates: readonly string[]): void {
+    const idle = this.#idle;
+    if (idle === undefined) return;
+    try {
+      let list = candidates;
+      while (list.length > 0 && this.#stop === undefined) {
         const next: string[] = [];
-        for (const id of candidates) {
-          if (!waiting.has(id)) continue;
+        for (const id of list) {
+          if (!this.#waiting.has(id)) continue;
           const decision = evaluate(this.#step(id), this.#results);
           if (decision === 'wait') continue;
-          waiting.delete(id);
+          this.#waiting.delete(id);
           if (decision === 'run') {
-            ready.push(id);
-          } else {
-            const skipping = this.#skipUnreachable(id);
-            if (skipping !== undefined) await skipping;
+            this.#ready.push(id);
+            continue;
+          }
+          const skipping = this.#skipUnreachable(id);
+          if (skipping === undefined) {
             for (const dependent of this.#step(id).dependents) next.push(dependent);
+          } else {
+            // Its dependents are looked at once the skip is written, like a step's.
+            this.#running++;
+            skipping.then(
+              () => this.#settled(id),
+              (error: unknown) => idle.reject(error),
+            );
           }
         }
-        candidates = next;
+        list = next;
       }
-      while (this.#stop === undefined && readyAt < ready.length && this.#running < max) {
-        const id = ready[readyAt++] as string;
+      const ready = this.#ready;
+      while (
+        this.#stop === undefined &&
+        this.#readyAt < ready.length &&
+        this.#running < this.#deps.maxParallelSteps
+      ) {
         this.#running++;
-        void this.#runStep(id);
+        void this.#runStep(ready[this.#readyAt++] as string);
       }
-      if (this.#running === 0 && this.#settledIds.length === 0) return;
-      if (this.#settledIds.length === 0) {
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-        });
-      }
-      const settled = this.#settledIds;
-      this.#settledIds = [];
-      for (const id of settled) {
-        for (const dependent of this.#step(id).dependents) candidates.push(dependent);
-      }
+      if (this.#running > 0) return;
+    } catch (error) {
+      idle.reject(error);
     }
+    this.#idle = undefined;
+    idle.resolve();
   }
 
   /** A step finished (whatever its outcome): the scheduler looks at its dependents. */
   #settled(id: string): void {
     this.#running--;
-    this.#settledIds.push(id);
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+    this.#pump(this.#step(id).dependents);
   }
 
   #step(id: string): ResolvedStep {
@@ -394,20 +399,16 @@ export class RunExecution {
     record.durationMs = durationMs;
     record.fallbackStepId = fallbackStepId;
     this.#results.set(id, { status, output, error });
-    return afterWrite(this.#saveFinal(record), () => this.#recorded(record));
+    return afterWrite(this.#saveFinal(record), () => this.#recorded(record, durationMs));
   }
 
   /** Metrics and event of a step whose final record is written. */
-  #recorded(record: StepRecord): void {
-    const status = record.status as 'completed' | 'failed' | 'skipped';
-    const metrics = this.#deps.metrics;
-    metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME[status]);
-    metrics.observe(
-      WORKFLOW_STEP_DURATION_SECONDS,
-      (record.durationMs ?? 0) / 1000,
-      OUTCOME[status],
-    );
-    this.#emitStep(record.stepId, status, record.attempt, record.error, record.fallbackStepId);
+  #recorded(record: StepRecord, durationMs: number): void {
+    const labels = OUTCOME[record.status as 'completed' | 'failed' | 'skipped'];
+    this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, labels);
+    this.#deps.metrics.observe(WORKFLOW_STEP_DURATION_SECONDS, durationMs / 1000, labels);
+    const { stepId, status, attempt, error, fallbackStepId } = record;
+    this.#emitStep(stepId, status, attempt, error, fallbackStepId);
   }
 
   /** Records a step whose attempt was cut short by a stop (only for cancel and failure stops). */

@@ -80,3 +80,25 @@ export function afterWrite(
   after();
   return undefined;
 }
+
+/**
+ * Seeds a resumed run's state from its stored records: results of the steps that
+ * completed or were skipped, and the next attempt number of the others.
+ */
+export function resumeFrom(
+  prior: readonly StepRecord[],
+  results: Map<string, StepResult>,
+  nextAttempt: Map<string, number>,
+): void {
+  for (const record of prior) {
+    if (record.status === 'completed' || record.status === 'skipped') {
+      results.set(record.stepId, {
+        status: record.status,
+        output: record.output,
+        error: record.error,
+      });
+    } else {
+      nextAttempt.set(record.stepId, record.attempt + 1);
+    }
+  }
+}
