@@ -22,15 +22,14 @@ export class AttemptContext implements StepContext {
   readonly isResume: boolean;
   declare readonly signal: AbortSignal;
   declare readonly fallbackFor?: { readonly stepId: string; readonly error: string };
-  /** The attempt's own signal (with a timeout), else the run's abort state. */
-  readonly #source: AbortSignal | RunAbort;
+  /** The attempt's own abort state (with a timeout), else the run's. */
+  readonly #source: RunAbort;
 
   static readonly #signal: PropertyDescriptor = {
     enumerable: true,
     configurable: true,
     get(this: AttemptContext): AbortSignal {
-      const source = this.#source;
-      return source instanceof AbortSignal ? source : source.signal;
+      return this.#source.signal;
     },
     // An executor that assigns `signal` gets a plain property, as on a plain object.
     set(this: AttemptContext, value: unknown): void {
@@ -54,7 +53,7 @@ export class AttemptContext implements StepContext {
     results: Readonly<Record<string, StepResult>>,
     attempt: number,
     fallbackFor: { readonly stepId: string; readonly error: string } | undefined,
-    source: AbortSignal | RunAbort,
+    source: RunAbort,
   ) {
     this.runId = run.runId;
     this.workflowId = run.workflowId;

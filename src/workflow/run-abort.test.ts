@@ -88,9 +88,9 @@ describe('AttemptContext', () => {
   });
 
   it('uses an attempt signal of its own and can be reassigned like a plain field', () => {
-    const own = new AbortController().signal;
+    const own = new RunAbort();
     const ctx = new AttemptContext(run, 's', {}, 2, undefined, own);
-    expect(ctx.signal).toBe(own);
+    expect(ctx.signal).toBe(own.signal);
     const other = new AbortController().signal;
     (ctx as { signal: AbortSignal }).signal = other;
     expect(ctx.signal).toBe(other);

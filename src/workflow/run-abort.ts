@@ -15,10 +15,10 @@ export class RunAbort {
   #controller: AbortController | undefined;
   #reason: Error | undefined;
   readonly #watchers = new Set<(reason: Error) => void>();
-  readonly #maxListeners: number;
+  readonly #maxListeners: number | undefined;
 
-  /** `maxListeners`: how many listeners the signal takes before Node warns of a leak. */
-  constructor(maxListeners: number) {
+  /** `maxListeners`: how many listeners the signal takes before Node warns (default Node's). */
+  constructor(maxListeners?: number) {
     this.#maxListeners = maxListeners;
   }
 
@@ -38,7 +38,7 @@ export class RunAbort {
     if (controller === undefined) {
       controller = new AbortController();
       // Executors, backoff sleeps and queue admissions of parallel steps all listen.
-      setMaxListeners(this.#maxListeners, controller.signal);
+      if (this.#maxListeners !== undefined) setMaxListeners(this.#maxListeners, controller.signal);
       if (this.#reason !== undefined) controller.abort(this.#reason);
       this.#controller = controller;
     }
@@ -89,4 +89,13 @@ export class RunAbort {
       );
     });
   }
+}
+
+/** True for a promise or any other thenable. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

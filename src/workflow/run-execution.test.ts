@@ -67,4 +67,34 @@ describe('RunExecution with a store that does not write in order', () => {
     );
     expect(seen.at(-1)).toMatchObject({ type: 'run', status: 'completed' });
   });
+
+  it('cancels a step that has a timeout through its own signal, and ignores one that never reads it', async () => {
+    const engine = new WorkflowEngine();
+    const seen: AbortSignal[] = [];
+    engine.register(
+      {
+        id: 't',
+        steps: [
+          { id: 'reads', timeoutMs: 60_000 },
+          { id: 'ignores', timeoutMs: 60_000 },
+        ],
+      },
+      {
+        reads: ({ signal }) =>
+          new Promise((_, reject) => {
+            seen.push(signal);
+            signal.addEventListener('abort', () => reject(new Error('stopped')));
+          }),
+        ignores: () => new Promise(() => undefined),
+      },
+    );
+    const runId = await engine.start('t');
+    await new Promise((resolve) => setImmediate(resolve));
+    await engine.cancel(runId, 'enough');
+    const result = await engine.wait(runId);
+    expect(result.status).toBe('cancelled');
+    expect(seen[0]?.aborted).toBe(true);
+    expect((seen[0]?.reason as Error).message).toContain('cancelled: enough');
+    await engine.close();
+  });
 });

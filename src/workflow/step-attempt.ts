@@ -8,8 +8,8 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { JsonValue } from '../core/codec.js';
-import { InvalidArgumentError, TimeoutError, toError } from '../core/errors.js';
-import type { RunAbort } from './run-abort.js';
+import { InvalidArgumentError, TimeoutError } from '../core/errors.js';
+import { isThenable, RunAbort } from './run-abort.js';
 
 /**
  * Converts an executor's result into the JSON stored for it: `undefined` becomes `null`,
@@ -72,51 +72,30 @@ export function errorText(error: unknown): string {
 }
 
 /**
- * Runs `call(signal)` with a signal of its own that aborts when the run aborts or after
- * `timeoutMs`; rejects with the signal's reason the moment it aborts.
+ * Runs `call` with an abort state of its own (its signal built only if the executor reads
+ * it) that aborts when the run aborts or after `timeoutMs`; stops waiting the moment it
+ * aborts, rejecting with the reason.
  */
-export async function runWithTimeout<T>(
-  call: (signal: AbortSignal) => T | Promise<T>,
+export async function runWithTimeout(
+  call: (abort: RunAbort) => unknown,
   run: RunAbort,
   timeoutMs: number,
   clock: Clock,
   stepId: string,
-): Promise<T> {
+): Promise<unknown> {
   if (run.reason !== undefined) throw run.reason;
-  const controller = new AbortController();
-  const signal = controller.signal;
-  const unwatch = run.watch((reason) => controller.abort(reason));
+  const abort = new RunAbort();
+  const unwatch = run.watch((reason) => abort.abort(reason));
   const timer = clock.setTimer(timeoutMs, () => {
-    controller.abort(
+    abort.abort(
       new TimeoutError(`step '${stepId}' timed out after ${timeoutMs} ms`, {
         code: 'ERR_WORKFLOW_STEP_TIMEOUT',
       }),
     );
   });
   try {
-    return await new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => reject(toError(signal.reason));
-      signal.addEventListener('abort', onAbort, { once: true });
-      // The call may throw synchronously or return a non-promise: both are normalised.
-      let result: T | Promise<T>;
-      try {
-        result = call(signal);
-      } catch (error) {
-        signal.removeEventListener('abort', onAbort);
-        reject(toError(error));
-        return;
-      }
-      Promise.resolve(result).then(
-        (value) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(value);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(toError(error));
-        },
-      );
-    });
+    const value = call(abort);
+    return await (isThenable(value) ? abort.race(value) : value);
   } finally {
     timer.cancel();
     unwatch();

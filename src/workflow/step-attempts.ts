@@ -18,7 +18,7 @@ import {
 import { backoffDelay } from './retry.js';
 import type { AttemptsOutcome, RunDeps } from './run-support.js';
 import { AttemptContext } from './attempt-context.js';
-import type { RunAbort } from './run-abort.js';
+import { isThenable, type RunAbort } from './run-abort.js';
 import { errorText, runWithTimeout, toStoredJson } from './step-attempt.js';
 import type { StepExecutor, StepResult } from './step-context.js';
 import type { StepStatus } from './types.js';
@@ -59,7 +59,7 @@ function callExecutor(
   const timeoutMs = exec.timeoutMs;
   if (timeoutMs !== undefined) {
     return runWithTimeout(
-      (signal) => executor(new AttemptContext(run, exec.id, results, attempt, fallbackFor, signal)),
+      (own) => executor(new AttemptContext(run, exec.id, results, attempt, fallbackFor, own)),
       abort,
       timeoutMs,
       run.deps.clock,
@@ -68,14 +68,6 @@ function callExecutor(
   }
   const value = executor(new AttemptContext(run, exec.id, results, attempt, fallbackFor, abort));
   return isThenable(value) ? abort.race(value) : value;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 /**
