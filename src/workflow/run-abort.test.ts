@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../testing/manual-clock.js';
 import { AttemptContext } from './attempt-context.js';
 import { RunAbort } from './run-abort.js';
 import { toStoredJson } from './step-attempt.js';
@@ -33,6 +34,19 @@ describe('RunAbort', () => {
     const late: Error[] = [];
     abort.watch((r) => late.push(r));
     expect(late).toEqual([reason]);
+  });
+
+  it('sleeps on the clock and wakes early, rejecting, when the run aborts', async () => {
+    const clock = new ManualClock();
+    const abort = new RunAbort();
+    const slept = abort.sleep(100, clock);
+    await clock.advanceAsync(100);
+    await expect(slept).resolves.toBeUndefined();
+    const cut = abort.sleep(100, clock);
+    const reason = new Error('stop');
+    abort.abort(reason);
+    await expect(cut).rejects.toBe(reason);
+    await expect(abort.sleep(5, clock)).rejects.toBe(reason);
   });
 
   it('passes results through and turns a non-Error rejection into an Error', async () => {

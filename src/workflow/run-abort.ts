@@ -8,6 +8,7 @@
  * @module
  */
 import { setMaxListeners } from 'node:events';
+import type { Clock } from '../core/clock.js';
 import { toError } from '../core/errors.js';
 
 /** @internal Aborts every attempt and wait of one run. */
@@ -66,6 +67,20 @@ export class RunAbort {
     }
     this.#watchers.add(fn);
     return () => this.#watchers.delete(fn);
+  }
+
+  /** Resolves after `delayMs` on `clock`; rejects with the reason as soon as the run aborts. */
+  sleep(delayMs: number, clock: Clock): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = clock.setTimer(delayMs, () => {
+        unwatch();
+        resolve();
+      });
+      const unwatch = this.watch((reason) => {
+        timer.cancel();
+        reject(reason);
+      });
+    });
   }
 
   /**

@@ -7,7 +7,6 @@
  * @module
  */
 import type { JsonValue } from '../core/codec.js';
-import { sleep } from '../core/abort.js';
 import { MajraError, toError } from '../core/errors.js';
 import type { ResolvedStep } from './dag.js';
 import {
@@ -137,7 +136,7 @@ export async function runAttempts(
       deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME.retried);
       run.emitStep(owner.id, 'pending', attempt, lastError, null, delay);
       try {
-        await sleep(delay, { signal: abort.signal, clock: deps.clock });
+        await abort.sleep(delay, deps.clock);
       } catch {
         return { kind: 'aborted', attempt };
       }
