@@ -7,7 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../core/clock.js';
-import { InvalidArgumentError, InvalidStateError, type MajraError } from '../core/errors.js';
+import {
+  CapacityExceededError,
+  InvalidArgumentError,
+  InvalidStateError,
+  type MajraError,
+} from '../core/errors.js';
 import { noopMetrics, type MetricsSink } from '../core/metrics.js';
 import { integerInRange, invalid, isFunction, nonEmptyString } from '../core/validate.js';
 import { ManagedQueue } from '../queue/managed-queue.js';
@@ -148,6 +153,29 @@ export function prepareWorkflow(
     }
   }
   return { workflow, executors: byId };
+}
+
+/**
+ * Checks that a workflow `id` can be added to `registered`.
+ *
+ * @throws InvalidStateError `ERR_WORKFLOW_ALREADY_REGISTERED`; CapacityExceededError at
+ *   `maxWorkflows`.
+ */
+export function checkRegistrable(
+  registered: ReadonlyMap<string, unknown>,
+  id: string,
+  maxWorkflows: number,
+): void {
+  if (registered.has(id)) {
+    throw new InvalidStateError(`workflow '${id}' is already registered`, {
+      code: 'ERR_WORKFLOW_ALREADY_REGISTERED',
+    });
+  }
+  if (registered.size >= maxWorkflows) {
+    throw new CapacityExceededError(`at most ${maxWorkflows} workflows can be registered`, {
+      details: { maxWorkflows },
+    });
+  }
 }
 
 /** `ERR_WORKFLOW_LEASE_HELD` for a run another engine holds (not found when `run` is unknown). */

@@ -22,6 +22,7 @@ import {
   type WorkflowEngineOptions,
 } from './engine-options.js';
 import {
+  checkRegistrable,
   finishedSteps,
   firstStepRecords,
   leaseHeldError,
@@ -88,7 +89,7 @@ export class WorkflowEngine implements Closeable {
       store: s.store,
       clock: s.clock,
       metrics: s.metrics,
-      emit: (event) => this.#hub.emit(event),
+      events: this.#hub,
       random: s.random,
       owner: s.engineId,
       leaseMs: s.leaseMs,
@@ -133,19 +134,8 @@ export class WorkflowEngine implements Closeable {
   register(definition: WorkflowDefinition, executors: Executors): void {
     this.#life.assertOpen('register');
     const registered = prepareWorkflow(definition, executors, this.#s.gate !== undefined);
-    const { workflow } = registered;
-    if (this.#workflows.has(workflow.id)) {
-      throw new InvalidStateError(`workflow '${workflow.id}' is already registered`, {
-        code: 'ERR_WORKFLOW_ALREADY_REGISTERED',
-      });
-    }
-    const { maxWorkflows } = this.#s;
-    if (this.#workflows.size >= maxWorkflows) {
-      throw new CapacityExceededError(`at most ${maxWorkflows} workflows can be registered`, {
-        details: { maxWorkflows },
-      });
-    }
-    this.#workflows.set(workflow.id, registered);
+    checkRegistrable(this.#workflows, registered.workflow.id, this.#s.maxWorkflows);
+    this.#workflows.set(registered.workflow.id, registered);
   }
 
   /** The tiers of a registered workflow (see `topologicalTiers`). */

@@ -38,13 +38,47 @@ export interface MemoryWorkflowStoreOptions extends WorkflowStoreOptions {
 /** Default {@link MemoryWorkflowStoreOptions.maxRuns}. */
 export const DEFAULT_MEMORY_MAX_RUNS = 10_000;
 
+/** A stored run, updated in place: callers only ever get copies (see copyRun). */
+type MutableRun = { -readonly [K in keyof WorkflowRunRecord]: WorkflowRunRecord[K] };
+
 interface Entry {
-  run: WorkflowRunRecord;
+  readonly run: MutableRun;
   readonly steps: Map<string, StepRecord>;
 }
 
-function copyJson(value: JsonValue): JsonValue {
-  return value === null || typeof value !== 'object' ? value : structuredClone(value);
+/**
+ * A deep copy of a JSON value. Plain objects and arrays are copied directly (much cheaper
+ * than structuredClone for the small values steps produce); anything else a caller may
+ * have passed despite the type (a class instance, a cycle: past `depth` 64) goes through
+ * structuredClone as before.
+ */
+function copyJson(value: JsonValue, depth = 0): JsonValue {
+  if (value === null || typeof value !== 'object') return value;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (depth > 64 || (proto !== Object.prototype && proto !== Array.prototype)) {
+    return structuredClone(value);
+  }
+  if (Array.isArray(value)) {
+    const copy = new Array<JsonValue>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = copyJson(value[i] as JsonValue, depth + 1);
+    return copy;
+  }
+  const copy: Record<string, JsonValue> = {};
+  for (const key of Object.keys(value)) {
+    const item = copyJson(value[key] as JsonValue, depth + 1);
+    // JSON.parse makes `__proto__` an own key; assigning it would set the prototype.
+    if (key === '__proto__') {
+      Object.defineProperty(copy, key, {
+        value: item,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    } else {
+      copy[key] = item;
+    }
+  }
+  return copy;
 }
 
 function copyRun(run: WorkflowRunRecord): WorkflowRunRecord {
@@ -163,21 +197,19 @@ export class MemoryWorkflowStore implements WorkflowStore {
       checkRunPatch(patch);
       const entry = this.#runs.get(runId);
       if (entry?.run.owner !== owner) return false;
-      const prev = entry.run;
-      const status = patch.status ?? prev.status;
-      const terminal = isTerminalRunStatus(status);
-      entry.run = {
-        ...prev,
-        status,
-        output: patch.output !== undefined ? copyJson(patch.output) : prev.output,
-        error: patch.error !== undefined ? patch.error : prev.error,
-        startedAt: patch.startedAt !== undefined ? patch.startedAt : prev.startedAt,
-        completedAt: patch.completedAt !== undefined ? patch.completedAt : prev.completedAt,
-        updatedAt: this.#clock.now(),
-        owner: terminal ? null : prev.owner,
-        leaseExpiresAt: terminal ? null : prev.leaseExpiresAt,
-      };
-      this.#trackFinished(entry.run);
+      const run = entry.run;
+      const status = patch.status ?? run.status;
+      run.status = status;
+      if (patch.output !== undefined) run.output = copyJson(patch.output);
+      if (patch.error !== undefined) run.error = patch.error;
+      if (patch.startedAt !== undefined) run.startedAt = patch.startedAt;
+      if (patch.completedAt !== undefined) run.completedAt = patch.completedAt;
+      run.updatedAt = this.#clock.now();
+      if (isTerminalRunStatus(status)) {
+        run.owner = null;
+        run.leaseExpiresAt = null;
+      }
+      this.#trackFinished(run);
       return true;
     });
   }
@@ -228,8 +260,10 @@ export class MemoryWorkflowStore implements WorkflowStore {
         run.leaseExpiresAt === null ||
         run.leaseExpiresAt <= now;
       if (!free) return { claimed: false, run: copyRun(run) };
-      entry.run = { ...run, owner, leaseExpiresAt: now + leaseMs, updatedAt: now };
-      return { claimed: true, run: copyRun(entry.run) };
+      run.owner = owner;
+      run.leaseExpiresAt = now + leaseMs;
+      run.updatedAt = now;
+      return { claimed: true, run: copyRun(run) };
     });
   }
 
@@ -241,7 +275,8 @@ export class MemoryWorkflowStore implements WorkflowStore {
       const entry = this.#runs.get(runId);
       if (entry?.run.owner !== owner) return false;
       const now = this.#clock.now();
-      entry.run = { ...entry.run, leaseExpiresAt: now + leaseMs, updatedAt: now };
+      entry.run.leaseExpiresAt = now + leaseMs;
+      entry.run.updatedAt = now;
       return true;
     });
   }
@@ -252,12 +287,9 @@ export class MemoryWorkflowStore implements WorkflowStore {
       checkId('owner', owner);
       const entry = this.#runs.get(runId);
       if (entry?.run.owner !== owner) return false;
-      entry.run = {
-        ...entry.run,
-        owner: null,
-        leaseExpiresAt: null,
-        updatedAt: this.#clock.now(),
-      };
+      entry.run.owner = null;
+      entry.run.leaseExpiresAt = null;
+      entry.run.updatedAt = this.#clock.now();
       return true;
     });
   }
@@ -269,7 +301,7 @@ export class MemoryWorkflowStore implements WorkflowStore {
       const entry = this.#runs.get(record.runId);
       if (entry?.run.owner !== owner) return false;
       entry.steps.set(record.stepId, copyStep(record));
-      entry.run = { ...entry.run, updatedAt: this.#clock.now() };
+      entry.run.updatedAt = this.#clock.now();
       return true;
     });
   }

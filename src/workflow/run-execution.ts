@@ -6,10 +6,7 @@
  * @internal
  * @module
  */
-import { setMaxListeners } from 'node:events';
-import type { TimerHandle } from '../core/clock.js';
 import type { JsonValue } from '../core/codec.js';
-import { toError } from '../core/errors.js';
 import type { ResolvedStep, ValidatedWorkflow } from './dag.js';
 import {
   WORKFLOW_STEP_DURATION_SECONDS,
@@ -26,13 +23,25 @@ import {
   type RegisteredWorkflow,
   type RunDeps,
   type RunRecords,
-  type StepEventExtra,
   type Stop,
 } from './run-support.js';
+import { LeaseRenewal } from './lease-renewal.js';
+import { RunAbort } from './run-abort.js';
 import { finalizeRun } from './run-finalize.js';
+import {
+  afterWrite,
+  dependencyResults,
+  evaluate,
+  resumeFrom,
+  stepRecord,
+  type MutableStepRecord,
+} from './run-steps.js';
 import { runAttempts, type AttemptRun } from './step-attempts.js';
 import type { StepExecutor, StepResult, WorkflowRunResult } from './step-context.js';
 import type { StepRecord, StepStatus } from './types.js';
+
+/** What a `running` write that the store already holds resolves with. */
+const SAVED = Promise.resolve(true);
 
 /** @internal One run executing on one engine. */
 export class RunExecution {
@@ -47,12 +56,20 @@ export class RunExecution {
   readonly #nextAttempt = new Map<string, number>();
   /** Steps whose first `running` record was stored with the run (see firstStepRecords). */
   readonly #started = new Map<string, StepRecord>();
-  readonly #controller = new AbortController();
+  readonly #abort: RunAbort;
   readonly #attemptRun: AttemptRun;
   #stop: Stop | undefined;
-  /** Final step writes issued but not yet committed (see #saveFinal). */
-  readonly #unflushed = new Set<Promise<boolean>>();
-  #renewTimer: TimerHandle | undefined;
+  /** Final step writes issued but not yet committed (see #saveFinal), and who waits for them. */
+  #unflushed = 0;
+  #drained: (() => void) | undefined;
+  /** Scheduler state: steps not decided yet, ready (from #readyAt on), executing. */
+  readonly #waiting = new Set<string>();
+  readonly #ready: string[] = [];
+  #readyAt = 0;
+  #running = 0;
+  /** Settles #schedule. */
+  #idle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  readonly #renewal: LeaseRenewal;
   #finished = false;
   /** Settles with the run's result; rejects on lease loss, engine close, or a store failure. */
   readonly done: Promise<WorkflowRunResult>;
@@ -73,30 +90,22 @@ export class RunExecution {
     this.workflowId = registered.workflow.id;
     this.#resumed = resumed;
     this.#startedAt = startedAt;
-    // Every attempt and backoff sleep listens on the run signal; parallel steps add up.
-    setMaxListeners(deps.maxParallelSteps * 2 + 16, this.#controller.signal);
+    this.#renewal = new LeaseRenewal(deps, runId, () => this.halt({ kind: 'lease-lost' }));
+    // Executors, backoff sleeps and queue admissions listen on the run signal.
+    this.#abort = new RunAbort(deps.maxParallelSteps * 2 + 16);
     this.#attemptRun = {
       runId,
       workflowId: this.workflowId,
       input,
       resumed,
       executors: this.#executors,
-      signal: this.#controller.signal,
+      abort: this.#abort,
       deps,
-      emitStep: (stepId, status, attempt, extra) => this.#emitStep(stepId, status, attempt, extra),
+      emitStep: (stepId, status, attempt, error, fallbackStepId, retryInMs) =>
+        emitStepEvent(deps, this, stepId, status, attempt, error, fallbackStepId, retryInMs),
     };
     for (const record of records.started) this.#started.set(record.stepId, record);
-    for (const record of records.prior) {
-      if (record.status === 'completed' || record.status === 'skipped') {
-        this.#results.set(record.stepId, {
-          status: record.status,
-          output: record.output,
-          error: record.error,
-        });
-      } else {
-        this.#nextAttempt.set(record.stepId, record.attempt + 1);
-      }
-    }
+    resumeFrom(records.prior, this.#results, this.#nextAttempt);
     this.done = this.#run();
     // `done` is awaited by wait(); a run nobody waits for must not raise an unhandled rejection.
     this.done.catch(() => undefined);
@@ -106,7 +115,7 @@ export class RunExecution {
   halt(stop: Stop): void {
     if (this.#stop !== undefined || this.#finished) return;
     this.#stop = stop;
-    this.#controller.abort(reasonFor(stop, this.runId));
+    this.#abort.abort(reasonFor(stop, this.runId));
   }
 
   /** Cancels the run: running steps are aborted and the run ends `cancelled`. */
@@ -125,13 +134,13 @@ export class RunExecution {
   async #run(): Promise<WorkflowRunResult> {
     const monoStart = this.#deps.clock.monotonic();
     this.#emitRun('running', null);
-    this.#armRenew();
+    this.#renewal.start();
     try {
       await this.#schedule();
       return await this.#finalize(monoStart);
     } finally {
       this.#finished = true;
-      this.#renewTimer?.cancel();
+      this.#renewal.stop();
     }
   }
 
@@ -139,126 +148,119 @@ export class RunExecution {
     emitRunEvent(this.#deps, this, this.#resumed, status, error);
   }
 
-  #emitStep(stepId: string, status: StepStatus, attempt: number, extra?: StepEventExtra): void {
-    emitStepEvent(this.#deps, this, stepId, status, attempt, extra);
+  #emitStep(
+    stepId: string,
+    status: StepStatus,
+    attempt: number,
+    error: string | null = null,
+    fallbackStepId: string | null = null,
+  ): void {
+    emitStepEvent(this.#deps, this, stepId, status, attempt, error, fallbackStepId);
   }
 
-  #armRenew(): void {
-    if (this.#finished) return;
-    this.#renewTimer = this.#deps.clock.setTimer(this.#deps.renewEveryMs, () => {
-      void this.#renew();
-    });
-    this.#renewTimer.unref();
-  }
-
-  async #renew(): Promise<void> {
-    if (this.#finished) return;
+  /**
+   * A fenced step write; a refused write means the lease is lost. Never throws. A `final`
+   * write is counted in #unflushed until it settles.
+   */
+  async #save(record: StepRecord, final = false): Promise<boolean> {
     try {
-      const ok = await this.#deps.store.renewLease(
-        this.runId,
-        this.#deps.owner,
-        this.#deps.leaseMs,
-      );
-      if (!ok) this.halt({ kind: 'lease-lost' });
-    } catch (error) {
-      // Keep trying: the lease is only lost once another engine claims the run.
-      this.#deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, STORE_OP.renewLease);
-      this.#deps.onError(toError(error));
-    }
-    this.#armRenew();
-  }
-
-  /** A fenced step write; a refused write means the lease is lost. Never throws. */
-  async #save(record: StepRecord): Promise<boolean> {
-    const stop = this.#stop?.kind;
-    if (stop === 'lease-lost' || stop === 'closed' || stop === 'storage') return false;
-    try {
+      const stop = this.#stop?.kind;
+      if (stop === 'lease-lost' || stop === 'closed' || stop === 'storage') return false;
       if (await this.#deps.store.saveStep(this.#deps.owner, record)) return true;
       this.halt({ kind: 'lease-lost' });
     } catch (error) {
       this.#deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, STORE_OP.saveStep);
       this.halt({ kind: 'storage', error: storageError('saveStep', error) });
+    } finally {
+      if (final && --this.#unflushed === 0) {
+        const drained = this.#drained;
+        this.#drained = undefined;
+        drained?.();
+      }
     }
     return false;
   }
 
   /**
    * Writes a step's final record. With a store that commits in call order the engine
-   * does not wait: dependents may start at once, since their own `running` write (which
-   * they do await) commits after this one. `#finalize` awaits every such write.
+   * does not wait (returns undefined): dependents may start at once, since their own
+   * `running` write (which they do await) commits after this one. `#finalize` waits for
+   * every such write.
    */
-  async #saveFinal(record: StepRecord): Promise<void> {
-    const write = this.#save(record);
-    if (this.#deps.store.writesInOrder !== true) {
-      await write;
-      return;
-    }
-    this.#unflushed.add(write);
-    void write.then(() => this.#unflushed.delete(write));
+  #saveFinal(record: StepRecord): Promise<boolean> | undefined {
+    if (this.#deps.store.writesInOrder !== true) return this.#save(record);
+    this.#unflushed++;
+    void this.#save(record, true);
+    return undefined;
   }
 
-  /** Runs every remaining step as its trigger is met, then waits for all to settle. */
-  async #schedule(): Promise<void> {
-    const waiting = new Set<string>();
+  /**
+   * Runs every remaining step as its trigger is met; resolves once all have settled.
+   * Driven by step completions (#settled pumps at once): no wake-up promise per step,
+   * and no race over every in-flight promise (quadratic for wide workflows).
+   */
+  #schedule(): Promise<void> {
     for (const step of this.#wf.steps.values()) {
-      if (!step.isFallback && !this.#results.has(step.id)) waiting.add(step.id);
+      if (!step.isFallback && !this.#results.has(step.id)) this.#waiting.add(step.id);
     }
-    let candidates = [...waiting];
-    const ready: string[] = [];
-    let readyAt = 0;
-    let running = 0;
-    // Steps report completion into `done` and wake the loop; no per-iteration race over
-    // every in-flight promise (that is quadratic for wide workflows).
-    const done: string[] = [];
-    let wake: (() => void) | undefined;
-    const onSettled = (id: string): void => {
-      running--;
-      done.push(id);
-      const w = wake;
-      wake = undefined;
-      w?.();
-    };
-    for (;;) {
-      while (candidates.length > 0 && this.#stop === undefined) {
+    return new Promise<void>((resolve, reject) => {
+      this.#idle = { resolve, reject };
+      this.#pump([...this.#waiting]);
+    });
+  }
+
+  /** Decides `candidates` (and what their skips unblock), then starts ready steps. */
+  #pump(candidates: readonly string[]): void {
+    const idle = this.#idle;
+    if (idle === undefined) return;
+    try {
+      let list = candidates;
+      while (list.length > 0 && this.#stop === undefined) {
         const next: string[] = [];
-        for (const id of candidates) {
-          if (!waiting.has(id)) continue;
-          const decision = this.#evaluate(id);
+        for (const id of list) {
+          if (!this.#waiting.has(id)) continue;
+          const decision = evaluate(this.#step(id), this.#results);
           if (decision === 'wait') continue;
-          waiting.delete(id);
+          this.#waiting.delete(id);
           if (decision === 'run') {
-            ready.push(id);
+            this.#ready.push(id);
+            continue;
+          }
+          const skipping = this.#skipUnreachable(id);
+          if (skipping === undefined) {
+            for (const dependent of this.#step(id).dependents) next.push(dependent);
           } else {
-            await this.#skipUnreachable(id);
-            next.push(...this.#step(id).dependents);
+            // Its dependents are looked at once the skip is written, like a step's.
+            this.#running++;
+            skipping.then(
+              () => this.#settled(id),
+              (error: unknown) => idle.reject(error),
+            );
           }
         }
-        candidates = next;
+        list = next;
       }
+      const ready = this.#ready;
       while (
         this.#stop === undefined &&
-        readyAt < ready.length &&
-        running < this.#deps.maxParallelSteps
+        this.#readyAt < ready.length &&
+        this.#running < this.#deps.maxParallelSteps
       ) {
-        const id = ready[readyAt++];
-        if (id === undefined) break;
-        running++;
-        this.#runStep(id).then(
-          () => onSettled(id),
-          (error: unknown) => {
-            this.halt({ kind: 'storage', error: storageError('step', error) });
-            onSettled(id);
-          },
-        );
+        this.#running++;
+        void this.#runStep(ready[this.#readyAt++] as string);
       }
-      if (running === 0 && done.length === 0) return;
-      if (done.length === 0) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-      }
-      for (const id of done.splice(0)) candidates.push(...this.#step(id).dependents);
+      if (this.#running > 0) return;
+    } catch (error) {
+      idle.reject(error);
     }
+    this.#idle = undefined;
+    idle.resolve();
+  }
+
+  /** A step finished (whatever its outcome): the scheduler looks at its dependents. */
+  #settled(id: string): void {
+    this.#running--;
+    this.#pump(this.#step(id).dependents);
   }
 
   #step(id: string): ResolvedStep {
@@ -267,168 +269,170 @@ export class RunExecution {
     return step;
   }
 
-  #evaluate(id: string): 'wait' | 'run' | 'skip' {
-    const step = this.#step(id);
-    if (step.dependsOn.length === 0) return 'run';
-    let finished = 0;
-    let completed = 0;
-    for (const dep of step.dependsOn) {
-      const result = this.#results.get(dep);
-      if (result === undefined) continue;
-      finished++;
-      if (result.status === 'completed') completed++;
-    }
-    if (step.trigger === 'any') {
-      if (completed > 0) return 'run';
-      return finished === step.dependsOn.length ? 'skip' : 'wait';
-    }
-    return finished === step.dependsOn.length ? 'run' : 'wait';
-  }
-
-  /** An `any` step none of whose dependencies completed: recorded `skipped`, never run. */
-  async #skipUnreachable(id: string): Promise<void> {
-    const now = this.#deps.clock.now();
+  /**
+   * An `any` step none of whose dependencies completed: recorded `skipped`, never run.
+   * Like the other final writes below, returns a promise only when the write is awaited.
+   */
+  #skipUnreachable(id: string): Promise<void> | undefined {
     const error = 'no dependency completed';
     this.#results.set(id, { status: 'skipped', output: null, error });
-    await this.#saveFinal({
-      runId: this.runId,
-      stepId: id,
-      status: 'skipped',
-      attempt: Math.max(1, (this.#nextAttempt.get(id) ?? 1) - 1),
-      output: null,
-      error,
-      startedAt: null,
-      completedAt: now,
-      durationMs: null,
-      fallbackStepId: null,
-    });
-    this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME.skipped);
-    this.#emitStep(id, 'skipped', 0, { error });
-  }
-
-  #dependencyResults(step: ResolvedStep): Record<string, StepResult> {
-    const results: Record<string, StepResult> = {};
-    for (const dep of step.dependsOn) {
-      const result = this.#results.get(dep);
-      if (result !== undefined) results[dep] = result;
-    }
-    return results;
-  }
-
-  async #runStep(id: string): Promise<void> {
-    const step = this.#step(id);
-    let stored = this.#started.get(id);
-    this.#started.delete(id);
-    const startedAt = stored?.startedAt ?? this.#deps.clock.now();
-    const mono = this.#deps.clock.monotonic();
-    const results = this.#dependencyResults(step);
-    const base = (attempt: number, status: StepStatus): StepRecord => ({
-      runId: this.runId,
-      stepId: id,
-      status,
-      attempt,
-      output: null,
-      error: null,
-      startedAt,
-      completedAt: null,
-      durationMs: null,
-      fallbackStepId: null,
-    });
-    const first = this.#nextAttempt.get(id) ?? 1;
-    const outcome = await runAttempts(
-      this.#attemptRun,
-      step,
-      step,
-      results,
-      first,
-      undefined,
-      (attempt) => {
-        if (stored?.attempt === attempt) {
-          stored = undefined;
-          return Promise.resolve(true);
-        }
-        return this.#save(base(attempt, 'running'));
-      },
-    );
-    const finish = async (
-      status: 'completed' | 'failed' | 'skipped',
-      output: JsonValue,
-      error: string | null,
-      attempt: number,
-      fallbackStepId: string | null,
-    ): Promise<void> => {
-      const completedAt = this.#deps.clock.now();
-      const durationMs = Math.max(0, Math.round(this.#deps.clock.monotonic() - mono));
-      this.#results.set(id, { status, output, error });
-      await this.#saveFinal({
-        ...base(attempt, status),
-        output,
-        error,
-        completedAt,
-        durationMs,
-        fallbackStepId,
-      });
-      this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME[status]);
-      this.#deps.metrics.observe(
-        WORKFLOW_STEP_DURATION_SECONDS,
-        durationMs / 1000,
-        OUTCOME[status],
-      );
-      this.#emitStep(id, status, attempt, { error, fallbackStepId });
+    const attempt = Math.max(1, (this.#nextAttempt.get(id) ?? 1) - 1);
+    const record = stepRecord(this.runId, id, 'skipped', attempt, null);
+    record.error = error;
+    record.completedAt = this.#deps.clock.now();
+    const after = (): void => {
+      this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME.skipped);
+      this.#emitStep(id, 'skipped', 0, error);
     };
-    if (outcome.kind === 'aborted') {
-      await this.#recordAborted(base(outcome.attempt, 'failed'));
-      return;
+    return afterWrite(this.#saveFinal(record), after);
+  }
+
+  /** Runs one step to its final record; never rejects (reports to the scheduler). */
+  async #runStep(id: string): Promise<void> {
+    try {
+      const step = this.#step(id);
+      let stored = this.#started.get(id);
+      if (stored !== undefined) this.#started.delete(id);
+      const startedAt = stored?.startedAt ?? this.#deps.clock.now();
+      const mono = this.#deps.clock.monotonic();
+      const results = dependencyResults(step, this.#results);
+      const first = this.#nextAttempt.get(id) ?? 1;
+      const outcome = await runAttempts(
+        this.#attemptRun,
+        step,
+        step,
+        results,
+        first,
+        undefined,
+        (attempt) => {
+          if (stored?.attempt === attempt) {
+            stored = undefined;
+            return SAVED;
+          }
+          return this.#save(stepRecord(this.runId, id, 'running', attempt, startedAt));
+        },
+      );
+      let finishing: Promise<void> | undefined;
+      if (outcome.kind === 'aborted') {
+        const record = stepRecord(this.runId, id, 'failed', outcome.attempt, startedAt);
+        finishing = this.#recordAborted(record);
+      } else if (outcome.kind === 'completed') {
+        const { output, attempt } = outcome;
+        finishing = this.#finish(id, 'completed', output, null, attempt, null, startedAt, mono);
+      } else {
+        finishing = this.#failed(step, outcome.error, outcome.attempt, results, startedAt, mono);
+      }
+      if (finishing !== undefined) await finishing;
+    } catch (error) {
+      this.halt({ kind: 'storage', error: storageError('step', error) });
+    } finally {
+      this.#settled(id);
     }
-    if (outcome.kind === 'completed') {
-      await finish('completed', outcome.output, null, outcome.attempt, null);
-      return;
-    }
-    let error = `step '${id}' failed: ${outcome.error}`;
+  }
+
+  /** A step whose attempts failed: its fallback, then its error policy. */
+  async #failed(
+    step: ResolvedStep,
+    failure: string,
+    attempt: number,
+    results: Record<string, StepResult>,
+    startedAt: number,
+    mono: number,
+  ): Promise<void> {
+    const id = step.id;
+    let error = `step '${id}' failed: ${failure}`;
     let policy = step.onError;
     let fallbackStepId: string | null = null;
     if (typeof policy === 'object') {
       const handler = this.#step(policy.fallback);
       fallbackStepId = handler.id;
-      this.#emitStep(id, 'running', outcome.attempt, { fallbackStepId, error: outcome.error });
+      this.#emitStep(id, 'running', attempt, failure, fallbackStepId);
       const fb = await runAttempts(this.#attemptRun, handler, step, results, 1, {
         stepId: id,
-        error: outcome.error,
+        error: failure,
       });
       if (fb.kind === 'aborted') {
-        await this.#recordAborted(base(outcome.attempt, 'failed'));
+        await this.#recordAborted(stepRecord(this.runId, id, 'failed', attempt, startedAt));
         return;
       }
       if (fb.kind === 'completed') {
-        await finish('completed', fb.output, null, outcome.attempt, fallbackStepId);
+        await this.#finish(
+          id,
+          'completed',
+          fb.output,
+          null,
+          attempt,
+          fallbackStepId,
+          startedAt,
+          mono,
+        );
         return;
       }
-      error = `step '${id}' failed: ${outcome.error}; fallback '${handler.id}' failed: ${fb.error}`;
+      error = `step '${id}' failed: ${failure}; fallback '${handler.id}' failed: ${fb.error}`;
       policy = typeof handler.onError === 'string' ? handler.onError : 'fail';
     }
     if (policy === 'skip') {
-      await finish('skipped', null, error, outcome.attempt, fallbackStepId);
+      await this.#finish(id, 'skipped', null, error, attempt, fallbackStepId, startedAt, mono);
     } else {
-      await finish('failed', null, error, outcome.attempt, fallbackStepId);
+      await this.#finish(id, 'failed', null, error, attempt, fallbackStepId, startedAt, mono);
       if (policy === 'fail') this.halt({ kind: 'failed', error });
     }
   }
 
+  /** Records a step's outcome: result, final record, metrics, event. */
+  #finish(
+    id: string,
+    status: 'completed' | 'failed' | 'skipped',
+    output: JsonValue,
+    error: string | null,
+    attempt: number,
+    fallbackStepId: string | null,
+    startedAt: number,
+    mono: number,
+  ): Promise<void> | undefined {
+    const clock = this.#deps.clock;
+    const record = stepRecord(this.runId, id, status, attempt, startedAt);
+    record.output = output;
+    record.error = error;
+    record.completedAt = clock.now();
+    const durationMs = Math.max(0, Math.round(clock.monotonic() - mono));
+    record.durationMs = durationMs;
+    record.fallbackStepId = fallbackStepId;
+    this.#results.set(id, { status, output, error });
+    return afterWrite(this.#saveFinal(record), () => this.#recorded(record, durationMs));
+  }
+
+  /** Metrics and event of a step whose final record is written. */
+  #recorded(record: StepRecord, durationMs: number): void {
+    const labels = OUTCOME[record.status as 'completed' | 'failed' | 'skipped'];
+    this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, labels);
+    this.#deps.metrics.observe(WORKFLOW_STEP_DURATION_SECONDS, durationMs / 1000, labels);
+    const { stepId, status, attempt, error, fallbackStepId } = record;
+    this.#emitStep(stepId, status, attempt, error, fallbackStepId);
+  }
+
   /** Records a step whose attempt was cut short by a stop (only for cancel and failure stops). */
-  async #recordAborted(record: StepRecord): Promise<void> {
+  #recordAborted(record: MutableStepRecord): Promise<void> | undefined {
     const stop = this.#stop;
-    if (stop?.kind !== 'cancelled' && stop?.kind !== 'failed') return;
+    if (stop?.kind !== 'cancelled' && stop?.kind !== 'failed') return undefined;
     const error = stop.kind === 'cancelled' ? `run ${stop.error}` : 'aborted: the run failed';
     this.#results.set(record.stepId, { status: 'failed', output: null, error });
-    await this.#saveFinal({ ...record, error, completedAt: this.#deps.clock.now() });
-    this.#emitStep(record.stepId, 'failed', record.attempt, { error });
+    record.error = error;
+    record.completedAt = this.#deps.clock.now();
+    const after = (): void => this.#emitStep(record.stepId, 'failed', record.attempt, error);
+    return afterWrite(this.#saveFinal(record), after);
   }
 
   async #finalize(monoStart: number): Promise<WorkflowRunResult> {
     // A store that groups run writes commits the final update with the step writes still
     // queued, so it need not wait for them (finalizeRun checks their outcome).
-    const grouped = this.#deps.store.groupsRunWrites === true && this.#unflushed.size > 0;
-    const pending = Promise.all(this.#unflushed);
+    const grouped = this.#deps.store.groupsRunWrites === true && this.#unflushed > 0;
+    const pending =
+      this.#unflushed === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.#drained = resolve;
+          });
     if (!grouped) await pending;
     return finalizeRun({
       runId: this.runId,

@@ -9,6 +9,7 @@ import type { JsonValue } from '../core/codec.js';
 import {
   RUN_EVENT_LABELS,
   RUN_STATUS_LABELS,
+  STORE_OPERATION_LABELS as STORE_OP,
   WORKFLOW_RUN_DURATION_SECONDS,
   WORKFLOW_RUNS_TOTAL,
   WORKFLOW_STORE_ERRORS_TOTAL,
@@ -67,13 +68,14 @@ export async function finalizeRun(run: FinishingRun): Promise<WorkflowRunResult>
   if (stop?.kind === 'failed') [status, error] = ['failed', stop.error];
   else if (stop?.kind === 'cancelled') [status, error] = ['cancelled', stop.error];
   else if (stop?.kind === 'storage') [status, error] = ['failed', stop.error.message];
-  let output: JsonValue = null;
-  if (status === 'completed') {
-    const out: Record<string, JsonValue> = {};
-    for (const [id, result] of run.results)
-      if (result.status === 'completed') out[id] = result.output;
-    output = out;
-  }
+  // One pass over the results, without an entry array per step as a for-of would make.
+  const out: Record<string, JsonValue> | null = status === 'completed' ? {} : null;
+  const steps: Record<string, StepResult> = {};
+  run.results.forEach((result, id) => {
+    steps[id] = result;
+    if (out !== null && result.status === 'completed') out[id] = result.output;
+  });
+  const output: JsonValue = out;
   const completedAt = run.deps.clock.now();
   const update = store.updateRun(run.runId, owner, { status, output, error, completedAt });
   if (run.pending !== undefined) {
@@ -93,7 +95,7 @@ export async function finalizeRun(run: FinishingRun): Promise<WorkflowRunResult>
   try {
     written = await update;
   } catch (cause) {
-    run.deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, { operation: 'updateRun' });
+    run.deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, STORE_OP.updateRun);
     // The run stays `running` with our lease; once it expires another engine may resume it.
     throw storageError('updateRun', cause);
   }
@@ -114,7 +116,7 @@ export async function finalizeRun(run: FinishingRun): Promise<WorkflowRunResult>
     status,
     output,
     error,
-    steps: Object.fromEntries(run.results),
+    steps,
     startedAt: run.startedAt,
     completedAt,
   };

@@ -26,7 +26,8 @@ export interface RunDeps {
   readonly store: WorkflowStore;
   readonly clock: Clock;
   readonly metrics: MetricsSink;
-  readonly emit: (event: WorkflowEvent) => void;
+  /** Where events go; none are built while no stream is open (`size` 0). */
+  readonly events: { readonly size: number; emit(event: WorkflowEvent): void };
   readonly random: () => number;
   readonly owner: string;
   readonly leaseMs: number;
@@ -89,14 +90,7 @@ export interface RunRecords {
   readonly started: readonly StepRecord[];
 }
 
-/** Optional fields of a step event. */
-export interface StepEventExtra {
-  readonly retryInMs?: number;
-  readonly fallbackStepId?: string | null;
-  readonly error?: string | null;
-}
-
-/** Emits a run transition of `run`, stamped with the engine clock. */
+/** Emits a run transition of `run`, stamped with the engine clock (when anyone listens). */
 export function emitRunEvent(
   deps: RunDeps,
   run: { readonly runId: string; readonly workflowId: string },
@@ -104,7 +98,8 @@ export function emitRunEvent(
   status: WorkflowRunStatus,
   error: string | null,
 ): void {
-  deps.emit({
+  if (deps.events.size === 0) return;
+  deps.events.emit({
     type: 'run',
     runId: run.runId,
     workflowId: run.workflowId,
@@ -115,25 +110,28 @@ export function emitRunEvent(
   });
 }
 
-/** Emits a step transition of `run`, stamped with the engine clock. */
+/** Emits a step transition of `run`, stamped with the engine clock (when anyone listens). */
 export function emitStepEvent(
   deps: RunDeps,
   run: { readonly runId: string; readonly workflowId: string },
   stepId: string,
   status: StepStatus,
   attempt: number,
-  extra: StepEventExtra = {},
+  error: string | null = null,
+  fallbackStepId: string | null = null,
+  retryInMs: number | null = null,
 ): void {
-  deps.emit({
+  if (deps.events.size === 0) return;
+  deps.events.emit({
     type: 'step',
     runId: run.runId,
     workflowId: run.workflowId,
     stepId,
     status,
     attempt,
-    retryInMs: extra.retryInMs ?? null,
-    fallbackStepId: extra.fallbackStepId ?? null,
-    error: extra.error ?? null,
+    retryInMs,
+    fallbackStepId,
+    error,
     at: deps.clock.now(),
   });
 }

@@ -6,9 +6,10 @@
  * @internal
  * @module
  */
-import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { JsonValue } from '../core/codec.js';
-import { InvalidArgumentError, TimeoutError, toError } from '../core/errors.js';
+import { InvalidArgumentError, TimeoutError } from '../core/errors.js';
+import { isThenable, RunAbort } from './run-abort.js';
 
 /**
  * Converts an executor's result into the JSON stored for it: `undefined` becomes `null`,
@@ -20,6 +21,13 @@ import { InvalidArgumentError, TimeoutError, toError } from '../core/errors.js';
  */
 export function toStoredJson(value: unknown, maxBytes: number, what: string): JsonValue {
   if (value === undefined) return null;
+  // Scalars skip the JSON round trip when even their longest JSON text fits (a string's
+  // UTF-8 text is at most 6 bytes per UTF-16 unit, escapes included, plus the quotes).
+  if (maxBytes >= 64) {
+    if (typeof value === 'number') return Number.isFinite(value) ? value + 0 : null;
+    if (typeof value === 'boolean' || value === null) return value;
+  }
+  if (typeof value === 'string' && value.length * 6 + 2 <= maxBytes) return value;
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
@@ -64,53 +72,32 @@ export function errorText(error: unknown): string {
 }
 
 /**
- * Runs `call(signal)`; rejects with the signal's reason the moment it aborts. Without a
- * timeout the executor gets the run's own signal (no per-attempt controller to build).
+ * Runs `call` with an abort state of its own (its signal built only if the executor reads
+ * it) that aborts when the run aborts or after `timeoutMs`; stops waiting the moment it
+ * aborts, rejecting with the reason.
  */
-export async function runAttempt<T>(
-  call: (signal: AbortSignal) => T | Promise<T>,
-  runSignal: AbortSignal,
-  timeoutMs: number | undefined,
+export async function runWithTimeout(
+  call: (abort: RunAbort) => unknown,
+  run: RunAbort,
+  timeoutMs: number,
   clock: Clock,
   stepId: string,
-): Promise<T> {
-  if (runSignal.aborted) throw toError(runSignal.reason);
-  let signal = runSignal;
-  let timer: TimerHandle | undefined;
-  let onRunAbort: (() => void) | undefined;
-  if (timeoutMs !== undefined) {
-    const controller = new AbortController();
-    onRunAbort = () => controller.abort(runSignal.reason);
-    runSignal.addEventListener('abort', onRunAbort, { once: true });
-    timer = clock.setTimer(timeoutMs, () => {
-      controller.abort(
-        new TimeoutError(`step '${stepId}' timed out after ${timeoutMs} ms`, {
-          code: 'ERR_WORKFLOW_STEP_TIMEOUT',
-        }),
-      );
-    });
-    signal = controller.signal;
-  }
+): Promise<unknown> {
+  if (run.reason !== undefined) throw run.reason;
+  const abort = new RunAbort();
+  const unwatch = run.watch((reason) => abort.abort(reason));
+  const timer = clock.setTimer(timeoutMs, () => {
+    abort.abort(
+      new TimeoutError(`step '${stepId}' timed out after ${timeoutMs} ms`, {
+        code: 'ERR_WORKFLOW_STEP_TIMEOUT',
+      }),
+    );
+  });
   try {
-    return await new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => reject(toError(signal.reason));
-      signal.addEventListener('abort', onAbort, { once: true });
-      // The call may throw synchronously or return a non-promise: both are normalised.
-      Promise.resolve()
-        .then(() => call(signal))
-        .then(
-          (value) => {
-            signal.removeEventListener('abort', onAbort);
-            resolve(value);
-          },
-          (error: unknown) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(toError(error));
-          },
-        );
-    });
+    const value = call(abort);
+    return await (isThenable(value) ? abort.race(value) : value);
   } finally {
-    timer?.cancel();
-    if (onRunAbort !== undefined) runSignal.removeEventListener('abort', onRunAbort);
+    timer.cancel();
+    unwatch();
   }
 }

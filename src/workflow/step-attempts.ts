@@ -7,14 +7,19 @@
  * @module
  */
 import type { JsonValue } from '../core/codec.js';
-import { sleep } from '../core/abort.js';
-import { MajraError } from '../core/errors.js';
+import { MajraError, toError } from '../core/errors.js';
 import type { ResolvedStep } from './dag.js';
-import { WORKFLOW_STEPS_RUNNING, WORKFLOW_STEPS_TOTAL } from './metrics.js';
+import {
+  STEP_OUTCOME_LABELS as OUTCOME,
+  WORKFLOW_STEPS_RUNNING,
+  WORKFLOW_STEPS_TOTAL,
+} from './metrics.js';
 import { backoffDelay } from './retry.js';
 import type { AttemptsOutcome, RunDeps } from './run-support.js';
-import { errorText, runAttempt, toStoredJson } from './step-attempt.js';
-import type { StepContext, StepExecutor, StepResult } from './step-context.js';
+import { AttemptContext } from './attempt-context.js';
+import { isThenable, type RunAbort } from './run-abort.js';
+import { errorText, runWithTimeout, toStoredJson } from './step-attempt.js';
+import type { StepExecutor, StepResult } from './step-context.js';
 import type { StepStatus } from './types.js';
 
 /** What the attempts of a step need from the run executing it. */
@@ -24,15 +29,44 @@ export interface AttemptRun {
   readonly input: JsonValue;
   readonly resumed: boolean;
   readonly executors: ReadonlyMap<string, StepExecutor>;
-  /** The run's signal: aborts every attempt and backoff of the run. */
-  readonly signal: AbortSignal;
+  /** The run's abort state: aborts every attempt and backoff of the run. */
+  readonly abort: RunAbort;
   readonly deps: RunDeps;
   readonly emitStep: (
     stepId: string,
     status: StepStatus,
     attempt: number,
-    extra?: { retryInMs?: number; error?: string | null },
+    error?: string | null,
+    fallbackStepId?: string | null,
+    retryInMs?: number | null,
   ) => void;
+}
+
+type FallbackFor = { readonly stepId: string; readonly error: string };
+
+/** Calls the executor; waits for a promise it returns until the run aborts. */
+function callExecutor(
+  run: AttemptRun,
+  exec: ResolvedStep,
+  executor: StepExecutor,
+  results: Readonly<Record<string, StepResult>>,
+  attempt: number,
+  fallbackFor: FallbackFor | undefined,
+): unknown {
+  const abort = run.abort;
+  if (abort.reason !== undefined) throw abort.reason;
+  const timeoutMs = exec.timeoutMs;
+  if (timeoutMs !== undefined) {
+    return runWithTimeout(
+      (own) => executor(new AttemptContext(run, exec.id, results, attempt, fallbackFor, own)),
+      abort,
+      timeoutMs,
+      run.deps.clock,
+      exec.id,
+    );
+  }
+  const value = executor(new AttemptContext(run, exec.id, results, attempt, fallbackFor, abort));
+  return isThenable(value) ? abort.race(value) : value;
 }
 
 /**
@@ -45,80 +79,64 @@ export async function runAttempts(
   owner: ResolvedStep,
   results: Readonly<Record<string, StepResult>>,
   firstAttempt: number,
-  fallbackFor: { stepId: string; error: string } | undefined,
+  fallbackFor: FallbackFor | undefined,
   beforeAttempt?: (attempt: number) => Promise<boolean>,
 ): Promise<AttemptsOutcome> {
-  const executor = run.executors.get(exec.id);
-  const signal = run.signal;
-  // A function read defeats narrowing: the signal aborts across awaits.
-  const aborted = (): boolean => signal.aborted;
+  // Every step has an executor: register() checks it.
+  const executor = run.executors.get(exec.id) as StepExecutor;
+  const abort = run.abort;
+  const { deps } = run;
   const policy = exec.retry;
+  const gate = deps.gate;
+  const running = deps.stepsRunning;
   let lastError = 'no attempt made';
   let attempt = firstAttempt;
   for (let k = 0; k < policy.maxAttempts; k++) {
     attempt = firstAttempt + k;
-    if (aborted()) return { kind: 'aborted', attempt };
+    if (abort.isAborted()) return { kind: 'aborted', attempt };
     if (beforeAttempt !== undefined && !(await beforeAttempt(attempt))) {
       return { kind: 'aborted', attempt };
     }
-    if (aborted()) return { kind: 'aborted', attempt };
+    if (abort.isAborted()) return { kind: 'aborted', attempt };
     if (fallbackFor === undefined) run.emitStep(owner.id, 'running', attempt);
-    const context = (attemptSignal: AbortSignal): StepContext => ({
-      runId: run.runId,
-      workflowId: run.workflowId,
-      stepId: exec.id,
-      input: run.input,
-      results,
-      attempt,
-      isResume: run.resumed,
-      signal: attemptSignal,
-      ...(fallbackFor === undefined ? {} : { fallbackFor }),
-    });
-    const gate = run.deps.gate;
     let ticket: string | undefined;
     let ok = false;
-    const running = run.deps.stepsRunning;
     try {
       if (gate !== undefined) {
         ticket = await gate.acquire(
           { runId: run.runId, stepId: exec.id, attempt },
           exec.priority,
           exec.resources,
-          signal,
+          abort.signal,
         );
       }
       running.value++;
-      run.deps.metrics.set(WORKFLOW_STEPS_RUNNING, running.value);
+      deps.metrics.set(WORKFLOW_STEPS_RUNNING, running.value);
       try {
-        const value = await runAttempt(
-          (attemptSignal) => executor?.(context(attemptSignal)),
-          signal,
-          exec.timeoutMs,
-          run.deps.clock,
-          exec.id,
-        );
-        const output = toStoredJson(value, run.deps.maxResultBytes, `result of step '${exec.id}'`);
+        const value = await callExecutor(run, exec, executor, results, attempt, fallbackFor);
+        const output = toStoredJson(value, deps.maxResultBytes, `result of step '${exec.id}'`);
         ok = true;
         return { kind: 'completed', output, attempt };
       } finally {
         running.value--;
-        run.deps.metrics.set(WORKFLOW_STEPS_RUNNING, running.value);
+        deps.metrics.set(WORKFLOW_STEPS_RUNNING, running.value);
       }
     } catch (error) {
-      if (aborted()) return { kind: 'aborted', attempt };
-      lastError = errorText(error);
+      if (abort.isAborted()) return { kind: 'aborted', attempt };
+      // As text of an Error: a thrown non-Error reads as toError renders it.
+      lastError = errorText(toError(error));
       if (error instanceof MajraError && error.code === 'ERR_WORKFLOW_STEP_TIMEOUT') {
-        run.deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, { outcome: 'timed_out' });
+        deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME.timed_out);
       }
     } finally {
       if (gate !== undefined && ticket !== undefined) gate.release(ticket, ok);
     }
     if (k < policy.maxAttempts - 1) {
-      const delay = backoffDelay(policy, k + 1, run.deps.random);
-      run.deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, { outcome: 'retried' });
-      run.emitStep(owner.id, 'pending', attempt, { retryInMs: delay, error: lastError });
+      const delay = backoffDelay(policy, k + 1, deps.random);
+      deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME.retried);
+      run.emitStep(owner.id, 'pending', attempt, lastError, null, delay);
       try {
-        await sleep(delay, { signal, clock: run.deps.clock });
+        await abort.sleep(delay, deps.clock);
       } catch {
         return { kind: 'aborted', attempt };
       }
