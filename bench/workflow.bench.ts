@@ -186,8 +186,8 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     ],
     notes: [
       "Durable stores group-commit step writes: a step of the linear workflow is one commit (its outcome plus the next step's start); the run's creation carries the first step's start and its final update the last step's outcome: 11 commits for 10 steps on SQLite, 11 statements (each one commit) on PostgreSQL.",
-      'SQLite synchronous=NORMAL does not fsync commits, so the raw rate there measures CPU and syscalls rather than commits (a raw insert: about 8.5 us of CPU, one WAL page). A step commit is one statement writing two records (the outcome, the next start) fenced by a read of the run row: about 11.5-12.5 us. A run also pays its creation commit (run row, three indexes, first start: about 9 WAL pages with splits, about 42 us) and its final commit (about 32 us), so the bare SQL of a 10-step run costs 18-19.5 us of CPU per step, about 0.45x the raw rate before any engine work: 0.5x is out of reach for this write shape (through the engine a step costs about 30 us of CPU).',
-      'Measured on a shared 2-core machine; the lead re-runs all benches at the end.',
+      'SQLite synchronous=NORMAL does not fsync commits, so the raw rate there measures CPU and syscalls rather than commits (a raw insert: about 8.5 us of CPU, one WAL page). A step commit is one statement writing two records (the outcome, the next start) fenced by a read of the run row: about 11.5-12.5 us. A run also pays its creation commit (run row, three indexes, first start: about 9 WAL pages with splits, about 42 us) and its final commit (about 32 us), so the bare SQL of a 10-step run costs 18-19.5 us of CPU per step, about 0.45x the raw rate before any engine work: 0.5x is out of reach for this write shape (through the engine a step costs about 25 us of CPU, of which the engine itself about 1.4 us). Dropping the two run-listing indexes was tried: 0.42x to 0.44x, not worth losing indexed listing.',
+      'CPU figures: process.cpuUsage over thousands of runs (wall time is noisy on this 2-core machine).',
     ],
   };
 }
