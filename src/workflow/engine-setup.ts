@@ -21,6 +21,7 @@ import { notFound, type Executors, type WorkflowEngineOptions } from './engine-o
 import { MemoryWorkflowStore } from './memory-store.js';
 import { QueueGate } from './queue-gate.js';
 import type { RegisteredWorkflow } from './run-support.js';
+import { stepRecord } from './run-steps.js';
 import type { StepExecutor, StepResult } from './step-context.js';
 import { MAX_LEASE_MS, MAX_STORE_ID_LENGTH } from './store-support.js';
 import type { StepRecord, WorkflowRunRecord, WorkflowStore } from './types.js';
@@ -218,18 +219,7 @@ export function firstStepRecords(
   for (const step of workflow.steps.values()) {
     if (records.length >= settings.maxParallelSteps) break;
     if (step.isFallback || step.dependsOn.length > 0) continue;
-    records.push({
-      runId,
-      stepId: step.id,
-      status: 'running',
-      attempt: 1,
-      output: null,
-      error: null,
-      startedAt,
-      completedAt: null,
-      durationMs: null,
-      fallbackStepId: null,
-    });
+    records.push(stepRecord(runId, step.id, 'running', 1, startedAt));
   }
   return records;
 }
