@@ -4,7 +4,7 @@ import { decodeJson, encodeJson, type JsonValue } from '../core/codec.js';
 import { ClosedError, toError } from '../core/errors.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import { noopMetrics, type MetricsSink } from '../core/metrics.js';
-import { positiveInteger } from '../core/validate.js';
+import { isFunction, positiveInteger } from '../core/validate.js';
 import { isUtf8 } from 'node:buffer';
 import {
   FRAME_HEADER_BYTES,
@@ -205,6 +205,11 @@ export class SocketConnection implements Connection {
   }
 
   consume(onMessage: (message: TransportMessage) => void): Promise<void> {
+    try {
+      isFunction('onMessage', onMessage);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
     return this.#inbox.consume(onMessage);
   }
 

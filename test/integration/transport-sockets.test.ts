@@ -220,6 +220,9 @@ for (const kind of kinds) {
       const { listener, next } = await serve(transport, kind.endpoint());
       const client = await transport.connect(listener.endpoint);
       const server = await next();
+      await expect(server.consume!(42 as never)).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARGUMENT',
+      });
       const seen: unknown[] = [];
       const done = server.consume!((m) => seen.push(m instanceof Uint8Array ? [...m] : m));
       await client.send({ a: 1 });
