@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
+import { BackendError } from '../../core/errors.js';
 import { integerInRange, invalid } from '../../core/validate.js';
 import type { StepRecord } from '../../workflow/types.js';
 import type { SqliteWorkflowStoreOptions } from './workflow-store.js';
@@ -149,4 +150,61 @@ export function migrate(db: Database.Database): void {
     if (db.prepare(sql('hasWrittenAt')).get() === undefined) db.exec(sql('addWrittenAt'));
     db.exec(sql('indexes'));
   }).immediate();
+}
+
+/** The statements retention needs. @internal */
+type RetentionSql = Pick<
+  Record<StatementName, Database.Statement>,
+  'deleteSteps' | 'deleteRun' | 'expiredRuns' | 'countRuns' | 'oldestFinished'
+>;
+
+/** Deletes a run and its step records (call inside a transaction). @internal */
+export function deleteRunRows(statements: RetentionSql, runId: string): boolean {
+  statements.deleteSteps.run(runId);
+  return statements.deleteRun.run(runId).changes === 1;
+}
+
+/** Deletes the finished runs completed before `cutoff`; returns how many (in a transaction). @internal */
+export function deleteExpiredRuns(statements: RetentionSql, cutoff: number): number {
+  const ids = statements.expiredRuns.pluck().all({ cutoff }) as string[];
+  for (const id of ids) deleteRunRows(statements, id);
+  return ids.length;
+}
+
+/**
+ * Makes room for one more run under `maxRuns` (0: unbounded) by deleting the oldest
+ * finished runs (in a transaction). @internal
+ */
+export function evictForInsert(statements: RetentionSql, maxRuns: number): void {
+  if (maxRuns === 0) return;
+  const count = (statements.countRuns.get() as { n: number }).n;
+  const excess = count - maxRuns + 1;
+  if (excess <= 0) return;
+  const ids = statements.oldestFinished.pluck().all({ limit: excess }) as string[];
+  for (const id of ids) deleteRunRows(statements, id);
+}
+
+/**
+ * Sets the connection's pragmas (busy timeout; WAL unless in memory or read-only;
+ * synchronous), brings the file to the current layout and prepares every statement.
+ *
+ * @throws BackendError `ERR_WORKFLOW_STORAGE` when any of it fails.
+ * @internal
+ */
+export function prepareDatabase(
+  database: Database.Database,
+  settings: { readonly busyTimeoutMs: number; readonly synchronous: string },
+): Record<StatementName, Database.Statement> {
+  try {
+    database.pragma(`busy_timeout = ${settings.busyTimeoutMs}`);
+    if (!database.memory && !database.readonly) database.pragma('journal_mode = WAL');
+    database.pragma(`synchronous = ${settings.synchronous}`);
+    migrate(database);
+    return prepare(database);
+  } catch (error) {
+    throw new BackendError(`workflow storage: cannot prepare the database: ${String(error)}`, {
+      code: 'ERR_WORKFLOW_STORAGE',
+      cause: error,
+    });
+  }
 }

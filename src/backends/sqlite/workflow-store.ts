@@ -3,10 +3,12 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { BackendError, InvalidStateError, MajraError } from '../../core/errors.js';
 import {
   checkOptions,
+  deleteExpiredRuns,
+  deleteRunRows,
+  evictForInsert,
   fields,
-  migrate,
   pairs,
-  prepare,
+  prepareDatabase,
   type PendingStep,
   type StatementName,
 } from './workflow-store-sql.js';
@@ -118,7 +120,6 @@ export class SqliteWorkflowStore implements WorkflowStore {
    */
   constructor(database: Database.Database, options: SqliteWorkflowStoreOptions = {}, owns = false) {
     if (!(database instanceof Database)) invalid('database', 'a better-sqlite3 Database', database);
-    const { busyTimeoutMs, synchronous } = checkOptions(options);
     const retention = checkRetention(options);
     this.#maxRuns = retention.maxRuns;
     this.#ttlMs = retention.finishedRunTtlMs;
@@ -126,19 +127,8 @@ export class SqliteWorkflowStore implements WorkflowStore {
     this.#meter = operationMeter(options.metrics, SQLITE_STORE_OPERATIONS, WORKFLOW_STORE_LABELS);
     this.#db = database;
     this.#ownsDb = owns;
-    try {
-      database.pragma(`busy_timeout = ${busyTimeoutMs}`);
-      if (!database.memory && !database.readonly) database.pragma('journal_mode = WAL');
-      database.pragma(`synchronous = ${synchronous}`);
-      migrate(database);
-      this.#sql = prepare(database);
-      this.#tx = database.transaction((fn: () => unknown) => fn());
-    } catch (error) {
-      throw new BackendError(`workflow storage: cannot prepare the database: ${String(error)}`, {
-        code: 'ERR_WORKFLOW_STORAGE',
-        cause: error,
-      });
-    }
+    this.#sql = prepareDatabase(database, checkOptions(options));
+    this.#tx = database.transaction((fn: () => unknown) => fn());
   }
 
   /** The underlying connection (for inspection; do not close it while the store is open). */
@@ -202,7 +192,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
           });
         }
         this.#sweep();
-        this.#evictForInsert();
+        evictForInsert(this.#sql, this.#maxRuns);
         const now = this.#clock.now();
         const { lastInsertRowid } = this.#sql.insertRun.run({
           id: run.id,
@@ -435,7 +425,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
   deleteRun(runId: string): Promise<boolean> {
     return this.#op('deleteRun', () => {
       checkId('runId', runId);
-      return this.#inTx(() => this.#deleteRun(runId));
+      return this.#inTx(() => deleteRunRows(this.#sql, runId));
     });
   }
 
@@ -452,25 +442,8 @@ export class SqliteWorkflowStore implements WorkflowStore {
     return this.#tx.immediate(fn) as T;
   }
 
-  #deleteRun(runId: string): boolean {
-    this.#sql.deleteSteps.run(runId);
-    return this.#sql.deleteRun.run(runId).changes === 1;
-  }
-
   #sweep(): number {
     if (this.#ttlMs === undefined) return 0;
-    const cutoff = this.#clock.now() - this.#ttlMs;
-    const ids = this.#sql.expiredRuns.pluck().all({ cutoff }) as string[];
-    for (const id of ids) this.#deleteRun(id);
-    return ids.length;
-  }
-
-  #evictForInsert(): void {
-    if (this.#maxRuns === 0) return;
-    const count = (this.#sql.countRuns.get() as { n: number }).n;
-    const excess = count - this.#maxRuns + 1;
-    if (excess <= 0) return;
-    const ids = this.#sql.oldestFinished.pluck().all({ limit: excess }) as string[];
-    for (const id of ids) this.#deleteRun(id);
+    return deleteExpiredRuns(this.#sql, this.#clock.now() - this.#ttlMs);
   }
 }
