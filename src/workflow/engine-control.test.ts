@@ -1,31 +1,13 @@
 // Cancellation, timeouts, backoff timing and parallelism, driven by a manual clock.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { codeOf, useEngines } from '../../test/support/workflow-engine.js';
 import { deferred } from '../core/abort.js';
 import { isMajraError } from '../core/errors.js';
 import { ManualClock, flushMicrotasks } from '../testing/manual-clock.js';
-import { WorkflowEngine } from './engine.js';
 import { MemoryWorkflowStore } from './memory-store.js';
 import type { StepContext } from './step-context.js';
 
-const engines: WorkflowEngine[] = [];
-function engine(options: ConstructorParameters<typeof WorkflowEngine>[0] = {}): WorkflowEngine {
-  const e = new WorkflowEngine(options);
-  engines.push(e);
-  return e;
-}
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.close();
-});
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isMajraError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+const engine = useEngines();
 
 /** An executor that waits until its signal aborts, then rejects with the reason. */
 function untilAborted(seen: AbortSignal[]) {

@@ -1,34 +1,17 @@
 // Durable resume and leases on the memory store (the SQLite crash test lives in
 // test/integration/workflow-sqlite-crash.test.ts).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { codeOf, useEngines } from '../../test/support/workflow-engine.js';
 import { deferred } from '../core/abort.js';
 import { BackendError, isMajraError } from '../core/errors.js';
 import { ManualClock, flushMicrotasks } from '../testing/manual-clock.js';
 import { validateDefinition, type WorkflowDefinition } from './dag.js';
-import { WorkflowEngine, type WorkflowEngineOptions } from './engine.js';
+import { WorkflowEngine } from './engine.js';
 import { MemoryWorkflowStore } from './memory-store.js';
 import type { StepContext } from './step-context.js';
 import type { StepRecord } from './types.js';
 
-const engines: WorkflowEngine[] = [];
-function engine(options: WorkflowEngineOptions): WorkflowEngine {
-  const e = new WorkflowEngine(options);
-  engines.push(e);
-  return e;
-}
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.close();
-});
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isMajraError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+const engine = useEngines();
 
 const chain: WorkflowDefinition = {
   id: 'chain',
