@@ -53,19 +53,25 @@ describe('SqliteWorkflowStore', () => {
     const db = new Database(path);
     const first = new SqliteWorkflowStore(db);
     await first.close();
-    // A file written by an earlier version carries the index on COALESCE(completed_at, updated_at).
-    db.exec('DROP INDEX majra_workflow_runs_completed');
+    // Files written by earlier versions carry the index on COALESCE(completed_at, updated_at)
+    // or the one whose condition is an IN list (dear to maintain: see workflow-store.sql).
+    db.exec('DROP INDEX majra_workflow_runs_done');
     db.exec(
       `CREATE INDEX majra_workflow_runs_finished ON majra_workflow_runs
          (COALESCE(completed_at, updated_at), id) WHERE status IN ('completed', 'failed', 'cancelled')`,
+    );
+    db.exec(
+      `CREATE INDEX majra_workflow_runs_completed ON majra_workflow_runs
+         (completed_at, id) WHERE status IN ('completed', 'failed', 'cancelled')`,
     );
     const store = new SqliteWorkflowStore(db, { maxRuns: 1 });
     const indexes = db
       .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?")
       .pluck()
       .all('majra_workflow_runs');
-    expect(indexes).toContain('majra_workflow_runs_completed');
+    expect(indexes).toContain('majra_workflow_runs_done');
     expect(indexes).not.toContain('majra_workflow_runs_finished');
+    expect(indexes).not.toContain('majra_workflow_runs_completed');
     await store.createRun(newRun('r1'), 'a', 10_000);
     await store.updateRun('r1', 'a', { status: 'completed', completedAt: 5 });
     await store.createRun(newRun('r2'), 'a', 10_000);
@@ -150,7 +156,7 @@ describe('SqliteWorkflowStore', () => {
       expect.arrayContaining([
         'majra_workflow_runs_created',
         'majra_workflow_runs_workflow',
-        'majra_workflow_runs_completed',
+        'majra_workflow_runs_done',
       ]),
     );
     // Runs keep every field; seq follows creation order.

@@ -66,12 +66,18 @@ CREATE INDEX IF NOT EXISTS majra_workflow_runs_workflow
   ON majra_workflow_runs (workflow_id, created_at, id);
 -- Retention index. It does not cover updated_at: the run writes that touch updated_at
 -- (claims, renewals) would pay for it, and an index whose expression reads it made that
--- touch several times dearer even for rows outside the partial index (measured: ~4x). Files created before this index
--- existed carry majra_workflow_runs_finished, which is dropped here.
+-- touch several times dearer even for rows outside the partial index (measured: ~4x).
+-- Its condition is written with OR, not `status IN (...)`: SQLite evaluates an IN list
+-- there through a temporary b-tree built on every run update that changes the status
+-- (measured from C on this build: ~30 us of CPU per finished run, 10% of a 10-step run).
+-- The retention statements repeat the condition word for word, which is what lets the
+-- planner use this partial index. Files from earlier versions carry
+-- majra_workflow_runs_finished or majra_workflow_runs_completed (the IN form): dropped.
 DROP INDEX IF EXISTS majra_workflow_runs_finished;
-CREATE INDEX IF NOT EXISTS majra_workflow_runs_completed
+DROP INDEX IF EXISTS majra_workflow_runs_completed;
+CREATE INDEX IF NOT EXISTS majra_workflow_runs_done
   ON majra_workflow_runs (completed_at, id)
-  WHERE status IN ('completed', 'failed', 'cancelled');
+  WHERE status = 'completed' OR status = 'failed' OR status = 'cancelled';
 
 -- name: hasLayout1
 -- No parameters. One row when the file has layout 1 (step records keyed by run_id text).
@@ -86,6 +92,7 @@ DROP INDEX IF EXISTS majra_workflow_runs_created;
 DROP INDEX IF EXISTS majra_workflow_runs_workflow;
 DROP INDEX IF EXISTS majra_workflow_runs_finished;
 DROP INDEX IF EXISTS majra_workflow_runs_completed;
+DROP INDEX IF EXISTS majra_workflow_runs_done;
 ALTER TABLE majra_workflow_runs RENAME TO majra_workflow_runs_layout1;
 ALTER TABLE majra_workflow_steps RENAME TO majra_workflow_steps_layout1;
 
@@ -275,10 +282,11 @@ DELETE FROM majra_workflow_runs WHERE id = ?;
 -- @cutoff = now - finishedRunTtlMs. Finished runs whose COALESCE(completed_at, updatedAt)
 -- is at or before the cutoff, written as two index range scans (completed_at set / NULL).
 SELECT id FROM majra_workflow_runs
-WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at <= @cutoff
+WHERE (status = 'completed' OR status = 'failed' OR status = 'cancelled')
+  AND completed_at <= @cutoff
 UNION ALL
 SELECT r.id FROM majra_workflow_runs AS r
-WHERE r.status IN ('completed', 'failed', 'cancelled') AND r.completed_at IS NULL
+WHERE (r.status = 'completed' OR r.status = 'failed' OR r.status = 'cancelled') AND r.completed_at IS NULL
   AND {{runUpdatedAt}} <= @cutoff;
 
 -- name: oldestFinished
@@ -286,13 +294,14 @@ WHERE r.status IN ('completed', 'failed', 'cancelled') AND r.completed_at IS NUL
 SELECT id FROM (
   SELECT * FROM (
     SELECT id, completed_at AS at FROM majra_workflow_runs
-    WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at IS NOT NULL
+    WHERE (status = 'completed' OR status = 'failed' OR status = 'cancelled')
+      AND completed_at IS NOT NULL
     ORDER BY completed_at, id
     LIMIT @limit
   )
   UNION ALL
   SELECT r.id, {{runUpdatedAt}} AS at FROM majra_workflow_runs AS r
-  WHERE r.status IN ('completed', 'failed', 'cancelled') AND r.completed_at IS NULL
+  WHERE (r.status = 'completed' OR r.status = 'failed' OR r.status = 'cancelled') AND r.completed_at IS NULL
 )
 ORDER BY at, id
 LIMIT @limit;
