@@ -37,7 +37,7 @@ export function pairs(batch: readonly PendingStep[], i: number): boolean {
 }
 
 /** The nine record fields of the saveStep statements, in their order. */
-export function fields({ record, output }: PendingStep): unknown[] {
+export function fields({ record, output }: Pick<PendingStep, 'record' | 'output'>): unknown[] {
   return [
     record.stepId,
     record.status,
@@ -49,6 +49,13 @@ export function fields({ record, output }: PendingStep): unknown[] {
     record.durationMs,
     record.fallbackStepId,
   ];
+}
+
+/** Whether `error` is better-sqlite3's report of a UNIQUE constraint violation. */
+export function isUniqueViolation(error: unknown): boolean {
+  return (
+    error instanceof Error && (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE'
+  );
 }
 
 let statements: Map<string, string> | undefined;
@@ -92,7 +99,6 @@ export function checkOptions(options: SqliteWorkflowStoreOptions): {
 }
 
 const STATEMENTS = [
-  'runExists',
   'getRun',
   'countRuns',
   'insertRun',

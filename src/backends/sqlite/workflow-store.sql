@@ -126,10 +126,6 @@ r.id, r.workflow_id, r.definition_hash, r.status, r.input_json, r.output_json, r
 r.created_at, r.started_at, r.completed_at, {{runUpdatedAt}} AS updated_at,
 r.owner, r.lease_expires_at
 
--- name: runExists
--- ? = run id.
-SELECT 1 FROM majra_workflow_runs WHERE id = ?;
-
 -- name: getRun
 -- ? = run id.
 SELECT {{runColumns}} FROM majra_workflow_runs AS r WHERE r.id = ?;
@@ -139,28 +135,29 @@ SELECT {{runColumns}} FROM majra_workflow_runs AS r WHERE r.id = ?;
 SELECT COUNT(*) AS n FROM majra_workflow_runs;
 
 -- name: insertRun
--- @id, @workflowId, @hash, @status, @input (JSON text), @now, @startedAt, @owner,
--- @expires (lease expiry). The caller checked the id is new.
+-- Positional ? (cheaper to bind than names), in order: id, workflowId, definitionHash,
+-- status, input (JSON text), now (created_at), startedAt, now (updated_at), owner, lease
+-- expiry. A run id that exists fails on the UNIQUE id (SQLITE_CONSTRAINT_UNIQUE), which
+-- the store reports as ERR_WORKFLOW_RUN_EXISTS (no separate lookup first).
 INSERT INTO majra_workflow_runs
   (id, workflow_id, definition_hash, status, input_json, output_json, error,
    created_at, started_at, completed_at, updated_at, owner, lease_expires_at)
-VALUES
-  (@id, @workflowId, @hash, @status, @input, 'null', NULL,
-   @now, @startedAt, NULL, @now, @owner, @expires);
+VALUES (?, ?, ?, ?, ?, 'null', NULL, ?, ?, NULL, ?, ?, ?);
 
 -- name: updateRun
--- Fenced patch. @id, @owner, @now; for each field a flag @hasX (0/1) and the value @X:
--- status, output (JSON text), error, startedAt, completedAt; @terminal (0/1) releases the lease.
+-- Fenced patch. Positional ?, in order: for each field a flag (0/1) and the value:
+-- status, output (JSON text), error, startedAt, completedAt; then now, terminal (0/1:
+-- releases the lease) twice, the run id, the owner.
 UPDATE majra_workflow_runs SET
-  status = CASE WHEN @hasStatus THEN @status ELSE status END,
-  output_json = CASE WHEN @hasOutput THEN @output ELSE output_json END,
-  error = CASE WHEN @hasError THEN @error ELSE error END,
-  started_at = CASE WHEN @hasStartedAt THEN @startedAt ELSE started_at END,
-  completed_at = CASE WHEN @hasCompletedAt THEN @completedAt ELSE completed_at END,
-  updated_at = @now,
-  owner = CASE WHEN @terminal THEN NULL ELSE owner END,
-  lease_expires_at = CASE WHEN @terminal THEN NULL ELSE lease_expires_at END
-WHERE id = @id AND owner = @owner;
+  status = CASE WHEN ? THEN ? ELSE status END,
+  output_json = CASE WHEN ? THEN ? ELSE output_json END,
+  error = CASE WHEN ? THEN ? ELSE error END,
+  started_at = CASE WHEN ? THEN ? ELSE started_at END,
+  completed_at = CASE WHEN ? THEN ? ELSE completed_at END,
+  updated_at = ?,
+  owner = CASE WHEN ? THEN NULL ELSE owner END,
+  lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END
+WHERE id = ? AND owner = ?;
 
 -- name: listRuns
 -- @workflowId (or NULL for all), @statuses (JSON array text, or NULL for all), @limit, @offset.
@@ -242,14 +239,12 @@ ON CONFLICT (run_seq, step_id) DO UPDATE SET
 
 -- name: upsertStep
 -- A step record of a run being created (unfenced: same transaction as the run's insert).
--- @runSeq (the run's seq), @stepId, @status, @attempt, @output (JSON text), @error,
--- @startedAt, @completedAt, @durationMs, @fallbackStepId, @now. Replaces the whole record.
+-- Positional ?, in order: the run's seq, the nine record fields of saveStep, now.
+-- Replaces the whole record.
 INSERT INTO majra_workflow_steps
   (run_seq, step_id, status, attempt, output_json, error, started_at, completed_at,
    duration_ms, fallback_step_id, written_at)
-VALUES
-  (@runSeq, @stepId, @status, @attempt, @output, @error, @startedAt, @completedAt,
-   @durationMs, @fallbackStepId, @now)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_seq, step_id) DO UPDATE SET
   status = excluded.status,
   attempt = excluded.attempt,

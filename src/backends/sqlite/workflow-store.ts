@@ -7,6 +7,7 @@ import {
   deleteRunRows,
   evictForInsert,
   fields,
+  isUniqueViolation,
   pairs,
   prepareDatabase,
   type PendingStep,
@@ -186,28 +187,41 @@ export class SqliteWorkflowStore implements WorkflowStore {
       checkNewRun(run, owner, leaseMs);
       const input = JSON.stringify(run.input);
       this.#inTx(() => {
-        if (this.#sql.runExists.get(run.id) !== undefined) {
-          throw new InvalidStateError(`workflow run ${run.id} already exists`, {
-            code: 'ERR_WORKFLOW_RUN_EXISTS',
-          });
-        }
         this.#sweep();
         evictForInsert(this.#sql, this.#maxRuns);
         const now = this.#clock.now();
-        const { lastInsertRowid } = this.#sql.insertRun.run({
-          id: run.id,
-          workflowId: run.workflowId,
-          hash: run.definitionHash,
-          status: run.status,
-          input,
-          now,
-          startedAt: run.startedAt,
-          owner,
-          expires: now + leaseMs,
-        });
-        const runSeq = Number(lastInsertRowid);
+        let runSeq: number;
+        try {
+          runSeq = Number(
+            this.#sql.insertRun.run(
+              run.id,
+              run.workflowId,
+              run.definitionHash,
+              run.status,
+              input,
+              now,
+              run.startedAt,
+              now,
+              owner,
+              now + leaseMs,
+            ).lastInsertRowid,
+          );
+        } catch (error) {
+          // The UNIQUE id refuses a second run with this id (and the transaction, with
+          // what eviction did, rolls back).
+          if (isUniqueViolation(error)) {
+            throw new InvalidStateError(`workflow run ${run.id} already exists`, {
+              code: 'ERR_WORKFLOW_RUN_EXISTS',
+            });
+          }
+          throw error;
+        }
         for (const record of run.steps ?? []) {
-          this.#writeStep({ record, output: JSON.stringify(record.output) }, runSeq);
+          this.#sql.upsertStep.run(
+            runSeq,
+            ...fields({ record, output: JSON.stringify(record.output) }),
+            now,
+          );
         }
       });
     });
@@ -228,22 +242,24 @@ export class SqliteWorkflowStore implements WorkflowStore {
         checkId('runId', runId);
         checkId('owner', owner);
         checkRunPatch(patch);
-        const params = {
-          id: runId,
+        const terminal = patch.status !== undefined && isTerminalRunStatus(patch.status) ? 1 : 0;
+        const params = [
+          patch.status === undefined ? 0 : 1,
+          patch.status ?? null,
+          patch.output === undefined ? 0 : 1,
+          patch.output === undefined ? null : JSON.stringify(patch.output),
+          patch.error === undefined ? 0 : 1,
+          patch.error ?? null,
+          patch.startedAt === undefined ? 0 : 1,
+          patch.startedAt ?? null,
+          patch.completedAt === undefined ? 0 : 1,
+          patch.completedAt ?? null,
+          this.#clock.now(),
+          terminal,
+          terminal,
+          runId,
           owner,
-          now: this.#clock.now(),
-          hasStatus: patch.status === undefined ? 0 : 1,
-          status: patch.status ?? null,
-          hasOutput: patch.output === undefined ? 0 : 1,
-          output: patch.output === undefined ? null : JSON.stringify(patch.output),
-          hasError: patch.error === undefined ? 0 : 1,
-          error: patch.error ?? null,
-          hasStartedAt: patch.startedAt === undefined ? 0 : 1,
-          startedAt: patch.startedAt ?? null,
-          hasCompletedAt: patch.completedAt === undefined ? 0 : 1,
-          completedAt: patch.completedAt ?? null,
-          terminal: patch.status !== undefined && isTerminalRunStatus(patch.status) ? 1 : 0,
-        };
+        ];
         // Queued step writes of this run commit in the same transaction (groupsRunWrites).
         return this.#withQueued(() => this.#sql.updateRun.run(params).changes === 1) === true;
       },
@@ -397,22 +413,6 @@ export class SqliteWorkflowStore implements WorkflowStore {
         written[i] = this.#sql.saveStep.run(params).changes > 0;
       }
     }
-  }
-
-  #writeStep({ record, output }: Pick<PendingStep, 'record' | 'output'>, runSeq: number): void {
-    this.#sql.upsertStep.run({
-      runSeq,
-      stepId: record.stepId,
-      status: record.status,
-      attempt: record.attempt,
-      output,
-      error: record.error,
-      startedAt: record.startedAt,
-      completedAt: record.completedAt,
-      durationMs: record.durationMs,
-      fallbackStepId: record.fallbackStepId,
-      now: this.#clock.now(),
-    });
   }
 
   getSteps(runId: string): Promise<StepRecord[]> {
