@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { COORDINATION_ERROR_CODES } from './error-codes-coordination.js';
+import { IO_ERROR_CODES } from './error-codes-io.js';
+import { MESSAGING_ERROR_CODES } from './error-codes-messaging.js';
 import { ERROR_CODES } from './error-codes.js';
 import {
   AbortedError,
@@ -82,6 +85,13 @@ describe('MajraError', () => {
       expect(code).toMatch(/^ERR_[A-Z0-9_]+$/);
       expect(entry.description.length).toBeGreaterThan(10);
     }
+  });
+
+  it('no code is defined in two areas of the table (a later spread would hide it)', () => {
+    const areas = [MESSAGING_ERROR_CODES, COORDINATION_ERROR_CODES, IO_ERROR_CODES];
+    const fromAreas = areas.flatMap((area) => Object.keys(area));
+    expect(new Set(fromAreas).size).toBe(fromAreas.length);
+    for (const code of fromAreas) expect(ERROR_CODES).toHaveProperty(code);
   });
 
   it('toError wraps non-Error throwables', () => {
