@@ -2,6 +2,7 @@ import type { WaitOptions } from '../core/abort.js';
 import { NotFoundError, toError } from '../core/errors.js';
 import { invalid, isFunction, nonEmptyString } from '../core/validate.js';
 import type { ConnectionPool } from '../transport/connection-pool.js';
+import { SENT } from '../transport/sent.js';
 import type { Connection, TransportMessage } from '../transport/types.js';
 import { RelayEnvelopeEncoder } from './envelope.js';
 import { MAX_RELAY_ID_LENGTH, relayMessageToJson, type RelayMessage } from './message.js';
@@ -123,6 +124,7 @@ export class PeerRouter implements RelayRouter {
     if (!(wire instanceof RelayEnvelopeEncoder)) sent = connection.send(wire, options);
     else if (connection.sendEncoded !== undefined) sent = connection.sendEncoded(wire, options);
     else sent = connection.send(wire.toBytes(), options);
+    if (sent === SENT) return sent; // written already: nothing can fail any more
     return sent.catch((error: unknown) => {
       // A bad message (too large, not serialisable) is the caller's fault, not the link's.
       const code = (error as { code?: unknown }).code;

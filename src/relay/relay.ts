@@ -12,6 +12,7 @@ import {
   optionalSignal,
   positiveInteger,
 } from '../core/validate.js';
+import { SENT } from '../transport/sent.js';
 import type { Connection, Listener, Transport, TransportMessage } from '../transport/types.js';
 import { DedupMetrics, DedupTable } from './dedup.js';
 import { decodeRelayEnvelope } from './envelope.js';
@@ -171,9 +172,12 @@ export class Relay implements Closeable {
       const correlationId = randomUUID();
       const message = this.#stamp(to, type, payload, correlationId, false);
       const pending = this.#pending.open(this.nodeId, correlationId, to, type, timeoutMs, signal);
-      this.#emit(message, 'request', options).catch((error: unknown) => {
-        this.#pending.finish(pending, undefined, toError(error), 'failed');
-      });
+      const sent = this.#emit(message, 'request', options);
+      if (sent !== SENT) {
+        sent.catch((error: unknown) => {
+          this.#pending.finish(pending, undefined, toError(error), 'failed');
+        });
+      }
       return pending.promise;
     } catch (error) {
       return Promise.reject(toError(error));
@@ -427,7 +431,8 @@ export class Relay implements Closeable {
         .then((settled) => this.#answer(request, settled))
         .catch((error: unknown) => this.#report(error));
     } else {
-      this.#answer(request, answer).catch((error: unknown) => this.#report(error));
+      const sent = this.#answer(request, answer);
+      if (sent !== SENT) sent.catch((error: unknown) => this.#report(error));
     }
   }
 

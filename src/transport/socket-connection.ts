@@ -13,6 +13,7 @@ import {
   validateMaxFrameBytes,
 } from '../ipc/framing.js';
 import { Inbox } from './inbox.js';
+import { SENT } from './sent.js';
 import {
   PROTOCOL_ERROR_LABELS,
   TRANSPORT_LABELS,
@@ -265,7 +266,7 @@ export class SocketConnection implements Connection {
   #write(frame: Buffer, signal: AbortSignal | undefined): Promise<void> {
     const flushed = this.#socket.write(frame);
     this.#settings.metrics.increment(transportMessagesSent, 1, this.#settings.labels.transport);
-    if (flushed) return Promise.resolve();
+    if (flushed) return SENT;
     return this.#drain(signal);
   }
 
