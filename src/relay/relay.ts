@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { abortError, type WaitOptions } from '../core/abort.js';
 import type { Clock } from '../core/clock.js';
 import type { JsonValue } from '../core/codec.js';
@@ -14,6 +13,7 @@ import {
 } from '../core/validate.js';
 import { SENT } from '../transport/sent.js';
 import type { Connection, Listener, Transport, TransportMessage } from '../transport/types.js';
+import { randomCorrelationId } from './correlation-id.js';
 import { DedupMetrics, DedupTable } from './dedup.js';
 import { decodeRelayEnvelope } from './envelope.js';
 import { runRequestHandler, type HandlerAnswer } from './handler.js';
@@ -169,7 +169,7 @@ export class Relay implements Closeable {
       const timeoutMs = nonNegativeNumber('timeoutMs', options.timeoutMs ?? this.requestTimeoutMs);
       if (signal?.aborted === true) throw abortError(signal, 'request');
       this.#pending.assertRoom(this.nodeId);
-      const correlationId = randomUUID();
+      const correlationId = randomCorrelationId();
       const message = this.#stamp(to, type, payload, correlationId, false);
       const pending = this.#pending.open(this.nodeId, correlationId, to, type, timeoutMs, signal);
       const sent = this.#emit(message, 'request', options);
