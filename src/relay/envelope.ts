@@ -253,6 +253,12 @@ function readU64(buf: Buffer, offset: number): number | undefined {
   return high * 0x1_0000_0000 + buf.readUInt32BE(offset + 4);
 }
 
+/** True when `buf[start, end)` holds only ASCII bytes. */
+function isAscii(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if ((buf[i] as number) >= 0x80) return false;
+  return true;
+}
+
 /** True when `at` (inside `buf`, before `end`) falls in the middle of a UTF-8 sequence. */
 function splitsChar(buf: Buffer, at: number, end: number): boolean {
   if (at >= end) return false;
@@ -324,22 +330,27 @@ export function decodeRelayEnvelope(bytes: Uint8Array): RelayMessage {
     if (at > end) throw bad('error message runs past the end');
   }
   if (at === end) throw bad('payload is missing');
-  // One validation of all the text; each piece must also start on a character boundary
-  // (else a character would straddle two fields and both would be invalid alone).
+  // Plain ASCII text (the common case) is valid UTF-8 with a character boundary at every
+  // byte: one scan in JS, cheaper than a view and a native call. Otherwise one validation
+  // of all the text, and each piece must also start on a character boundary (else a
+  // character would straddle two fields and both would be invalid alone).
+  const ascii = isAscii(buf, fromAt, end);
   if (
-    !isUtf8(buf.subarray(fromAt, end)) ||
-    splitsChar(buf, toAt, end) ||
-    splitsChar(buf, typeAt, end) ||
-    splitsChar(buf, cidAt, end) ||
-    splitsChar(buf, codeAt, end) ||
-    splitsChar(buf, detailAt, end) ||
-    splitsChar(buf, at, end)
+    !ascii &&
+    (!isUtf8(buf.subarray(fromAt, end)) ||
+      splitsChar(buf, toAt, end) ||
+      splitsChar(buf, typeAt, end) ||
+      splitsChar(buf, cidAt, end) ||
+      splitsChar(buf, codeAt, end) ||
+      splitsChar(buf, detailAt, end) ||
+      splitsChar(buf, at, end))
   ) {
     throw bad('text is not valid UTF-8');
   }
   let payload: JsonValue;
   try {
-    payload = JSON.parse(buf.toString('utf8', at, end)) as JsonValue;
+    // ASCII bytes read the same as Latin-1, which decodes without UTF-8 bookkeeping.
+    payload = JSON.parse(buf.toString(ascii ? 'latin1' : 'utf8', at, end)) as JsonValue;
   } catch {
     throw bad('payload is not valid JSON');
   }
