@@ -64,7 +64,13 @@ export class DeadlineSweep<T extends Deadlined> {
 
   /** Called after an entry settled; `live` is how many entries are still pending. */
   settled(live: number): void {
-    if (this.#held > 2 * live + 64) this.#compact();
+    if (this.#held <= 2 * live + 64) return;
+    if (live === 0) {
+      // Nothing pending (sequential requests): every held entry is settled, so drop
+      // them all without filtering. The timer stays armed; its sweep finds no lanes.
+      this.#lanes.clear();
+      this.#held = 0;
+    } else this.#compact();
   }
 
   /** Forgets every entry and disarms the timer. */

@@ -2,10 +2,14 @@ import type { WaitOptions } from '../core/abort.js';
 import { NotFoundError, toError } from '../core/errors.js';
 import { invalid, isFunction, nonEmptyString } from '../core/validate.js';
 import type { ConnectionPool } from '../transport/connection-pool.js';
+import { SENT } from '../transport/sent.js';
 import type { Connection, TransportMessage } from '../transport/types.js';
-import { encodeRelayEnvelope } from './envelope.js';
+import { RelayEnvelopeEncoder } from './envelope.js';
 import { MAX_RELAY_ID_LENGTH, relayMessageToJson, type RelayMessage } from './message.js';
 import type { RelayRouter } from './relay-types.js';
+
+/** What goes on the wire: a version 1 JSON envelope, or a version 2 one to be encoded. */
+type Wire = TransportMessage | RelayEnvelopeEncoder;
 
 /** Options of {@link PeerRouter}. */
 export interface PeerRouterOptions {
@@ -67,7 +71,7 @@ export class PeerRouter implements RelayRouter {
 
   deliver(message: RelayMessage, options?: WaitOptions): Promise<void> {
     try {
-      const wire = this.#json ? relayMessageToJson(message) : encodeRelayEnvelope(message);
+      const wire = this.#json ? relayMessageToJson(message) : new RelayEnvelopeEncoder(message);
       if (message.to !== '') {
         const endpoint = this.#peers.get(message.to);
         if (endpoint === undefined) {
@@ -97,7 +101,7 @@ export class PeerRouter implements RelayRouter {
    * Sends on a pooled connection at once when there is one (the write happens before this
    * returns, with no promise turn in between), otherwise after the pool's dial.
    */
-  #sendTo(endpoint: string, wire: TransportMessage, options?: WaitOptions): Promise<void> {
+  #sendTo(endpoint: string, wire: Wire, options?: WaitOptions): Promise<void> {
     let ready: Connection | undefined;
     try {
       ready = this.#pool.tryAcquire(endpoint);
@@ -113,10 +117,15 @@ export class PeerRouter implements RelayRouter {
   #sendOn(
     endpoint: string,
     connection: Connection,
-    wire: TransportMessage,
+    wire: Wire,
     options?: WaitOptions,
   ): Promise<void> {
-    return connection.send(wire, options).catch((error: unknown) => {
+    let sent: Promise<void>;
+    if (!(wire instanceof RelayEnvelopeEncoder)) sent = connection.send(wire, options);
+    else if (connection.sendEncoded !== undefined) sent = connection.sendEncoded(wire, options);
+    else sent = connection.send(wire.toBytes(), options);
+    if (sent === SENT) return sent; // written already: nothing can fail any more
+    return sent.catch((error: unknown) => {
       // A bad message (too large, not serialisable) is the caller's fault, not the link's.
       const code = (error as { code?: unknown }).code;
       if (

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { abortError, type WaitOptions } from '../core/abort.js';
 import type { Clock } from '../core/clock.js';
 import type { JsonValue } from '../core/codec.js';
@@ -12,7 +11,9 @@ import {
   optionalSignal,
   positiveInteger,
 } from '../core/validate.js';
+import { SENT } from '../transport/sent.js';
 import type { Connection, Listener, Transport, TransportMessage } from '../transport/types.js';
+import { randomCorrelationId } from './correlation-id.js';
 import { DedupMetrics, DedupTable } from './dedup.js';
 import { decodeRelayEnvelope } from './envelope.js';
 import { runRequestHandler, type HandlerAnswer } from './handler.js';
@@ -168,12 +169,15 @@ export class Relay implements Closeable {
       const timeoutMs = nonNegativeNumber('timeoutMs', options.timeoutMs ?? this.requestTimeoutMs);
       if (signal?.aborted === true) throw abortError(signal, 'request');
       this.#pending.assertRoom(this.nodeId);
-      const correlationId = randomUUID();
+      const correlationId = randomCorrelationId();
       const message = this.#stamp(to, type, payload, correlationId, false);
       const pending = this.#pending.open(this.nodeId, correlationId, to, type, timeoutMs, signal);
-      this.#emit(message, 'request', options).catch((error: unknown) => {
-        this.#pending.finish(pending, undefined, toError(error), 'failed');
-      });
+      const sent = this.#emit(message, 'request', options);
+      if (sent !== SENT) {
+        sent.catch((error: unknown) => {
+          this.#pending.finish(pending, undefined, toError(error), 'failed');
+        });
+      }
       return pending.promise;
     } catch (error) {
       return Promise.reject(toError(error));
@@ -427,7 +431,8 @@ export class Relay implements Closeable {
         .then((settled) => this.#answer(request, settled))
         .catch((error: unknown) => this.#report(error));
     } else {
-      this.#answer(request, answer).catch((error: unknown) => this.#report(error));
+      const sent = this.#answer(request, answer);
+      if (sent !== SENT) sent.catch((error: unknown) => this.#report(error));
     }
   }
 

@@ -45,7 +45,14 @@ export type { UnixSocketTransportOptions } from './unix.js';
 export { TcpTransport } from './tcp.js';
 export type { TcpTransportOptions, TcpTlsOptions } from './tcp.js';
 export type { SocketTransportOptions } from './socket-connection.js';
-export type { Connection, Listener, Transport, ConnectOptions, TransportMessage } from './types.js';
+export type {
+  ByteEncoder,
+  Connection,
+  Listener,
+  Transport,
+  ConnectOptions,
+  TransportMessage,
+} from './types.js';
 export {
   circuitTransitions,
   circuitRejected,

@@ -4,7 +4,7 @@ import { decodeJson, encodeJson, type JsonValue } from '../core/codec.js';
 import { ClosedError, toError } from '../core/errors.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import { noopMetrics, type MetricsSink } from '../core/metrics.js';
-import { isFunction, positiveInteger } from '../core/validate.js';
+import { invalid, isFunction, positiveInteger } from '../core/validate.js';
 import { isUtf8 } from 'node:buffer';
 import {
   FRAME_HEADER_BYTES,
@@ -13,6 +13,7 @@ import {
   validateMaxFrameBytes,
 } from '../ipc/framing.js';
 import { Inbox } from './inbox.js';
+import { SENT } from './sent.js';
 import {
   PROTOCOL_ERROR_LABELS,
   TRANSPORT_LABELS,
@@ -23,7 +24,7 @@ import {
   type TransportKind,
   type TransportLabels,
 } from './metrics.js';
-import type { Connection, TransportMessage } from './types.js';
+import type { ByteEncoder, Connection, TransportMessage } from './types.js';
 
 /** Options shared by the socket transports. */
 export interface SocketTransportOptions {
@@ -104,6 +105,29 @@ function binaryFrame(bytes: Uint8Array, maxFrameBytes: number): Buffer {
   frame[FRAME_HEADER_BYTES] = BINARY_FRAME_TAG;
   frame.set(bytes, FRAME_HEADER_BYTES + 1);
   return frame;
+}
+
+/**
+ * One frame of the bytes `encoder` writes, encoded in place behind the header and tag
+ * (no separate body buffer, no copy). The cap is checked on the bytes actually written.
+ */
+function encodedFrame(encoder: ByteEncoder, maxFrameBytes: number): Buffer {
+  const max = encoder.maxBytes;
+  if (!Number.isSafeInteger(max) || max < 0) {
+    invalid('encoder.maxBytes', 'a non-negative safe integer', max);
+  }
+  const bodyAt = FRAME_HEADER_BYTES + 1;
+  const frame = Buffer.allocUnsafe(bodyAt + max);
+  const written = encoder.encodeInto(frame, bodyAt);
+  if (!Number.isSafeInteger(written) || written < 0 || written > max) {
+    invalid('encoder.encodeInto()', `a byte count from 0 to maxBytes (${max})`, written);
+  }
+  const size = written + 1;
+  if (size > maxFrameBytes) throw frameTooLargeError(size, maxFrameBytes, 'send');
+  frame.writeUInt32BE(size, 0);
+  frame[FRAME_HEADER_BYTES] = BINARY_FRAME_TAG;
+  const end = bodyAt + written;
+  return end === frame.length ? frame : frame.subarray(0, end);
 }
 
 /** Parses a frame body; malformed bodies throw the codec's `ERR_CODEC_MALFORMED`. */
@@ -191,10 +215,18 @@ export class SocketConnection implements Connection {
         message instanceof Uint8Array
           ? binaryFrame(message, this.#settings.maxFrameBytes)
           : jsonFrame(message, this.#settings.maxFrameBytes);
-      const flushed = this.#socket.write(frame);
-      this.#settings.metrics.increment(transportMessagesSent, 1, this.#settings.labels.transport);
-      if (flushed) return Promise.resolve();
-      return this.#drain(signal);
+      return this.#write(frame, signal);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+  }
+
+  sendEncoded(encoder: ByteEncoder, options: WaitOptions = {}): Promise<void> {
+    try {
+      if (!this.isConnected) throw closedError();
+      const { signal } = options;
+      if (signal?.aborted === true) throw abortError(signal, 'send');
+      return this.#write(encodedFrame(encoder, this.#settings.maxFrameBytes), signal);
     } catch (error) {
       return Promise.reject(toError(error));
     }
@@ -228,6 +260,14 @@ export class SocketConnection implements Connection {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** Writes one whole frame; resolves at once when the socket took it, else on 'drain'. */
+  #write(frame: Buffer, signal: AbortSignal | undefined): Promise<void> {
+    const flushed = this.#socket.write(frame);
+    this.#settings.metrics.increment(transportMessagesSent, 1, this.#settings.labels.transport);
+    if (flushed) return SENT;
+    return this.#drain(signal);
   }
 
   #drain(signal: AbortSignal | undefined): Promise<void> {

@@ -10,6 +10,20 @@ import type { Closeable } from '../core/lifecycle.js';
 export type TransportMessage = JsonValue | Uint8Array;
 
 /**
+ * A byte message that writes itself into the transport's own buffer (see
+ * {@link Connection.sendEncoded}): the transport allocates one frame with room for
+ * `maxBytes` and calls `encodeInto` at the body's offset, so the bytes are never built in a
+ * buffer of their own and copied into the frame. `encodeInto` may be called more than once
+ * (a broadcast writes one frame per peer) and must write the same bytes each time.
+ */
+export interface ByteEncoder {
+  /** Upper bound of the bytes {@link ByteEncoder.encodeInto} writes. */
+  readonly maxBytes: number;
+  /** Writes the message at `target[offset]` onwards; returns the bytes written (`<= maxBytes`). */
+  encodeInto(target: Buffer, offset: number): number;
+}
+
+/**
  * One open link to a peer, carrying messages (JSON values or bytes) in order. Both
  * directions use the same object: `send` writes, `incoming()` reads.
  */
@@ -25,6 +39,13 @@ export interface Connection extends Closeable {
    * `ERR_CODEC_NOT_SERIALIZABLE` for a bad message (the connection stays usable).
    */
   send(message: TransportMessage, options?: WaitOptions): Promise<void>;
+  /**
+   * Optional: sends the bytes `encoder` writes as one byte message (received as a
+   * `Uint8Array`, exactly as if they had been passed to `send`), written straight into the
+   * frame: one allocation and one socket write. Rejects like `send`. Socket connections
+   * implement it; where it is missing, encode into a `Uint8Array` and `send` that.
+   */
+  sendEncoded?(encoder: ByteEncoder, options?: WaitOptions): Promise<void>;
   /**
    * The messages received, in order. Iteration ends when the connection closes cleanly
    * and throws the error that broke it (frame too large, truncated frame). There is one

@@ -215,6 +215,57 @@ for (const kind of kinds) {
       await listener.close();
     });
 
+    it("sendEncoded() writes the encoder's bytes into the frame, received like send(bytes)", async () => {
+      const transport = kind.make(undefined, 64);
+      const { listener, next } = await serve(transport, kind.endpoint());
+      const client = await transport.connect(listener.endpoint);
+      const server = await next();
+      const encoder = (bytes: number[], maxBytes = bytes.length) => ({
+        maxBytes,
+        encodeInto(target: Buffer, offset: number): number {
+          target.set(bytes, offset);
+          return bytes.length;
+        },
+      });
+      await client.sendEncoded!(encoder([1, 2, 3], 60)); // a worst case larger than written
+      await client.sendEncoded!(encoder([]));
+      // The cap counts the tag and the bytes actually written, not the worst case.
+      await client.sendEncoded!(
+        encoder(
+          Array.from({ length: 63 }, () => 9),
+          200,
+        ),
+      );
+      await expect(
+        client.sendEncoded!(encoder(Array.from({ length: 64 }, () => 9))),
+      ).rejects.toMatchObject({
+        code: 'ERR_IPC_FRAME_TOO_LARGE',
+      });
+      const liar = { maxBytes: 2, encodeInto: () => 3 };
+      await expect(client.sendEncoded!(liar)).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARGUMENT',
+      });
+      await expect(
+        client.sendEncoded!({ maxBytes: -1, encodeInto: () => 0 }),
+      ).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARGUMENT',
+      });
+      await client.send(Buffer.from([4]));
+      await client.close();
+      const { items, error } = await drain(server);
+      expect(error).toBeUndefined();
+      expect(items.map((m) => (m instanceof Uint8Array ? [...m] : m))).toEqual([
+        [1, 2, 3],
+        [],
+        Array.from({ length: 63 }, () => 9),
+        [4],
+      ]);
+      await expect(client.sendEncoded!(encoder([1]))).rejects.toMatchObject({
+        code: 'ERR_TRANSPORT_CONNECTION_CLOSED',
+      });
+      await listener.close();
+    });
+
     it('consume() hands messages over as they are decoded and settles like incoming()', async () => {
       const transport = kind.make(undefined, 1024);
       const { listener, next } = await serve(transport, kind.endpoint());
