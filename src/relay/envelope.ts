@@ -239,8 +239,10 @@ export class RelayEnvelopeEncoder implements ByteEncoder {
 }
 
 /**
- * Encodes `message` as a version 2 envelope in a buffer of its own (see
- * {@link RelayEnvelopeEncoder} for the errors).
+ * Encodes `message` as a version 2 envelope in a buffer of its own.
+ *
+ * @throws `ERR_CODEC_NOT_SERIALIZABLE` for a payload JSON cannot carry,
+ *   `ERR_RELAY_INVALID_MESSAGE` for a seq, epoch or id the receiver would refuse.
  */
 export function encodeRelayEnvelope(message: RelayMessage): Buffer {
   return new RelayEnvelopeEncoder(message).toBytes();

@@ -1,4 +1,4 @@
-// The Relay's options, validated once and resolved to their defaults.
+// The Relay's options, validated once and resolved to their defaults, and its stats snapshot.
 import { systemClock, type Clock } from '../core/clock.js';
 import { noopMetrics, type MetricsSink } from '../core/metrics.js';
 import {
@@ -9,7 +9,9 @@ import {
   positiveNumber,
 } from '../core/validate.js';
 import { nextEpoch } from './message.js';
-import type { RelayOptions, RelayRouter } from './relay-types.js';
+import type { DedupTable } from './dedup.js';
+import type { PendingRequests } from './pending.js';
+import type { RelayOptions, RelayRouter, RelayStats } from './relay-types.js';
 
 /** Every Relay setting with its default applied. @internal */
 export interface RelayConfig {
@@ -52,5 +54,34 @@ export function relayConfig(options: RelayOptions): RelayConfig {
     metrics: options.metrics ?? noopMetrics,
     epoch:
       options.epoch === undefined ? nextEpoch(clock) : nonNegativeInteger('epoch', options.epoch),
+  };
+}
+
+/** A relay's message counters (see {@link RelayStats}). @internal */
+export interface RelayCounts {
+  sent: number;
+  received: number;
+  duplicates: number;
+  misdirected: number;
+  invalid: number;
+}
+
+/** The stats snapshot of a relay's counters, dedup table and pending requests. @internal */
+export function relayStats(
+  counts: Readonly<RelayCounts>,
+  dedup: DedupTable,
+  pending: PendingRequests,
+): RelayStats {
+  return {
+    messagesSent: counts.sent,
+    messagesReceived: counts.received,
+    duplicatesDropped: counts.duplicates,
+    dedupEvicted: dedup.evictedByCapacity + dedup.evictedByTtl,
+    dedupTableSize: dedup.size,
+    epochResets: dedup.epochResets,
+    misdirectedReplies: counts.misdirected,
+    invalidMessages: counts.invalid,
+    pendingRequests: pending.size,
+    requestsTimedOut: pending.timedOut,
   };
 }

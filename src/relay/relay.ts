@@ -25,7 +25,7 @@ import type {
   RelayStats,
   RequestHandler,
 } from './relay-types.js';
-import { relayConfig } from './relay-config.js';
+import { relayConfig, relayStats, type RelayCounts } from './relay-config.js';
 import {
   MAX_RELAY_ID_LENGTH,
   relayMessageFromJson,
@@ -84,11 +84,13 @@ export class Relay implements Closeable {
   readonly #links = new Set<Connection>();
   readonly #listeners = new Set<Listener>();
   #seq = 0;
-  #sent = 0;
-  #received = 0;
-  #duplicates = 0;
-  #misdirected = 0;
-  #invalid = 0;
+  readonly #counts: RelayCounts = {
+    sent: 0,
+    received: 0,
+    duplicates: 0,
+    misdirected: 0,
+    invalid: 0,
+  };
 
   /** @throws InvalidArgumentError for a bad node id or option. */
   constructor(nodeId: string, options: RelayOptions = {}) {
@@ -232,7 +234,7 @@ export class Relay implements Closeable {
     if (message.from === this.nodeId) return undefined;
     if (message.to !== '' && message.to !== this.nodeId) return undefined;
     if (!validSeq(message.seq) || !(message.epoch === 0 || validSeq(message.epoch))) {
-      this.#invalid++;
+      this.#counts.invalid++;
       this.#metrics.increment(relayDropped, 1, RELAY_LABELS.dropped.invalid);
       return undefined;
     }
@@ -245,11 +247,11 @@ export class Relay implements Closeable {
     );
     this.#dedupMetrics.report(before);
     if (verdict !== 'accept') {
-      this.#duplicates++;
+      this.#counts.duplicates++;
       this.#metrics.increment(relayDropped, 1, DROP_LABELS[verdict]);
       return undefined;
     }
-    this.#received++;
+    this.#counts.received++;
     this.#metrics.increment(relayReceived);
     const cid = message.correlationId;
     if (cid !== undefined) {
@@ -257,7 +259,7 @@ export class Relay implements Closeable {
         const pending = this.#pending.get(cid);
         if (pending !== undefined) {
           if (pending.to !== message.from) {
-            this.#misdirected++;
+            this.#counts.misdirected++;
             this.#metrics.increment(relayDropped, 1, RELAY_LABELS.dropped.misdirected_reply);
             return undefined;
           }
@@ -311,7 +313,7 @@ export class Relay implements Closeable {
       message =
         value instanceof Uint8Array ? decodeRelayEnvelope(value) : relayMessageFromJson(value);
     } catch (error) {
-      this.#invalid++;
+      this.#counts.invalid++;
       this.#metrics.increment(relayDropped, 1, RELAY_LABELS.dropped.invalid);
       this.#report(error);
       return;
@@ -345,18 +347,7 @@ export class Relay implements Closeable {
 
   /** A snapshot of the counters. */
   stats(): RelayStats {
-    return {
-      messagesSent: this.#sent,
-      messagesReceived: this.#received,
-      duplicatesDropped: this.#duplicates,
-      dedupEvicted: this.#dedup.evictedByCapacity + this.#dedup.evictedByTtl,
-      dedupTableSize: this.#dedup.size,
-      epochResets: this.#dedup.epochResets,
-      misdirectedReplies: this.#misdirected,
-      invalidMessages: this.#invalid,
-      pendingRequests: this.#pending.size,
-      requestsTimedOut: this.#pending.timedOut,
-    };
+    return relayStats(this.#counts, this.#dedup, this.#pending);
   }
 
   /**
@@ -408,7 +399,7 @@ export class Relay implements Closeable {
    * returns). Resolves when the router is done; callers that report the seq add it.
    */
   #emit(message: RelayMessage, kind: RelaySendKind, options?: WaitOptions): Promise<void> {
-    this.#sent++;
+    this.#counts.sent++;
     this.#metrics.increment(relaySent, 1, RELAY_LABELS.kind[kind]);
     const router = this.#router;
     if (router === undefined) {
