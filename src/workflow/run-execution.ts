@@ -67,6 +67,16 @@ export class RunExecution {
   readonly #ready: string[] = [];
   #readyAt = 0;
   #running = 0;
+  /**
+   * Wall and monotonic time of the step completion being processed (#finishedNow is -1
+   * when none): the dependents it unblocks start in the same synchronous turn, so they
+   * take these times as their start instead of reading the clock again.
+   */
+  #finishedNow = -1;
+  #finishedMono = 0;
+  /** The clocks #finish last read (see #runStep). */
+  #finishedAt = -1;
+  #finishedAtMono = 0;
   /** Settles #schedule. */
   #idle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   readonly #renewal: LeaseRenewal;
@@ -241,13 +251,20 @@ export class RunExecution {
         list = next;
       }
       const ready = this.#ready;
+      // Steps started in one turn share one reading of each clock.
+      let now = this.#finishedNow;
+      let mono = this.#finishedMono;
       while (
         this.#stop === undefined &&
         this.#readyAt < ready.length &&
         this.#running < this.#deps.maxParallelSteps
       ) {
+        if (now < 0) {
+          now = this.#deps.clock.now();
+          mono = this.#deps.clock.monotonic();
+        }
         this.#running++;
-        void this.#runStep(ready[this.#readyAt++] as string);
+        void this.#runStep(ready[this.#readyAt++] as string, now, mono);
       }
       if (this.#running > 0) return;
     } catch (error) {
@@ -257,10 +274,19 @@ export class RunExecution {
     idle.resolve();
   }
 
-  /** A step finished (whatever its outcome): the scheduler looks at its dependents. */
-  #settled(id: string): void {
+  /**
+   * A step finished (whatever its outcome): the scheduler looks at its dependents.
+   * `now` / `mono`: when it finished, if that was read in this synchronous turn, else -1.
+   */
+  #settled(id: string, now = -1, mono = 0): void {
     this.#running--;
-    this.#pump(this.#step(id).dependents);
+    this.#finishedNow = now;
+    this.#finishedMono = mono;
+    try {
+      this.#pump(this.#step(id).dependents);
+    } finally {
+      this.#finishedNow = -1;
+    }
   }
 
   #step(id: string): ResolvedStep {
@@ -287,14 +313,18 @@ export class RunExecution {
     return afterWrite(this.#saveFinal(record), after);
   }
 
-  /** Runs one step to its final record; never rejects (reports to the scheduler). */
-  async #runStep(id: string): Promise<void> {
+  /**
+   * Runs one step to its final record; never rejects (reports to the scheduler). `now` and
+   * `mono` are the clocks read when it was started.
+   */
+  async #runStep(id: string, now: number, mono: number): Promise<void> {
+    // Whether the step's final write returned in the turn #finish read the clocks in.
+    let finishedNow = -1;
     try {
       const step = this.#step(id);
       let stored = this.#started.get(id);
       if (stored !== undefined) this.#started.delete(id);
-      const startedAt = stored?.startedAt ?? this.#deps.clock.now();
-      const mono = this.#deps.clock.monotonic();
+      const startedAt = stored?.startedAt ?? now;
       const results = dependencyResults(step, this.#results);
       const first = this.#nextAttempt.get(id) ?? 1;
       const outcome = await runAttempts(
@@ -323,10 +353,11 @@ export class RunExecution {
         finishing = this.#failed(step, outcome.error, outcome.attempt, results, startedAt, mono);
       }
       if (finishing !== undefined) await finishing;
+      else if (outcome.kind === 'completed') finishedNow = this.#finishedAt;
     } catch (error) {
       this.halt({ kind: 'storage', error: storageError('step', error) });
     } finally {
-      this.#settled(id);
+      this.#settled(id, finishedNow, this.#finishedAtMono);
     }
   }
 
@@ -392,10 +423,14 @@ export class RunExecution {
   ): Promise<void> | undefined {
     const clock = this.#deps.clock;
     const record = stepRecord(this.runId, id, status, attempt, startedAt);
+    const now = clock.now();
+    const end = clock.monotonic();
+    this.#finishedAt = now;
+    this.#finishedAtMono = end;
     record.output = output;
     record.error = error;
-    record.completedAt = clock.now();
-    const durationMs = Math.max(0, Math.round(clock.monotonic() - mono));
+    record.completedAt = now;
+    const durationMs = Math.max(0, Math.round(end - mono));
     record.durationMs = durationMs;
     record.fallbackStepId = fallbackStepId;
     this.#results.set(id, { status, output, error });
