@@ -11,9 +11,7 @@ import type { ResolvedStep, ValidatedWorkflow } from './dag.js';
 import {
   WORKFLOW_STEP_DURATION_SECONDS,
   WORKFLOW_STEPS_TOTAL,
-  WORKFLOW_STORE_ERRORS_TOTAL,
   STEP_OUTCOME_LABELS as OUTCOME,
-  STORE_OPERATION_LABELS as STORE_OP,
 } from './metrics.js';
 import {
   emitRunEvent,
@@ -26,6 +24,7 @@ import {
   type Stop,
 } from './run-support.js';
 import { LeaseRenewal } from './lease-renewal.js';
+import { RunWrites } from './run-writes.js';
 import { RunAbort } from './run-abort.js';
 import { finalizeRun } from './run-finalize.js';
 import {
@@ -42,6 +41,7 @@ import type { StepRecord, StepStatus } from './types.js';
 
 /** What a `running` write that the store already holds resolves with. */
 const SAVED = Promise.resolve(true);
+const NONE: readonly string[] = [];
 
 /** @internal One run executing on one engine. */
 export class RunExecution {
@@ -59,9 +59,7 @@ export class RunExecution {
   readonly #abort: RunAbort;
   readonly #attemptRun: AttemptRun;
   #stop: Stop | undefined;
-  /** Final step writes issued but not yet committed (see #saveFinal), and who waits for them. */
-  #unflushed = 0;
-  #drained: (() => void) | undefined;
+  readonly #writes: RunWrites;
   /** Scheduler state: steps not decided yet, ready (from #readyAt on), executing. */
   readonly #waiting = new Set<string>();
   readonly #ready: string[] = [];
@@ -101,6 +99,11 @@ export class RunExecution {
     this.#resumed = resumed;
     this.#startedAt = startedAt;
     this.#renewal = new LeaseRenewal(deps, runId, () => this.halt({ kind: 'lease-lost' }));
+    this.#writes = new RunWrites(
+      deps,
+      () => this.#stop,
+      (stop) => this.halt(stop),
+    );
     // Executors, backoff sleeps and queue admissions listen on the run signal.
     this.#abort = new RunAbort(deps.maxParallelSteps * 2 + 16);
     this.#attemptRun = {
@@ -169,42 +172,6 @@ export class RunExecution {
   }
 
   /**
-   * A fenced step write; a refused write means the lease is lost. Never throws. A `final`
-   * write is counted in #unflushed until it settles.
-   */
-  async #save(record: StepRecord, final = false): Promise<boolean> {
-    try {
-      const stop = this.#stop?.kind;
-      if (stop === 'lease-lost' || stop === 'closed' || stop === 'storage') return false;
-      if (await this.#deps.store.saveStep(this.#deps.owner, record)) return true;
-      this.halt({ kind: 'lease-lost' });
-    } catch (error) {
-      this.#deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, STORE_OP.saveStep);
-      this.halt({ kind: 'storage', error: storageError('saveStep', error) });
-    } finally {
-      if (final && --this.#unflushed === 0) {
-        const drained = this.#drained;
-        this.#drained = undefined;
-        drained?.();
-      }
-    }
-    return false;
-  }
-
-  /**
-   * Writes a step's final record. With a store that commits in call order the engine
-   * does not wait (returns undefined): dependents may start at once, since their own
-   * `running` write (which they do await) commits after this one. `#finalize` waits for
-   * every such write.
-   */
-  #saveFinal(record: StepRecord): Promise<boolean> | undefined {
-    if (this.#deps.store.writesInOrder !== true) return this.#save(record);
-    this.#unflushed++;
-    void this.#save(record, true);
-    return undefined;
-  }
-
-  /**
    * Runs every remaining step as its trigger is met; resolves once all have settled.
    * Driven by step completions (#settled pumps at once): no wake-up promise per step,
    * and no race over every in-flight promise (quadratic for wide workflows).
@@ -226,7 +193,7 @@ export class RunExecution {
     try {
       let list = candidates;
       while (list.length > 0 && this.#stop === undefined) {
-        const next: string[] = [];
+        let next: string[] | undefined;
         for (const id of list) {
           if (!this.#waiting.has(id)) continue;
           const decision = evaluate(this.#step(id), this.#results);
@@ -238,6 +205,7 @@ export class RunExecution {
           }
           const skipping = this.#skipUnreachable(id);
           if (skipping === undefined) {
+            next ??= [];
             for (const dependent of this.#step(id).dependents) next.push(dependent);
           } else {
             // Its dependents are looked at once the skip is written, like a step's.
@@ -248,7 +216,7 @@ export class RunExecution {
             );
           }
         }
-        list = next;
+        list = next ?? NONE;
       }
       const ready = this.#ready;
       // Steps started in one turn share one reading of each clock.
@@ -310,7 +278,7 @@ export class RunExecution {
       this.#deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME.skipped);
       this.#emitStep(id, 'skipped', 0, error);
     };
-    return afterWrite(this.#saveFinal(record), after);
+    return afterWrite(this.#writes.saveFinal(record), after);
   }
 
   /**
@@ -339,7 +307,7 @@ export class RunExecution {
             stored = undefined;
             return SAVED;
           }
-          return this.#save(stepRecord(this.runId, id, 'running', attempt, startedAt));
+          return this.#writes.save(stepRecord(this.runId, id, 'running', attempt, startedAt));
         },
       );
       let finishing: Promise<void> | undefined;
@@ -434,7 +402,7 @@ export class RunExecution {
     record.durationMs = durationMs;
     record.fallbackStepId = fallbackStepId;
     this.#results.set(id, { status, output, error });
-    return afterWrite(this.#saveFinal(record), () => this.#recorded(record, durationMs));
+    return afterWrite(this.#writes.saveFinal(record), () => this.#recorded(record, durationMs));
   }
 
   /** Metrics and event of a step whose final record is written. */
@@ -455,19 +423,14 @@ export class RunExecution {
     record.error = error;
     record.completedAt = this.#deps.clock.now();
     const after = (): void => this.#emitStep(record.stepId, 'failed', record.attempt, error);
-    return afterWrite(this.#saveFinal(record), after);
+    return afterWrite(this.#writes.saveFinal(record), after);
   }
 
   async #finalize(monoStart: number): Promise<WorkflowRunResult> {
     // A store that groups run writes commits the final update with the step writes still
     // queued, so it need not wait for them (finalizeRun checks their outcome).
-    const grouped = this.#deps.store.groupsRunWrites === true && this.#unflushed > 0;
-    const pending =
-      this.#unflushed === 0
-        ? Promise.resolve()
-        : new Promise<void>((resolve) => {
-            this.#drained = resolve;
-          });
+    const grouped = this.#deps.store.groupsRunWrites === true && this.#writes.unflushed > 0;
+    const pending = this.#writes.drained();
     if (!grouped) await pending;
     return finalizeRun({
       runId: this.runId,
