@@ -304,6 +304,48 @@ describe('WorkflowEngine: events and metrics', () => {
     expect(stream.ended).toBe(true);
   });
 
+  it('hands a rejected first attempt on to the retries, with its events and records in order', async () => {
+    const e = engine();
+    e.register(
+      {
+        id: 'wf',
+        steps: [{ id: 'a' }, { id: 'b', dependsOn: ['a'], retry: { maxAttempts: 2, delayMs: 0 } }],
+      },
+      {
+        a: () => 1,
+        b: ({ attempt }) => (attempt === 1 ? Promise.reject(new Error('once')) : attempt),
+      },
+    );
+    const stream = e.events();
+    const runId = await e.start('wf');
+    expect((await e.wait(runId)).status).toBe('completed');
+    const seen: string[] = [];
+    for await (const event of stream) {
+      if (event.type === 'run') {
+        if (event.status === 'completed') break;
+        continue;
+      }
+      seen.push(`${event.stepId}:${event.status}:${event.attempt}:${event.error ?? ''}`);
+    }
+    expect(seen).toEqual([
+      'a:running:1:',
+      'a:completed:1:',
+      'b:running:1:',
+      'b:pending:1:once',
+      'b:running:2:',
+      'b:completed:2:',
+    ]);
+    const records = await e.store.getSteps(runId);
+    expect(records.map((r) => [r.stepId, r.status, r.attempt, r.output])).toEqual([
+      ['a', 'completed', 1, 1],
+      ['b', 'completed', 2, 2],
+    ]);
+    const [a, b] = records;
+    // b starts when a completes (one clock reading), and its times are ordered.
+    expect(b?.startedAt).toBe(a?.completedAt);
+    expect(b?.completedAt).toBeGreaterThanOrEqual(b?.startedAt ?? Infinity);
+  });
+
   it('keeps a slow reader bounded and counts what it lost', async () => {
     const e = engine();
     const steps = Array.from({ length: 20 }, (_, i) => ({ id: `s${i}` }));

@@ -69,6 +69,22 @@ export class RunAbort {
     return () => this.#watchers.delete(fn);
   }
 
+  /**
+   * Calls `fn` once when the run aborts, like {@link watch} but without building a
+   * function to stop watching (pass `fn` to {@link unlisten}); false (and `fn` not
+   * called) when the run already aborted.
+   */
+  listen(fn: (reason: Error) => void): boolean {
+    if (this.#reason !== undefined) return false;
+    this.#watchers.add(fn);
+    return true;
+  }
+
+  /** Stops a {@link listen}. */
+  unlisten(fn: (reason: Error) => void): void {
+    this.#watchers.delete(fn);
+  }
+
   /** Resolves after `delayMs` on `clock`; rejects with the reason as soon as the run aborts. */
   sleep(delayMs: number, clock: Clock): Promise<void> {
     return new Promise<void>((resolve, reject) => {

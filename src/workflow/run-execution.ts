@@ -20,6 +20,7 @@ import {
   storageError,
   type RegisteredWorkflow,
   type RunDeps,
+  type AttemptsOutcome,
   type RunRecords,
   type Stop,
 } from './run-support.js';
@@ -36,6 +37,7 @@ import {
   type MutableStepRecord,
 } from './run-steps.js';
 import { runAttempts, type AttemptRun } from './step-attempts.js';
+import { FirstAttempt } from './first-attempt.js';
 import type { StepExecutor, StepResult, WorkflowRunResult } from './step-context.js';
 import type { StepRecord, StepStatus } from './types.js';
 
@@ -232,7 +234,7 @@ export class RunExecution {
           mono = this.#deps.clock.monotonic();
         }
         this.#running++;
-        void this.#runStep(ready[this.#readyAt++] as string, now, mono);
+        this.#runStep(ready[this.#readyAt++] as string, now, mono);
       }
       if (this.#running > 0) return;
     } catch (error) {
@@ -282,19 +284,76 @@ export class RunExecution {
   }
 
   /**
-   * Runs one step to its final record; never rejects (reports to the scheduler). `now` and
-   * `mono` are the clocks read when it was started.
+   * Runs one step to its final record; never throws (reports to the scheduler). `now` and
+   * `mono` are the clocks read when it was started. Its first attempt goes through a
+   * FirstAttempt unless a queue gate or a timeout needs runAttempts' full path.
    */
-  async #runStep(id: string, now: number, mono: number): Promise<void> {
+  #runStep(id: string, now: number, mono: number): void {
+    const step = this.#step(id);
+    const stored = this.#started.get(id);
+    if (stored !== undefined) this.#started.delete(id);
+    const startedAt = stored?.startedAt ?? now;
+    const results = dependencyResults(step, this.#results);
+    const first = this.#nextAttempt.get(id) ?? 1;
+    if (this.#deps.gate !== undefined || step.timeoutMs !== undefined || this.#abort.isAborted()) {
+      void this.#attempts(step, results, first, startedAt, mono, stored?.attempt);
+      return;
+    }
+    const attempt = new FirstAttempt(this.#attemptRun, this, step, results, first, startedAt, mono);
+    attempt.start(
+      stored?.attempt === first
+        ? undefined
+        : this.#writes.save(stepRecord(this.runId, id, 'running', first, startedAt)),
+    );
+  }
+
+  /** @internal The outcome of a step's FirstAttempt (see FirstAttemptSink). */
+  attempted(attempt: FirstAttempt, outcome: AttemptsOutcome | undefined): void {
+    const { step, results, startedAt, mono } = attempt;
+    if (outcome === undefined) {
+      const failed = { error: attempt.error };
+      void this.#attempts(step, results, attempt.attempt, startedAt, mono, undefined, failed);
+      return;
+    }
+    let finishing: Promise<void> | undefined;
+    try {
+      finishing = this.#conclude(step, outcome, results, startedAt, mono);
+    } catch (error) {
+      this.halt({ kind: 'storage', error: storageError('step', error) });
+    }
+    if (finishing === undefined) {
+      const completed = outcome.kind === 'completed';
+      this.#settled(step.id, completed ? this.#finishedAt : -1, this.#finishedAtMono);
+      return;
+    }
+    finishing.then(
+      () => this.#settled(step.id),
+      (error: unknown) => {
+        this.halt({ kind: 'storage', error: storageError('step', error) });
+        this.#settled(step.id);
+      },
+    );
+  }
+
+  /**
+   * The attempts of a step through runAttempts, to its final record; never rejects.
+   * `storedAttempt`: the attempt whose `running` record the store already holds.
+   * `failedFirst`: attempt `first` was made (by a FirstAttempt) and threw.
+   */
+  async #attempts(
+    step: ResolvedStep,
+    results: Record<string, StepResult>,
+    first: number,
+    startedAt: number,
+    mono: number,
+    storedAttempt: number | undefined,
+    failedFirst?: { readonly error: unknown },
+  ): Promise<void> {
+    const id = step.id;
     // Whether the step's final write returned in the turn #finish read the clocks in.
     let finishedNow = -1;
+    let stored = storedAttempt;
     try {
-      const step = this.#step(id);
-      let stored = this.#started.get(id);
-      if (stored !== undefined) this.#started.delete(id);
-      const startedAt = stored?.startedAt ?? now;
-      const results = dependencyResults(step, this.#results);
-      const first = this.#nextAttempt.get(id) ?? 1;
       const outcome = await runAttempts(
         this.#attemptRun,
         step,
@@ -303,23 +362,15 @@ export class RunExecution {
         first,
         undefined,
         (attempt) => {
-          if (stored?.attempt === attempt) {
+          if (stored === attempt) {
             stored = undefined;
             return SAVED;
           }
           return this.#writes.save(stepRecord(this.runId, id, 'running', attempt, startedAt));
         },
+        failedFirst,
       );
-      let finishing: Promise<void> | undefined;
-      if (outcome.kind === 'aborted') {
-        const record = stepRecord(this.runId, id, 'failed', outcome.attempt, startedAt);
-        finishing = this.#recordAborted(record);
-      } else if (outcome.kind === 'completed') {
-        const { output, attempt } = outcome;
-        finishing = this.#finish(id, 'completed', output, null, attempt, null, startedAt, mono);
-      } else {
-        finishing = this.#failed(step, outcome.error, outcome.attempt, results, startedAt, mono);
-      }
+      const finishing = this.#conclude(step, outcome, results, startedAt, mono);
       if (finishing !== undefined) await finishing;
       else if (outcome.kind === 'completed') finishedNow = this.#finishedAt;
     } catch (error) {
@@ -327,6 +378,25 @@ export class RunExecution {
     } finally {
       this.#settled(id, finishedNow, this.#finishedAtMono);
     }
+  }
+
+  /** What a step's attempts' outcome means: its final record (a promise when awaited). */
+  #conclude(
+    step: ResolvedStep,
+    outcome: AttemptsOutcome,
+    results: Record<string, StepResult>,
+    startedAt: number,
+    mono: number,
+  ): Promise<void> | undefined {
+    const id = step.id;
+    if (outcome.kind === 'aborted') {
+      return this.#recordAborted(stepRecord(this.runId, id, 'failed', outcome.attempt, startedAt));
+    }
+    if (outcome.kind === 'completed') {
+      const { output, attempt } = outcome;
+      return this.#finish(id, 'completed', output, null, attempt, null, startedAt, mono);
+    }
+    return this.#failed(step, outcome.error, outcome.attempt, results, startedAt, mono);
   }
 
   /** A step whose attempts failed: its fallback, then its error policy. */

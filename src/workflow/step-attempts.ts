@@ -70,8 +70,22 @@ function callExecutor(
 }
 
 /**
+ * The text an attempt's failure is recorded with, or undefined when the run aborted
+ * (the failure is then the abort's, not the step's).
+ */
+export function attemptFailure(run: AttemptRun, error: unknown): string | undefined {
+  if (run.abort.isAborted()) return undefined;
+  if (error instanceof MajraError && error.code === 'ERR_WORKFLOW_STEP_TIMEOUT') {
+    run.deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME.timed_out);
+  }
+  // As text of an Error: a thrown non-Error reads as toError renders it.
+  return errorText(toError(error));
+}
+
+/**
  * Attempts `exec`'s executor up to its retry policy's limit. `owner` is the step whose
- * dependencies feed the context (the failed step, for a fallback).
+ * dependencies feed the context (the failed step, for a fallback). `failedFirst`: attempt
+ * `firstAttempt` was already made (see FirstAttempt) and threw this error.
  */
 export async function runAttempts(
   run: AttemptRun,
@@ -81,6 +95,7 @@ export async function runAttempts(
   firstAttempt: number,
   fallbackFor: FallbackFor | undefined,
   beforeAttempt?: (attempt: number) => Promise<boolean>,
+  failedFirst?: { readonly error: unknown },
 ): Promise<AttemptsOutcome> {
   // Every step has an executor: register() checks it.
   const executor = run.executors.get(exec.id) as StepExecutor;
@@ -93,43 +108,46 @@ export async function runAttempts(
   let attempt = firstAttempt;
   for (let k = 0; k < policy.maxAttempts; k++) {
     attempt = firstAttempt + k;
-    if (abort.isAborted()) return { kind: 'aborted', attempt };
-    if (beforeAttempt !== undefined && !(await beforeAttempt(attempt))) {
-      return { kind: 'aborted', attempt };
-    }
-    if (abort.isAborted()) return { kind: 'aborted', attempt };
-    if (fallbackFor === undefined) run.emitStep(owner.id, 'running', attempt);
-    let ticket: string | undefined;
-    let ok = false;
-    try {
-      if (gate !== undefined) {
-        ticket = await gate.acquire(
-          { runId: run.runId, stepId: exec.id, attempt },
-          exec.priority,
-          exec.resources,
-          abort.signal,
-        );
-      }
-      running.value++;
-      deps.metrics.set(WORKFLOW_STEPS_RUNNING, running.value);
-      try {
-        const value = await callExecutor(run, exec, executor, results, attempt, fallbackFor);
-        const output = toStoredJson(value, deps.maxResultBytes, `result of step '${exec.id}'`);
-        ok = true;
-        return { kind: 'completed', output, attempt };
-      } finally {
-        running.value--;
-        deps.metrics.set(WORKFLOW_STEPS_RUNNING, running.value);
-      }
-    } catch (error) {
+    if (k === 0 && failedFirst !== undefined) {
+      const failure = attemptFailure(run, failedFirst.error);
+      if (failure === undefined) return { kind: 'aborted', attempt };
+      lastError = failure;
+    } else {
       if (abort.isAborted()) return { kind: 'aborted', attempt };
-      // As text of an Error: a thrown non-Error reads as toError renders it.
-      lastError = errorText(toError(error));
-      if (error instanceof MajraError && error.code === 'ERR_WORKFLOW_STEP_TIMEOUT') {
-        deps.metrics.increment(WORKFLOW_STEPS_TOTAL, 1, OUTCOME.timed_out);
+      if (beforeAttempt !== undefined && !(await beforeAttempt(attempt))) {
+        return { kind: 'aborted', attempt };
       }
-    } finally {
-      if (gate !== undefined && ticket !== undefined) gate.release(ticket, ok);
+      if (abort.isAborted()) return { kind: 'aborted', attempt };
+      if (fallbackFor === undefined) run.emitStep(owner.id, 'running', attempt);
+      let ticket: string | undefined;
+      let ok = false;
+      try {
+        if (gate !== undefined) {
+          ticket = await gate.acquire(
+            { runId: run.runId, stepId: exec.id, attempt },
+            exec.priority,
+            exec.resources,
+            abort.signal,
+          );
+        }
+        running.value++;
+        deps.metrics.set(WORKFLOW_STEPS_RUNNING, running.value);
+        try {
+          const value = await callExecutor(run, exec, executor, results, attempt, fallbackFor);
+          const output = toStoredJson(value, deps.maxResultBytes, `result of step '${exec.id}'`);
+          ok = true;
+          return { kind: 'completed', output, attempt };
+        } finally {
+          running.value--;
+          deps.metrics.set(WORKFLOW_STEPS_RUNNING, running.value);
+        }
+      } catch (error) {
+        const failure = attemptFailure(run, error);
+        if (failure === undefined) return { kind: 'aborted', attempt };
+        lastError = failure;
+      } finally {
+        if (gate !== undefined && ticket !== undefined) gate.release(ticket, ok);
+      }
     }
     if (k < policy.maxAttempts - 1) {
       const delay = backoffDelay(policy, k + 1, deps.random);
