@@ -13,7 +13,7 @@
 import type { JsonValue } from '../core/codec.js';
 import type { ResolvedStep } from './dag.js';
 import { WORKFLOW_STEPS_RUNNING } from './metrics.js';
-import { isThenable } from './run-abort.js';
+import { isThenable, type AbortLink } from './run-abort.js';
 import type { AttemptsOutcome } from './run-support.js';
 import { AttemptContext } from './attempt-context.js';
 import { toStoredJson } from './step-attempt.js';
@@ -31,7 +31,7 @@ export interface FirstAttemptSink {
 }
 
 /** @internal One first attempt of one step. */
-export class FirstAttempt {
+export class FirstAttempt implements AbortLink {
   readonly step: ResolvedStep;
   readonly results: Readonly<Record<string, StepResult>>;
   readonly attempt: number;
@@ -44,7 +44,10 @@ export class FirstAttempt {
   readonly #sink: FirstAttemptSink;
   /** Set once the executor's result, failure or the run's abort decided the attempt. */
   #done = false;
-  #onAbort: ((reason: Error) => void) | undefined;
+  /** @internal The run's abort list (see RunAbort.link). */
+  prevLink: AbortLink | undefined;
+  /** @internal */
+  nextLink: AbortLink | undefined;
 
   constructor(
     run: AttemptRun,
@@ -103,12 +106,9 @@ export class FirstAttempt {
       return;
     }
     // Stop waiting the moment the run aborts: a late result is ignored.
-    const onAbort = (): void => {
-      if (this.#settle()) this.#aborted(true);
-    };
-    this.#onAbort = onAbort;
-    if (!abort.listen(onAbort)) {
-      onAbort();
+    if (!abort.link(this)) {
+      // The executor aborted the run itself (cancel from inside the step).
+      this.runAborted();
       return;
     }
     void Promise.resolve(value).then(
@@ -125,8 +125,22 @@ export class FirstAttempt {
   #settle(): boolean {
     if (this.#done) return false;
     this.#done = true;
-    if (this.#onAbort !== undefined) this.#run.abort.unlisten(this.#onAbort);
+    this.#run.abort.unlink(this);
     return true;
+  }
+
+  /**
+   * The run aborted while the executor's promise was pending: the attempt is aborted at
+   * once (a late result is ignored), and reported on a microtask, as a rejection would
+   * be, so that the run's halt() does not re-enter the scheduler.
+   * @internal
+   */
+  runAborted(): void {
+    if (this.#done) return;
+    this.#done = true;
+    queueMicrotask(() => {
+      this.#aborted(true);
+    });
   }
 
   #value(value: unknown): void {

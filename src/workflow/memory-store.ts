@@ -35,6 +35,10 @@ export interface MemoryWorkflowStoreOptions extends WorkflowStoreOptions {
   readonly clock?: Clock;
 }
 
+/** Settled answers shared by every write (a settled promise cannot change). */
+const TRUE = Promise.resolve(true);
+const FALSE = Promise.resolve(false);
+
 /** Default {@link MemoryWorkflowStoreOptions.maxRuns}. */
 export const DEFAULT_MEMORY_MAX_RUNS = 10_000;
 
@@ -295,15 +299,19 @@ export class MemoryWorkflowStore implements WorkflowStore {
   }
 
   saveStep(owner: string, record: StepRecord): Promise<boolean> {
-    return this.#op('saveStep', () => {
+    // #op inlined: every step writes twice, and its closure and promise are garbage.
+    try {
+      this.#life.assertOpen('saveStep');
       checkId('owner', owner);
       checkStepRecord(record);
       const entry = this.#runs.get(record.runId);
-      if (entry?.run.owner !== owner) return false;
+      if (entry?.run.owner !== owner) return FALSE;
       entry.steps.set(record.stepId, copyStep(record));
       entry.run.updatedAt = this.#clock.now();
-      return true;
-    });
+      return TRUE;
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   getSteps(runId: string): Promise<StepRecord[]> {

@@ -11,11 +11,21 @@ import { setMaxListeners } from 'node:events';
 import type { Clock } from '../core/clock.js';
 import { toError } from '../core/errors.js';
 
+/** @internal A wait that {@link RunAbort.link} calls when the run aborts. */
+export interface AbortLink {
+  prevLink: AbortLink | undefined;
+  nextLink: AbortLink | undefined;
+  /** Called once, synchronously inside abort(). */
+  runAborted(reason: Error): void;
+}
+
 /** @internal Aborts every attempt and wait of one run. */
 export class RunAbort {
   #controller: AbortController | undefined;
   #reason: Error | undefined;
   readonly #watchers = new Set<(reason: Error) => void>();
+  /** Head of the list of linked waits (see link). */
+  #links: AbortLink | undefined;
   readonly #maxListeners: number | undefined;
 
   /** `maxListeners`: how many listeners the signal takes before Node warns (default Node's). */
@@ -53,7 +63,12 @@ export class RunAbort {
     this.#controller?.abort(reason);
     const watchers = [...this.#watchers];
     this.#watchers.clear();
+    const links: AbortLink[] = [];
+    for (let link = this.#links; link !== undefined; link = link.nextLink) links.push(link);
+    this.#links = undefined;
+    for (const link of links) link.prevLink = link.nextLink = undefined;
     for (const watcher of watchers) watcher(reason);
+    for (const link of links) link.runAborted(reason);
   }
 
   /**
@@ -70,19 +85,30 @@ export class RunAbort {
   }
 
   /**
-   * Calls `fn` once when the run aborts, like {@link watch} but without building a
-   * function to stop watching (pass `fn` to {@link unlisten}); false (and `fn` not
-   * called) when the run already aborted.
+   * Links `link` into the run's abort list: its `runAborted` is called once when the run
+   * aborts, unless {@link unlink}ed first. Like {@link watch}, without a Set entry and a
+   * closure per wait (a step's attempt links itself). False (and not linked) when the run
+   * already aborted.
    */
-  listen(fn: (reason: Error) => void): boolean {
+  link(link: AbortLink): boolean {
     if (this.#reason !== undefined) return false;
-    this.#watchers.add(fn);
+    const head = this.#links;
+    link.nextLink = head;
+    link.prevLink = undefined;
+    if (head !== undefined) head.prevLink = link;
+    this.#links = link;
     return true;
   }
 
-  /** Stops a {@link listen}. */
-  unlisten(fn: (reason: Error) => void): void {
-    this.#watchers.delete(fn);
+  /** Takes `link` out of the abort list (nothing when it is not in it). */
+  unlink(link: AbortLink): void {
+    const { prevLink, nextLink } = link;
+    if (prevLink !== undefined) prevLink.nextLink = nextLink;
+    else if (this.#links === link) this.#links = nextLink;
+    else return;
+    if (nextLink !== undefined) nextLink.prevLink = prevLink;
+    link.prevLink = undefined;
+    link.nextLink = undefined;
   }
 
   /** Resolves after `delayMs` on `clock`; rejects with the reason as soon as the run aborts. */
