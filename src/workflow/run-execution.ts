@@ -31,19 +31,19 @@ import { finalizeRun } from './run-finalize.js';
 import {
   afterWrite,
   dependencyResults,
-  evaluate,
   resumeFrom,
+  stepOf,
   stepRecord,
   type MutableStepRecord,
 } from './run-steps.js';
 import { runAttempts, type AttemptRun } from './step-attempts.js';
 import { FirstAttempt } from './first-attempt.js';
+import { StepScheduler } from './run-scheduler.js';
 import type { StepExecutor, StepResult, WorkflowRunResult } from './step-context.js';
 import type { StepRecord, StepStatus } from './types.js';
 
 /** What a `running` write that the store already holds resolves with. */
 const SAVED = Promise.resolve(true);
-const NONE: readonly string[] = [];
 
 /** @internal One run executing on one engine. */
 export class RunExecution {
@@ -62,23 +62,10 @@ export class RunExecution {
   readonly #attemptRun: AttemptRun;
   #stop: Stop | undefined;
   readonly #writes: RunWrites;
-  /** Scheduler state: steps not decided yet, ready (from #readyAt on), executing. */
-  readonly #waiting = new Set<string>();
-  readonly #ready: string[] = [];
-  #readyAt = 0;
-  #running = 0;
-  /**
-   * Wall and monotonic time of the step completion being processed (#finishedNow is -1
-   * when none): the dependents it unblocks start in the same synchronous turn, so they
-   * take these times as their start instead of reading the clock again.
-   */
-  #finishedNow = -1;
-  #finishedMono = 0;
-  /** The clocks #finish last read (see #runStep). */
+  readonly #scheduler: StepScheduler;
+  /** The clocks #finish last read: its dependents start at them (see StepScheduler). */
   #finishedAt = -1;
   #finishedAtMono = 0;
-  /** Settles #schedule. */
-  #idle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   readonly #renewal: LeaseRenewal;
   #finished = false;
   /** Settles with the run's result; rejects on lease loss, engine close, or a store failure. */
@@ -119,6 +106,17 @@ export class RunExecution {
       emitStep: (stepId, status, attempt, error, fallbackStepId, retryInMs) =>
         emitStepEvent(deps, this, stepId, status, attempt, error, fallbackStepId, retryInMs),
     };
+    this.#scheduler = new StepScheduler(
+      this.#wf,
+      this.#results,
+      deps.clock,
+      deps.maxParallelSteps,
+      {
+        stopped: () => this.#stop !== undefined,
+        start: (id, now, mono) => this.#runStep(id, now, mono),
+        skip: (id) => this.#skipUnreachable(id),
+      },
+    );
     for (const record of records.started) this.#started.set(record.stepId, record);
     resumeFrom(records.prior, this.#results, this.#nextAttempt);
     this.done = this.#run();
@@ -151,7 +149,7 @@ export class RunExecution {
     this.#emitRun('running', null);
     this.#renewal.start();
     try {
-      await this.#schedule();
+      await this.#scheduler.run();
       return await this.#finalize(monoStart);
     } finally {
       this.#finished = true;
@@ -173,96 +171,8 @@ export class RunExecution {
     emitStepEvent(this.#deps, this, stepId, status, attempt, error, fallbackStepId);
   }
 
-  /**
-   * Runs every remaining step as its trigger is met; resolves once all have settled.
-   * Driven by step completions (#settled pumps at once): no wake-up promise per step,
-   * and no race over every in-flight promise (quadratic for wide workflows).
-   */
-  #schedule(): Promise<void> {
-    for (const step of this.#wf.steps.values()) {
-      if (!step.isFallback && !this.#results.has(step.id)) this.#waiting.add(step.id);
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.#idle = { resolve, reject };
-      this.#pump([...this.#waiting]);
-    });
-  }
-
-  /** Decides `candidates` (and what their skips unblock), then starts ready steps. */
-  #pump(candidates: readonly string[]): void {
-    const idle = this.#idle;
-    if (idle === undefined) return;
-    try {
-      let list = candidates;
-      while (list.length > 0 && this.#stop === undefined) {
-        let next: string[] | undefined;
-        for (const id of list) {
-          if (!this.#waiting.has(id)) continue;
-          const decision = evaluate(this.#step(id), this.#results);
-          if (decision === 'wait') continue;
-          this.#waiting.delete(id);
-          if (decision === 'run') {
-            this.#ready.push(id);
-            continue;
-          }
-          const skipping = this.#skipUnreachable(id);
-          if (skipping === undefined) {
-            next ??= [];
-            for (const dependent of this.#step(id).dependents) next.push(dependent);
-          } else {
-            // Its dependents are looked at once the skip is written, like a step's.
-            this.#running++;
-            skipping.then(
-              () => this.#settled(id),
-              (error: unknown) => idle.reject(error),
-            );
-          }
-        }
-        list = next ?? NONE;
-      }
-      const ready = this.#ready;
-      // Steps started in one turn share one reading of each clock.
-      let now = this.#finishedNow;
-      let mono = this.#finishedMono;
-      while (
-        this.#stop === undefined &&
-        this.#readyAt < ready.length &&
-        this.#running < this.#deps.maxParallelSteps
-      ) {
-        if (now < 0) {
-          now = this.#deps.clock.now();
-          mono = this.#deps.clock.monotonic();
-        }
-        this.#running++;
-        this.#runStep(ready[this.#readyAt++] as string, now, mono);
-      }
-      if (this.#running > 0) return;
-    } catch (error) {
-      idle.reject(error);
-    }
-    this.#idle = undefined;
-    idle.resolve();
-  }
-
-  /**
-   * A step finished (whatever its outcome): the scheduler looks at its dependents.
-   * `now` / `mono`: when it finished, if that was read in this synchronous turn, else -1.
-   */
-  #settled(id: string, now = -1, mono = 0): void {
-    this.#running--;
-    this.#finishedNow = now;
-    this.#finishedMono = mono;
-    try {
-      this.#pump(this.#step(id).dependents);
-    } finally {
-      this.#finishedNow = -1;
-    }
-  }
-
   #step(id: string): ResolvedStep {
-    const step = this.#wf.steps.get(id);
-    if (step === undefined) throw new Error(`unknown step ${id}`); // unreachable: validated
-    return step;
+    return stepOf(this.#wf, id);
   }
 
   /**
@@ -323,14 +233,14 @@ export class RunExecution {
     }
     if (finishing === undefined) {
       const completed = outcome.kind === 'completed';
-      this.#settled(step.id, completed ? this.#finishedAt : -1, this.#finishedAtMono);
+      this.#scheduler.settled(step.id, completed ? this.#finishedAt : -1, this.#finishedAtMono);
       return;
     }
     finishing.then(
-      () => this.#settled(step.id),
+      () => this.#scheduler.settled(step.id),
       (error: unknown) => {
         this.halt({ kind: 'storage', error: storageError('step', error) });
-        this.#settled(step.id);
+        this.#scheduler.settled(step.id);
       },
     );
   }
@@ -376,7 +286,7 @@ export class RunExecution {
     } catch (error) {
       this.halt({ kind: 'storage', error: storageError('step', error) });
     } finally {
-      this.#settled(id, finishedNow, this.#finishedAtMono);
+      this.#scheduler.settled(id, finishedNow, this.#finishedAtMono);
     }
   }
 
@@ -460,19 +370,33 @@ export class RunExecution {
     mono: number,
   ): Promise<void> | undefined {
     const clock = this.#deps.clock;
-    const record = stepRecord(this.runId, id, status, attempt, startedAt);
     const now = clock.now();
     const end = clock.monotonic();
     this.#finishedAt = now;
     this.#finishedAtMono = end;
-    record.output = output;
-    record.error = error;
-    record.completedAt = now;
     const durationMs = Math.max(0, Math.round(end - mono));
-    record.durationMs = durationMs;
-    record.fallbackStepId = fallbackStepId;
+    const record: StepRecord = {
+      runId: this.runId,
+      stepId: id,
+      status,
+      attempt,
+      output,
+      error,
+      startedAt,
+      completedAt: now,
+      durationMs,
+      fallbackStepId,
+    };
     this.#results.set(id, { status, output, error });
-    return afterWrite(this.#writes.saveFinal(record), () => this.#recorded(record, durationMs));
+    const write = this.#writes.saveFinal(record);
+    // No closure when the write is not awaited (a store that writes in order).
+    if (write === undefined) {
+      this.#recorded(record, durationMs);
+      return undefined;
+    }
+    return write.then(() => {
+      this.#recorded(record, durationMs);
+    });
   }
 
   /** Metrics and event of a step whose final record is written. */

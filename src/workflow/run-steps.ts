@@ -5,9 +5,16 @@
  * @internal
  * @module
  */
-import type { ResolvedStep } from './dag.js';
+import type { ResolvedStep, ValidatedWorkflow } from './dag.js';
 import type { StepResult } from './step-context.js';
 import type { StepRecord, StepStatus } from './types.js';
+
+/** The step `id` of `wf` (ids come from the validated definition). */
+export function stepOf(wf: ValidatedWorkflow, id: string): ResolvedStep {
+  const step = wf.steps.get(id);
+  if (step === undefined) throw new Error(`unknown step ${id}`); // unreachable: validated
+  return step;
+}
 
 /** A step record being filled in before it is written. */
 export type MutableStepRecord = { -readonly [K in keyof StepRecord]: StepRecord[K] };
