@@ -14,7 +14,6 @@ import type { JsonValue } from '../core/codec.js';
 import type { ResolvedStep } from './dag.js';
 import { WORKFLOW_STEPS_RUNNING } from './metrics.js';
 import { isThenable, type AbortLink } from './run-abort.js';
-import type { AttemptsOutcome } from './run-support.js';
 import { AttemptContext } from './attempt-context.js';
 import { toStoredJson } from './step-attempt.js';
 import type { AttemptRun } from './step-attempts.js';
@@ -23,11 +22,11 @@ import type { StepExecutor, StepResult } from './step-context.js';
 /** Where the outcome of a {@link FirstAttempt} goes. */
 export interface FirstAttemptSink {
   /**
-   * The attempt's outcome: `completed` or `aborted`, or undefined when it threw
-   * (`attempt.error`; the step's retries and error policy are still to apply).
+   * The attempt's outcome: `completed` (with `attempt.output`), `aborted`, or `failed`
+   * when it threw (`attempt.error`; the step's retries and error policy still apply).
    * Must not throw.
    */
-  attempted(attempt: FirstAttempt, outcome: AttemptsOutcome | undefined): void;
+  attempted(attempt: FirstAttempt, outcome: 'completed' | 'aborted' | 'failed'): void;
 }
 
 /** @internal One first attempt of one step. */
@@ -40,6 +39,8 @@ export class FirstAttempt implements AbortLink {
   readonly mono: number;
   /** What the attempt threw (when the sink got no outcome). */
   error: unknown;
+  /** The stored result (once `completed`). */
+  output: JsonValue = null;
   readonly #run: AttemptRun;
   readonly #sink: FirstAttemptSink;
   /** Set once the executor's result, failure or the run's abort decided the attempt. */
@@ -148,14 +149,14 @@ export class FirstAttempt implements AbortLink {
     let output: JsonValue;
     try {
       this.#stopped();
-      const what = `result of step '${this.step.id}'`;
-      output = toStoredJson(value, this.#run.deps.maxResultBytes, what);
+      output = toStoredJson(value, this.#run.deps.maxResultBytes, 'result of step', this.step.id);
     } catch (error) {
       this.error = error;
-      this.#sink.attempted(this, undefined);
+      this.#sink.attempted(this, 'failed');
       return;
     }
-    this.#sink.attempted(this, { kind: 'completed', output, attempt: this.attempt });
+    this.output = output;
+    this.#sink.attempted(this, 'completed');
   }
 
   #failed(error: unknown): void {
@@ -167,7 +168,7 @@ export class FirstAttempt implements AbortLink {
       // As a throw from runAttempts' `finally`: it replaces the attempt's error.
       this.error = thrown;
     }
-    this.#sink.attempted(this, undefined);
+    this.#sink.attempted(this, 'failed');
   }
 
   /** `running`: the executor was called (and is abandoned). */
@@ -178,7 +179,7 @@ export class FirstAttempt implements AbortLink {
     } catch {
       // The attempt is aborted either way (runAttempts checks the abort first).
     }
-    this.#sink.attempted(this, { kind: 'aborted', attempt: this.attempt });
+    this.#sink.attempted(this, 'aborted');
   }
 
   /** The executor returned or threw: one attempt fewer in flight. */

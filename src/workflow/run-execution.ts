@@ -218,21 +218,25 @@ export class RunExecution {
   }
 
   /** @internal The outcome of a step's FirstAttempt (see FirstAttemptSink). */
-  attempted(attempt: FirstAttempt, outcome: AttemptsOutcome | undefined): void {
-    const { step, results, startedAt, mono } = attempt;
-    if (outcome === undefined) {
-      const failed = { error: attempt.error };
-      void this.#attempts(step, results, attempt.attempt, startedAt, mono, undefined, failed);
+  attempted(a: FirstAttempt, outcome: 'completed' | 'aborted' | 'failed'): void {
+    const { step, attempt, startedAt, mono } = a;
+    const id = step.id;
+    if (outcome === 'failed') {
+      // `a` holds the error runAttempts goes on from.
+      void this.#attempts(step, a.results, attempt, startedAt, mono, undefined, a);
       return;
     }
     let finishing: Promise<void> | undefined;
     try {
-      finishing = this.#conclude(step, outcome, results, startedAt, mono);
+      finishing =
+        outcome === 'completed'
+          ? this.#finish(id, 'completed', a.output, null, attempt, null, startedAt, mono)
+          : this.#recordAborted(stepRecord(this.runId, id, 'failed', attempt, startedAt));
     } catch (error) {
       this.halt({ kind: 'storage', error: storageError('step', error) });
     }
     if (finishing === undefined) {
-      const completed = outcome.kind === 'completed';
+      const completed = outcome === 'completed';
       this.#scheduler.settled(step.id, completed ? this.#finishedAt : -1, this.#finishedAtMono);
       return;
     }

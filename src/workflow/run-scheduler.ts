@@ -34,8 +34,11 @@ export class StepScheduler {
   readonly #clock: Clock;
   readonly #maxParallel: number;
   readonly #hooks: SchedulerHooks;
-  /** Steps not decided yet, ready (from #readyAt on), executing. */
-  readonly #waiting = new Set<string>();
+  /**
+   * Steps not decided yet (1 at their definition index: no hashing, and no table that
+   * shrinks as steps leave), ready (from #readyAt on), executing.
+   */
+  readonly #waiting: Uint8Array;
   readonly #ready: string[] = [];
   #readyAt = 0;
   #running = 0;
@@ -62,16 +65,20 @@ export class StepScheduler {
     this.#clock = clock;
     this.#maxParallel = maxParallel;
     this.#hooks = hooks;
+    this.#waiting = new Uint8Array(wf.steps.size);
   }
 
   /** Runs every remaining step as its trigger is met; resolves once all have settled. */
   run(): Promise<void> {
+    const candidates: string[] = [];
     for (const step of this.#wf.steps.values()) {
-      if (!step.isFallback && !this.#results.has(step.id)) this.#waiting.add(step.id);
+      if (step.isFallback || this.#results.has(step.id)) continue;
+      this.#waiting[step.index] = 1;
+      candidates.push(step.id);
     }
     return new Promise<void>((resolve, reject) => {
       this.#idle = { resolve, reject };
-      this.#pump([...this.#waiting]);
+      this.#pump(candidates);
     });
   }
 
@@ -100,10 +107,11 @@ export class StepScheduler {
       while (list.length > 0 && !hooks.stopped()) {
         let next: string[] | undefined;
         for (const id of list) {
-          if (!this.#waiting.has(id)) continue;
-          const decision = evaluate(stepOf(this.#wf, id), this.#results);
+          const step = stepOf(this.#wf, id);
+          if (this.#waiting[step.index] !== 1) continue;
+          const decision = evaluate(step, this.#results);
           if (decision === 'wait') continue;
-          this.#waiting.delete(id);
+          this.#waiting[step.index] = 0;
           if (decision === 'run') {
             this.#ready.push(id);
             continue;
@@ -111,7 +119,7 @@ export class StepScheduler {
           const skipping = hooks.skip(id);
           if (skipping === undefined) {
             next ??= [];
-            for (const dependent of stepOf(this.#wf, id).dependents) next.push(dependent);
+            for (const dependent of step.dependents) next.push(dependent);
           } else {
             // Its dependents are looked at once the skip is written, like a step's.
             this.#running++;

@@ -16,10 +16,17 @@ import { isThenable, RunAbort } from './run-abort.js';
  * values go through `JSON.stringify` (so a Date becomes its ISO string, a class instance
  * its enumerable fields).
  *
+ * `what` names the value in errors; with `id`, as `what 'id'` (built only for an error).
+ *
  * @throws InvalidArgumentError `ERR_WORKFLOW_RESULT_NOT_SERIALIZABLE` for a value JSON
  *   cannot represent (cycle, BigInt, a bare function or symbol) or one larger than `maxBytes`.
  */
-export function toStoredJson(value: unknown, maxBytes: number, what: string): JsonValue {
+export function toStoredJson(
+  value: unknown,
+  maxBytes: number,
+  what: string,
+  id?: string,
+): JsonValue {
   if (value === undefined) return null;
   // Scalars skip the JSON round trip when even their longest JSON text fits (a string's
   // UTF-8 text is at most 6 bytes per UTF-16 unit, escapes included, plus the quotes).
@@ -28,6 +35,7 @@ export function toStoredJson(value: unknown, maxBytes: number, what: string): Js
     if (typeof value === 'boolean' || value === null) return value;
   }
   if (typeof value === 'string' && value.length * 6 + 2 <= maxBytes) return value;
+  if (id !== undefined) what = `${what} '${id}'`;
   let text: string | undefined;
   try {
     text = JSON.stringify(value);

@@ -134,7 +134,7 @@ export async function runAttempts(
         deps.metrics.set(WORKFLOW_STEPS_RUNNING, running.value);
         try {
           const value = await callExecutor(run, exec, executor, results, attempt, fallbackFor);
-          const output = toStoredJson(value, deps.maxResultBytes, `result of step '${exec.id}'`);
+          const output = toStoredJson(value, deps.maxResultBytes, 'result of step', exec.id);
           ok = true;
           return { kind: 'completed', output, attempt };
         } finally {
