@@ -213,7 +213,8 @@ export class RunExecution {
     attempt.start(
       stored?.attempt === first
         ? undefined
-        : this.#writes.save(stepRecord(this.runId, id, 'running', first, startedAt)),
+        : this.#writes.saveRaw(stepRecord(this.runId, id, 'running', first, startedAt)),
+      this.#writes,
     );
   }
 
