@@ -17,7 +17,6 @@ import { isThenable, type AbortLink } from './run-abort.js';
 import { AttemptContext } from './attempt-context.js';
 import { toStoredJson } from './step-attempt.js';
 import type { AttemptRun } from './step-attempts.js';
-import type { RunWrites } from './run-writes.js';
 import type { StepExecutor, StepResult } from './step-context.js';
 
 /** Where the outcome of a {@link FirstAttempt} goes. */
@@ -70,31 +69,14 @@ export class FirstAttempt implements AbortLink {
   }
 
   /**
-   * Makes the attempt once `write` (the step's `running` record, from RunWrites.saveRaw;
-   * undefined when the store already holds it) is stored; a write refused, failed or not
-   * made (false) aborts it. The run must not have aborted yet (runAttempts makes no
-   * write then).
+   * Makes the attempt once `write` (the step's `running` record; undefined when the
+   * store already holds it) resolves true; a refused write aborts it. The run must not
+   * have aborted yet (runAttempts makes no write then).
    */
-  start(write: Promise<boolean> | false | undefined, writes: RunWrites): void {
-    if (write === undefined) {
-      this.#call();
-    } else if (write === false) {
-      // Reported on a microtask, as the awaited refusal was: never inside the scheduler.
-      queueMicrotask(() => {
-        this.#aborted(false);
-      });
-    } else {
-      write.then(
-        (saved) => {
-          if (writes.saved(saved)) this.#call();
-          else this.#aborted(false);
-        },
-        (error: unknown) => {
-          writes.failed(error);
-          this.#aborted(false);
-        },
-      );
-    }
+  start(write: Promise<boolean> | undefined): void {
+    if (write === undefined) this.#call();
+    // The write never rejects (RunWrites reports failures as false).
+    else void write.then((saved) => (saved ? this.#call() : this.#aborted(false)));
   }
 
   #call(): void {

@@ -213,8 +213,7 @@ export class RunExecution {
     attempt.start(
       stored?.attempt === first
         ? undefined
-        : this.#writes.saveRaw(stepRecord(this.runId, id, 'running', first, startedAt)),
-      this.#writes,
+        : this.#writes.save(stepRecord(this.runId, id, 'running', first, startedAt)),
     );
   }
 

@@ -49,23 +49,6 @@ export class RunWrites {
   }
 
   /**
-   * A fenced step write whose caller takes the store's own promise (one promise and one
-   * microtask fewer than {@link save}) and must pass its outcome to {@link saved} or
-   * {@link failed}. False when no write was made: the run stopped, or the store threw
-   * (already reported).
-   */
-  saveRaw(record: StepRecord): Promise<boolean> | false {
-    const stop = this.#stop()?.kind;
-    if (stop === 'lease-lost' || stop === 'closed' || stop === 'storage') return false;
-    try {
-      return this.#deps.store.saveStep(this.#deps.owner, record);
-    } catch (error) {
-      this.failed(error);
-      return false;
-    }
-  }
-
-  /**
    * Writes a step's final record. With a store that commits in call order the engine
    * does not wait (returns undefined): dependents may start at once, since their own
    * `running` write (which they do await) commits after this one. {@link drained}
@@ -85,33 +68,31 @@ export class RunWrites {
       if (final) this.#flushed(false);
       return REFUSED;
     }
-    const onFailed = final ? this.#finalFailed : this.failed;
+    const onFailed = final ? this.#finalFailed : this.#failed;
     let write: Promise<boolean>;
     try {
       write = this.#deps.store.saveStep(this.#deps.owner, record);
     } catch (error) {
       return Promise.resolve(onFailed(error));
     }
-    return write.then(final ? this.#finalSaved : this.saved, onFailed);
+    return write.then(final ? this.#finalSaved : this.#saved, onFailed);
   }
 
-  /** The outcome of a {@link saveRaw} write: true when stored (a refusal halts the run). */
-  readonly saved = (saved: boolean): boolean => {
+  readonly #saved = (saved: boolean): boolean => {
     if (saved) return true;
     this.#halt({ kind: 'lease-lost' });
     return false;
   };
 
-  /** A {@link saveRaw} write rejected: halts the run; false. */
-  readonly failed = (error: unknown): boolean => {
+  readonly #failed = (error: unknown): boolean => {
     this.#deps.metrics.increment(WORKFLOW_STORE_ERRORS_TOTAL, 1, STORE_OP.saveStep);
     this.#halt({ kind: 'storage', error: storageError('saveStep', error) });
     return false;
   };
 
-  readonly #finalSaved = (saved: boolean): boolean => this.#flushed(this.saved(saved));
+  readonly #finalSaved = (saved: boolean): boolean => this.#flushed(this.#saved(saved));
 
-  readonly #finalFailed = (error: unknown): boolean => this.#flushed(this.failed(error));
+  readonly #finalFailed = (error: unknown): boolean => this.#flushed(this.#failed(error));
 
   /** A final write settled: wakes the drain waiter after the last one. */
   #flushed(saved: boolean): boolean {
