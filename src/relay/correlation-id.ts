@@ -57,7 +57,10 @@ class UuidSource {
 
 let source: UuidSource | undefined;
 
-/** A new random UUID v4, lower-case hex with dashes (`xxxxxxxx-xxxx-4xxx-Nxxx-xxxxxxxxxxxx`). */
+/**
+ * A new random UUID v4: 32 lower-case hex digits in groups of 8-4-4-4-12 joined by dashes,
+ * the version digit `4` and the variant digit one of `8`, `9`, `a`, `b`.
+ */
 export function randomCorrelationId(): string {
   source ??= new UuidSource();
   return source.next();

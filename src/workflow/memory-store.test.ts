@@ -18,21 +18,17 @@ function record(output: JsonValue): StepRecord {
   };
 }
 
+/** A store holding run `r`, leased by owner `o`. */
+async function storeWithRun(): Promise<MemoryWorkflowStore> {
+  const store = new MemoryWorkflowStore();
+  const run = { id: 'r', workflowId: 'w', definitionHash: 'h', input: null, startedAt: 1 };
+  await store.createRun({ ...run, status: 'running' }, 'o', 1000);
+  return store;
+}
+
 describe('MemoryWorkflowStore copies', () => {
   it('stores a copy of outputs, own __proto__ keys and non-plain values included', async () => {
-    const store = new MemoryWorkflowStore();
-    await store.createRun(
-      {
-        id: 'r',
-        workflowId: 'w',
-        definitionHash: 'h',
-        status: 'running',
-        input: null,
-        startedAt: 1,
-      },
-      'o',
-      1000,
-    );
+    const store = await storeWithRun();
     const output = JSON.parse('{"__proto__":{"x":1},"list":[1,{"deep":[true,null]}]}') as JsonValue;
     expect(await store.saveStep('o', record(output))).toBe(true);
     (output as { list: unknown[] }).list.push(2);
@@ -50,19 +46,7 @@ describe('MemoryWorkflowStore copies', () => {
   });
 
   it('updates the run in place without leaking it to callers', async () => {
-    const store = new MemoryWorkflowStore();
-    await store.createRun(
-      {
-        id: 'r',
-        workflowId: 'w',
-        definitionHash: 'h',
-        status: 'running',
-        input: null,
-        startedAt: 1,
-      },
-      'o',
-      1000,
-    );
+    const store = await storeWithRun();
     const before = await store.getRun('r');
     await store.updateRun('r', 'o', { status: 'completed', output: { a: 1 }, completedAt: 3 });
     expect(before?.status).toBe('running');

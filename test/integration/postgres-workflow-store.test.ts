@@ -37,6 +37,17 @@ const record = (runId: string, stepId: string, attempt: number): StepRecord => (
   fallbackStepId: null,
 });
 
+/** Counts the statements `store` sends from now on (every pool.query call). */
+function countStatements(store: { readonly pool: pg.Pool }): { statements: number } {
+  const counter = { statements: 0 };
+  const query = store.pool.query.bind(store.pool);
+  store.pool.query = ((...args: Parameters<typeof query>) => {
+    counter.statements++;
+    return query(...args);
+  }) as typeof store.pool.query;
+  return counter;
+}
+
 describe('PostgresWorkflowStore group commit', () => {
   it('commits the writes of one turn in one statement, each with its own fence result', async () => {
     const store = await connectPostgresWorkflowStore({
@@ -46,12 +57,7 @@ describe('PostgresWorkflowStore group commit', () => {
     });
     await store.createRun(newRun('r1'), 'a', 10_000);
     await store.createRun(newRun('r2'), 'b', 10_000);
-    let statements = 0;
-    const query = store.pool.query.bind(store.pool);
-    store.pool.query = ((...args: Parameters<typeof query>) => {
-      statements++;
-      return query(...args);
-    }) as typeof store.pool.query;
+    const counter = countStatements(store);
     const writes = await Promise.all([
       store.saveStep('a', record('r1', 's1', 1)),
       store.saveStep('intruder', record('r1', 's2', 1)),
@@ -60,7 +66,7 @@ describe('PostgresWorkflowStore group commit', () => {
       store.saveStep('a', record('r1', 's3', 1)),
       store.saveStep('a', record('missing', 's1', 1)),
     ]);
-    expect(statements).toBe(1);
+    expect(counter.statements).toBe(1);
     expect(writes).toEqual([true, false, true, true, true, false]);
     expect((await store.getSteps('r1')).map((r) => [r.stepId, r.attempt, r.output])).toEqual([
       ['s1', 2, { attempt: 2 }],
@@ -68,13 +74,13 @@ describe('PostgresWorkflowStore group commit', () => {
     ]);
     expect((await store.getSteps('r2')).map((r) => r.stepId)).toEqual(['s1']);
     // A batch of one (run, owner) pair takes the leaner statement; the last write of a step wins.
-    statements = 0;
+    counter.statements = 0;
     const pair = await Promise.all([
       store.saveStep('a', record('r1', 's6', 1)),
       store.saveStep('a', record('r1', 's6', 2)),
       store.saveStep('a', record('r1', 's7', 1)),
     ]);
-    expect(statements).toBe(1);
+    expect(counter.statements).toBe(1);
     expect(pair).toEqual([true, true, true]);
     const six = (await store.getSteps('r1')).find((r) => r.stepId === 's6');
     expect(six?.attempt).toBe(2);
@@ -82,7 +88,7 @@ describe('PostgresWorkflowStore group commit', () => {
     // next one, where the terminal update has released the lease.
     await store.createRun(newRun('u1'), 'a', 10_000);
     await store.createRun(newRun('u2'), 'b', 10_000);
-    statements = 0;
+    counter.statements = 0;
     const mixed = await Promise.all([
       store.saveStep('a', record('u1', 's1', 1)),
       store.updateRun('u1', 'a', { status: 'completed', completedAt: 5 }),
@@ -91,7 +97,7 @@ describe('PostgresWorkflowStore group commit', () => {
       store.saveStep('a', record('u1', 'late', 1)),
     ]);
     expect(mixed).toEqual([true, true, true, true, false]);
-    expect(statements).toBe(2);
+    expect(counter.statements).toBe(2);
     expect(await store.getRun('u1')).toMatchObject({ status: 'completed', owner: null });
     expect(await store.getRun('u2')).toMatchObject({ status: 'failed', error: 'x', owner: null });
     expect((await store.getSteps('u1')).map((r) => r.stepId)).toEqual(['s1']);
@@ -127,17 +133,12 @@ describe('PostgresWorkflowStore grouped run writes', () => {
     const engine = new WorkflowEngine({ store });
     const { steps, executors } = linear(10);
     engine.register({ id: 'linear', steps }, executors);
-    let statements = 0;
-    const query = store.pool.query.bind(store.pool);
-    store.pool.query = ((...args: Parameters<typeof query>) => {
-      statements++;
-      return query(...args);
-    }) as typeof store.pool.query;
+    const counter = countStatements(store);
     const runId = await engine.start('linear');
     expect((await engine.wait(runId)).status).toBe('completed');
     // The create with s0's start, nine (outcome + next start) batches, s9's outcome with
     // the final update.
-    expect(statements).toBe(11);
+    expect(counter.statements).toBe(11);
     expect((await store.getSteps(runId)).map((r) => [r.stepId, r.status, r.attempt])).toEqual(
       steps.map((s) => [s.id, 'completed', 1]),
     );

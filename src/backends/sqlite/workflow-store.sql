@@ -191,6 +191,20 @@ WHERE id = @id AND owner = @owner;
 UPDATE majra_workflow_runs SET owner = NULL, lease_expires_at = NULL, updated_at = @now
 WHERE id = @id AND owner = @owner;
 
+-- name: stepUpsert
+-- Fragment (`{{stepUpsert}}`): what a step write does to an existing record of the same
+-- (run, step): replaces every field, so a record is always the last one written.
+ON CONFLICT (run_seq, step_id) DO UPDATE SET
+  status = excluded.status,
+  attempt = excluded.attempt,
+  output_json = excluded.output_json,
+  error = excluded.error,
+  started_at = excluded.started_at,
+  completed_at = excluded.completed_at,
+  duration_ms = excluded.duration_ms,
+  fallback_step_id = excluded.fallback_step_id,
+  written_at = excluded.written_at
+
 -- name: saveStep
 -- The fenced write of one step record, one statement (so, alone, one implicit
 -- transaction: no BEGIN/COMMIT statements). Positional ? (cheaper to bind than names;
@@ -203,16 +217,7 @@ INSERT INTO majra_workflow_steps
    completed_at, duration_ms, fallback_step_id)
 SELECT seq, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 FROM majra_workflow_runs WHERE id = ? AND owner = ?
-ON CONFLICT (run_seq, step_id) DO UPDATE SET
-  status = excluded.status,
-  attempt = excluded.attempt,
-  output_json = excluded.output_json,
-  error = excluded.error,
-  started_at = excluded.started_at,
-  completed_at = excluded.completed_at,
-  duration_ms = excluded.duration_ms,
-  fallback_step_id = excluded.fallback_step_id,
-  written_at = excluded.written_at;
+{{stepUpsert}};
 
 -- name: saveStepPair
 -- saveStep for two records of one run with different step ids (a linear step's outcome
@@ -226,16 +231,7 @@ SELECT r.seq, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, 
 FROM majra_workflow_runs AS r,
      (VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?)) AS v
 WHERE r.id = ? AND r.owner = ?
-ON CONFLICT (run_seq, step_id) DO UPDATE SET
-  status = excluded.status,
-  attempt = excluded.attempt,
-  output_json = excluded.output_json,
-  error = excluded.error,
-  started_at = excluded.started_at,
-  completed_at = excluded.completed_at,
-  duration_ms = excluded.duration_ms,
-  fallback_step_id = excluded.fallback_step_id,
-  written_at = excluded.written_at;
+{{stepUpsert}};
 
 -- name: upsertStep
 -- A step record of a run being created (unfenced: same transaction as the run's insert).
@@ -245,16 +241,7 @@ INSERT INTO majra_workflow_steps
   (run_seq, step_id, status, attempt, output_json, error, started_at, completed_at,
    duration_ms, fallback_step_id, written_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (run_seq, step_id) DO UPDATE SET
-  status = excluded.status,
-  attempt = excluded.attempt,
-  output_json = excluded.output_json,
-  error = excluded.error,
-  started_at = excluded.started_at,
-  completed_at = excluded.completed_at,
-  duration_ms = excluded.duration_ms,
-  fallback_step_id = excluded.fallback_step_id,
-  written_at = excluded.written_at;
+{{stepUpsert}};
 
 -- name: getSteps
 -- ? = run id. Ordered by started_at (NULL last), then step id.
