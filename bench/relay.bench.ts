@@ -129,9 +129,15 @@ const wireMessage = {
   correlation_id: '6f1c1a9e-9a53-4c43-a7a2-6b7f0b9b2f11',
 };
 
-/** The floor for any JSON message layer: stringify + frame, parse on both ends, one socket. */
-async function jsonEchoClient(dir: string) {
-  const path = join(dir, 'json.sock');
+/** The payload alone, as the relay's requests in this bench carry it. */
+const payloadMessage = { text: 'x'.repeat(32) };
+
+/**
+ * The floor for any JSON message layer: `message` stringified + framed, parsed on both
+ * ends, one socket (a relay-sized envelope, or the bare payload: the least JSON exchange).
+ */
+async function jsonEchoClient(dir: string, name: string, message: unknown) {
+  const path = join(dir, `${name}.sock`);
   const child = await startHelper(['json', path]);
   const client: Socket = createConnection({ path });
   await new Promise<void>((r) => client.once('connect', r));
@@ -150,7 +156,7 @@ async function jsonEchoClient(dir: string) {
   const roundTrip = (): Promise<unknown> =>
     new Promise<unknown>((resolve) => {
       done = resolve;
-      const text = JSON.stringify(wireMessage);
+      const text = JSON.stringify(message);
       const frame = Buffer.allocUnsafe(4 + Buffer.byteLength(text));
       frame.writeUInt32BE(frame.length - 4, 0);
       frame.write(text, 4);
@@ -219,7 +225,8 @@ async function relayRows(options: BenchOptions): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'majra-bench-'));
   try {
     const echo = await echoClient(dir);
-    const json = await jsonEchoClient(dir);
+    const json = await jsonEchoClient(dir, 'json', wireMessage);
+    const bare = await jsonEchoClient(dir, 'payload', payloadMessage);
     const framed = await transportEchoClient(dir);
     const relay = await relayClient(dir);
     // Alternating rounds: round trips between processes depend on scheduling, which
@@ -228,6 +235,7 @@ async function relayRows(options: BenchOptions): Promise<BenchRow[]> {
       {
         'raw unix echo round trip': echo.roundTrip,
         'raw JSON echo round trip': json.roundTrip,
+        'raw payload-only JSON echo round trip': bare.roundTrip,
         'majra transport byte echo round trip': framed.roundTrip,
         'majra Relay request/response over unix': relay.roundTrip,
       },
@@ -235,12 +243,14 @@ async function relayRows(options: BenchOptions): Promise<BenchRow[]> {
     );
     await echo.close();
     await json.close();
+    await bare.close();
     await framed.close();
     await relay.close();
     const m = results.get('majra Relay request/response over unix')!;
     const p = results.get('raw unix echo round trip')!;
     const j = results.get('raw JSON echo round trip')!;
     const t = results.get('majra transport byte echo round trip')!;
+    const b = results.get('raw payload-only JSON echo round trip')!;
     return [
       {
         name: 'request/response round trip over a Unix socket (sequential)',
@@ -263,6 +273,13 @@ async function relayRows(options: BenchOptions): Promise<BenchRow[]> {
         },
       },
       {
+        name: 'least JSON exchange: the 45-byte payload alone, length-prefixed, stringified and parsed at both ends (no relay), vs the raw echo',
+        unit: 'round trips/s',
+        majra: b.hz,
+        spread: b.spread,
+        peer: { name: 'raw node:net Unix-socket echo', value: p.hz, spread: p.spread },
+      },
+      {
         name: 'framed byte echo through majra transport (no relay logic), vs the raw echo',
         unit: 'round trips/s',
         majra: t.hz,
@@ -282,7 +299,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     rows,
     notes: [
       'Breaker: both wrap the same resolved async function; the breaker is closed throughout.',
-      'Relay: a.request("b") with b answering through relay.handle(); binary envelope (wire version 2, JSON payload) + framing + dedup + correlation + timeout, reply on a second connection. Echo: 200 raw bytes written and read back on one socket. JSON echo: a relay-sized JSON envelope stringified, framed, parsed and re-serialised by the peer, on one socket: the floor of any JSON message layer. In every case the answering side is a separate process running dist/ (bench/fixtures/relay-echo-server.ts), round trips are sequential, and the four are measured in alternating rounds. Transport echo: a 130-byte message (the size of a relay request envelope) through UnixSocketTransport both ways, echoed by the peer: the floor any protocol on the majra transport starts from.',
+      'Relay: a.request("b") with b answering through relay.handle(); binary envelope (wire version 2, JSON payload) + framing + dedup + correlation + timeout, reply on a second connection. Echo: 200 raw bytes written and read back on one socket. JSON echo: a relay-sized JSON envelope stringified, framed, parsed and re-serialised by the peer, on one socket: the floor of any JSON message layer. Least JSON exchange: the same hand-written echo carrying only the request payload ({"text": 32 x "x"}, 45 bytes): no envelope, no ids, no relay logic; what any protocol that carries a JSON payload must at least do, measured against the raw echo. Its ratio is the ceiling of the relay row above on the same machine. In every case the answering side is a separate process running dist/ (bench/fixtures/relay-echo-server.ts), round trips are sequential, and the five are measured in alternating rounds. Transport echo: a 130-byte message (the size of a relay request envelope) through UnixSocketTransport both ways, echoed by the peer: the floor any protocol on the majra transport starts from.',
     ],
   };
 }
