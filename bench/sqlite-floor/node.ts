@@ -4,11 +4,14 @@
 // same shapes from C; this one adds the driver, which is what a Node store pays for.
 //
 // usage: node --import tsx bench/sqlite-floor/node.ts [normal|full] [runs per round] [rounds]
+//          [comma-separated shapes, default all]
 //   store    SqliteWorkflowStore's own statements (workflow-store.sql), grouped as the
 //            store groups them: creation + first start, 9 fenced pairs, last outcome +
 //            final update
 //   layout3  the same columns, but the first and last records ride in the run row and
 //            each step commit appends one row to an integer-keyed log, fenced by seq
+//   layout3a the store's run table, every record (first and last too) appended to an
+//            integer-keyed log, fenced by run id as today
 //   least    floor.c's minimal+list+done: the least a run of this contract can write
 //   engine   for reference, the real thing: WorkflowEngine + SqliteWorkflowStore on the
 //            connection (what bench/workflow.bench.ts measures)
@@ -134,6 +137,54 @@ function layout3Shape(db: Db): () => void {
   };
 }
 
+function layout3aShape(db: Db): () => void {
+  db.exec(
+    sql('tables').replace(
+      /CREATE TABLE IF NOT EXISTS majra_workflow_steps[\s\S]*?WITHOUT ROWID;/,
+      '',
+    ),
+  );
+  db.exec(sql('indexes'));
+  db.exec(
+    'CREATE TABLE log (k INTEGER PRIMARY KEY, written_at INTEGER NOT NULL, records TEXT NOT NULL)',
+  );
+  const insertRun = db.prepare(sql('insertRun'));
+  const first = db.prepare('INSERT INTO log (k, written_at, records) VALUES (?, ?, ?)');
+  const append = db.prepare(
+    'INSERT INTO log (k, written_at, records) SELECT seq * 4194304 + ?, ?, ? FROM majra_workflow_runs WHERE id = ? AND owner = ?',
+  );
+  const update = db.prepare(sql('updateRun'));
+  const tx = db.transaction((fn: () => void) => fn());
+  return () => {
+    const id = randomUUID();
+    now++;
+    tx.immediate(() => {
+      const info = insertRun.run(
+        id,
+        'linear10',
+        HASH,
+        'running',
+        'null',
+        now,
+        now,
+        now,
+        OWNER,
+        now + 30_000,
+      );
+      first.run(Number(info.lastInsertRowid) * 4194304, now, JSON.stringify([record('s0', false)]));
+    });
+    for (let i = 0; i < 9; i++) {
+      const records = JSON.stringify([record(`s${i}`, true), record(`s${i + 1}`, false)]);
+      if (append.run(i + 1, now, records, id, OWNER).changes !== 1) throw new Error('fenced out');
+    }
+    tx.immediate(() => {
+      append.run(10, now, JSON.stringify([record('s9', true)]), id, OWNER);
+      const patch = [1, 'completed', 1, '{"s9":1}', 0, null, 0, null, 1, now, now, 1, 1, id, OWNER];
+      if (update.run(patch).changes !== 1) throw new Error('update fenced out');
+    });
+  };
+}
+
 function leastShape(db: Db): () => void {
   db.exec(`CREATE TABLE runs (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, workflow_id TEXT,
     owner TEXT, created_at INTEGER NOT NULL, completed_at INTEGER, status TEXT NOT NULL,
@@ -175,15 +226,17 @@ function engineShape(db: Db): () => Promise<unknown> {
 const shapes: Record<string, (db: Db) => () => unknown> = {
   store: storeShape,
   layout3: layout3Shape,
+  layout3a: layout3aShape,
   least: leastShape,
   engine: engineShape,
 };
-const [mode = 'normal', runsArg = '2000', roundsArg = '4'] = process.argv.slice(2);
+const [mode = 'normal', runsArg = '2000', roundsArg = '4', only] = process.argv.slice(2);
 const runs = Number(runsArg);
 const rounds = Number(roundsArg);
 const body = JSON.stringify({ runId: '00000000-0000-0000-0000-000000000000', output: 1 });
 
 for (const [name, shape] of Object.entries(shapes)) {
+  if (only !== undefined && !only.split(',').includes(name)) continue;
   const dir = mkdtempSync(join(tmpdir(), 'majra-sqlite-floor-'));
   const db = new Database(join(dir, 'floor.db'));
   try {
