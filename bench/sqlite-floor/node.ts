@@ -10,9 +10,12 @@
 //            final update
 //   layout3  the same columns, but the first and last records ride in the run row and
 //            each step commit appends one row to an integer-keyed log, fenced by seq
+//   layout3async  layout3, driven as leastasync drives the least SQL
 //   layout3a the store's run table, every record (first and last too) appended to an
 //            integer-keyed log, fenced by run id as today
 //   least    floor.c's minimal+list+done: the least a run of this contract can write
+//   leastasync  the least SQL, each step awaiting an async executor and serialising its
+//            records first: the least any Node engine adds to it
 //   engine   for reference, the real thing: WorkflowEngine + SqliteWorkflowStore on the
 //            connection (what bench/workflow.bench.ts measures)
 import Database from 'better-sqlite3';
@@ -87,7 +90,16 @@ function storeShape(db: Db): () => void {
   };
 }
 
-function layout3Shape(db: Db): () => void {
+function layout3Shape(db: Db): () => unknown {
+  return layout3Run(db, false);
+}
+
+/** layout3, driven as `leastasync` drives the least SQL. */
+function layout3AsyncShape(db: Db): () => unknown {
+  return layout3Run(db, true);
+}
+
+function layout3Run(db: Db, driven: boolean): () => unknown {
   db.exec(`CREATE TABLE runs (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
     workflow_id TEXT NOT NULL, definition_hash TEXT NOT NULL, status TEXT NOT NULL,
     input_json TEXT NOT NULL, output_json TEXT NOT NULL, error TEXT, created_at INTEGER NOT NULL,
@@ -106,9 +118,8 @@ function layout3Shape(db: Db): () => void {
   const finish = db.prepare(`UPDATE runs SET status = ?, output_json = ?, completed_at = ?,
     updated_at = ?, owner = NULL, lease_expires_at = NULL, last_records = ?
     WHERE seq = ? AND owner = ?`);
-  return () => {
+  const start = (): [string, number] => {
     const id = randomUUID();
-    now++;
     const first = JSON.stringify([record('s0', false)]);
     const info = insertRun.run(
       id,
@@ -123,17 +134,40 @@ function layout3Shape(db: Db): () => void {
       now + 30_000,
       first,
     );
-    const seq = Number(info.lastInsertRowid);
-    for (let i = 0; i < 9; i++) {
-      const records = JSON.stringify([record(`s${i}`, true), record(`s${i + 1}`, false)]);
-      if (append.run(seq * 2 ** 22 + i, now, records, seq, OWNER).changes !== 1) {
-        throw new Error('append fenced out');
-      }
+    return [id, Number(info.lastInsertRowid)];
+  };
+  const step = (seq: number, i: number): void => {
+    const records = JSON.stringify([record(`s${i}`, true), record(`s${i + 1}`, false)]);
+    if (append.run(seq * 2 ** 22 + i, now, records, seq, OWNER).changes !== 1) {
+      throw new Error('append fenced out');
     }
+  };
+  const end = (seq: number): void => {
     const last = JSON.stringify([record('s9', true)]);
     if (finish.run('completed', '{"s9":1}', now, now, last, seq, OWNER).changes !== 1) {
       throw new Error('final update fenced out');
     }
+  };
+  const executor = (attempt: number): Promise<number> => Promise.resolve(attempt);
+  if (driven) {
+    return async () => {
+      now = Date.now();
+      const [, seq] = start();
+      for (let i = 0; i < 9; i++) {
+        await executor(1);
+        now = Date.now();
+        step(seq, i);
+      }
+      await executor(1);
+      now = Date.now();
+      end(seq);
+    };
+  }
+  return () => {
+    now++;
+    const [, seq] = start();
+    for (let i = 0; i < 9; i++) step(seq, i);
+    end(seq);
   };
 }
 
@@ -185,7 +219,19 @@ function layout3aShape(db: Db): () => void {
   };
 }
 
-function leastShape(db: Db): () => void {
+function leastShape(db: Db): () => unknown {
+  return leastRun(db, false);
+}
+
+/**
+ * The least SQL, driven the least way a Node engine can: each step awaits its (async)
+ * executor, reads the clock and serialises its records before its commit.
+ */
+function leastAsyncShape(db: Db): () => unknown {
+  return leastRun(db, true);
+}
+
+function leastRun(db: Db, driven: boolean): () => void | Promise<void> {
   db.exec(`CREATE TABLE runs (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, workflow_id TEXT,
     owner TEXT, created_at INTEGER NOT NULL, completed_at INTEGER, status TEXT NOT NULL,
     first TEXT, last TEXT)`);
@@ -198,6 +244,24 @@ function leastShape(db: Db): () => void {
   );
   const finish = db.prepare(`UPDATE runs SET status = 'completed', last = ?, completed_at = ?,
     owner = NULL WHERE seq = ? AND owner = ?`);
+  const executor = (attempt: number): Promise<number> => Promise.resolve(attempt);
+  if (driven) {
+    return async () => {
+      now = Date.now();
+      const first = JSON.stringify([record('s0', false)]);
+      const seq = Number(insertRun.run(randomUUID(), OWNER, now, first).lastInsertRowid);
+      for (let i = 0; i < 9; i++) {
+        await executor(1);
+        now = Date.now();
+        const records = JSON.stringify([record(`s${i}`, true), record(`s${i + 1}`, false)]);
+        if (append.run(seq * 1024 + i, records, seq, OWNER).changes !== 1) {
+          throw new Error('fenced out');
+        }
+      }
+      await executor(1);
+      finish.run(JSON.stringify([record('s9', true)]), Date.now(), seq, OWNER);
+    };
+  }
   return () => {
     now++;
     const seq = Number(
@@ -213,7 +277,9 @@ function leastShape(db: Db): () => void {
 }
 
 function engineShape(db: Db): () => Promise<unknown> {
-  const engine = new WorkflowEngine({ store: new SqliteWorkflowStore(db) });
+  // The store sets its own pragmas on the connection: the mode of this run, for both sides.
+  const synchronous = mode === 'full' ? 'full' : 'normal';
+  const engine = new WorkflowEngine({ store: new SqliteWorkflowStore(db, { synchronous }) });
   const steps = Array.from({ length: 10 }, (_, i) => ({
     id: `s${i}`,
     ...(i === 0 ? {} : { dependsOn: [`s${i - 1}`] }),
@@ -226,8 +292,10 @@ function engineShape(db: Db): () => Promise<unknown> {
 const shapes: Record<string, (db: Db) => () => unknown> = {
   store: storeShape,
   layout3: layout3Shape,
+  layout3async: layout3AsyncShape,
   layout3a: layout3aShape,
   least: leastShape,
+  leastasync: leastAsyncShape,
   engine: engineShape,
 };
 const [mode = 'normal', runsArg = '2000', roundsArg = '4', only] = process.argv.slice(2);
