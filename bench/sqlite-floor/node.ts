@@ -51,6 +51,39 @@ const record = (step: string, done: boolean): unknown[] => [
   null,
 ];
 
+/** The store's insertRun parameters for a running run `id` (workflow-store.sql). */
+const runParams = (id: string): unknown[] => [
+  id,
+  'linear10',
+  HASH,
+  'running',
+  'null',
+  now,
+  now,
+  now,
+  OWNER,
+  now + 30_000,
+];
+
+/** The store's updateRun parameters completing run `id` and releasing its lease. */
+const finalPatch = (id: string): unknown[] => [
+  1,
+  'completed',
+  1,
+  '{"s9":1}',
+  0,
+  null,
+  0,
+  null,
+  1,
+  now,
+  now,
+  1,
+  1,
+  id,
+  OWNER,
+];
+
 function storeShape(db: Db): () => void {
   db.exec(sql('tables'));
   db.exec(sql('indexes'));
@@ -64,18 +97,7 @@ function storeShape(db: Db): () => void {
     const id = randomUUID();
     now++;
     tx.immediate(() => {
-      const info = insertRun.run(
-        id,
-        'linear10',
-        HASH,
-        'running',
-        'null',
-        now,
-        now,
-        now,
-        OWNER,
-        now + 30_000,
-      );
+      const info = insertRun.run(runParams(id));
       upsert.run(info.lastInsertRowid, ...record('s0', false), now);
     });
     for (let i = 0; i < 9; i++) {
@@ -84,21 +106,13 @@ function storeShape(db: Db): () => void {
     }
     tx.immediate(() => {
       single.run([now, ...record('s9', true), id, OWNER]);
-      const patch = [1, 'completed', 1, '{"s9":1}', 0, null, 0, null, 1, now, now, 1, 1, id, OWNER];
+      const patch = finalPatch(id);
       if (update.run(patch).changes !== 1) throw new Error('update fenced out');
     });
   };
 }
 
-function layout3Shape(db: Db): () => unknown {
-  return layout3Run(db, false);
-}
-
-/** layout3, driven as `leastasync` drives the least SQL. */
-function layout3AsyncShape(db: Db): () => unknown {
-  return layout3Run(db, true);
-}
-
+/** layout3; `driven`, run as `leastRun` drives the least SQL. */
 function layout3Run(db: Db, driven: boolean): () => unknown {
   db.exec(`CREATE TABLE runs (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
     workflow_id TEXT NOT NULL, definition_hash TEXT NOT NULL, status TEXT NOT NULL,
@@ -121,19 +135,7 @@ function layout3Run(db: Db, driven: boolean): () => unknown {
   const start = (): [string, number] => {
     const id = randomUUID();
     const first = JSON.stringify([record('s0', false)]);
-    const info = insertRun.run(
-      id,
-      'linear10',
-      HASH,
-      'running',
-      'null',
-      now,
-      now,
-      now,
-      OWNER,
-      now + 30_000,
-      first,
-    );
+    const info = insertRun.run(...runParams(id), first);
     return [id, Number(info.lastInsertRowid)];
   };
   const step = (seq: number, i: number): void => {
@@ -193,18 +195,7 @@ function layout3aShape(db: Db): () => void {
     const id = randomUUID();
     now++;
     tx.immediate(() => {
-      const info = insertRun.run(
-        id,
-        'linear10',
-        HASH,
-        'running',
-        'null',
-        now,
-        now,
-        now,
-        OWNER,
-        now + 30_000,
-      );
+      const info = insertRun.run(runParams(id));
       first.run(Number(info.lastInsertRowid) * 4194304, now, JSON.stringify([record('s0', false)]));
     });
     for (let i = 0; i < 9; i++) {
@@ -213,24 +204,16 @@ function layout3aShape(db: Db): () => void {
     }
     tx.immediate(() => {
       append.run(10, now, JSON.stringify([record('s9', true)]), id, OWNER);
-      const patch = [1, 'completed', 1, '{"s9":1}', 0, null, 0, null, 1, now, now, 1, 1, id, OWNER];
+      const patch = finalPatch(id);
       if (update.run(patch).changes !== 1) throw new Error('update fenced out');
     });
   };
 }
 
-function leastShape(db: Db): () => unknown {
-  return leastRun(db, false);
-}
-
 /**
- * The least SQL, driven the least way a Node engine can: each step awaits its (async)
- * executor, reads the clock and serialises its records before its commit.
+ * The least SQL; `driven`, run the least way a Node engine can: each step awaits its
+ * (async) executor, reads the clock and serialises its records before its commit.
  */
-function leastAsyncShape(db: Db): () => unknown {
-  return leastRun(db, true);
-}
-
 function leastRun(db: Db, driven: boolean): () => void | Promise<void> {
   db.exec(`CREATE TABLE runs (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, workflow_id TEXT,
     owner TEXT, created_at INTEGER NOT NULL, completed_at INTEGER, status TEXT NOT NULL,
@@ -291,11 +274,11 @@ function engineShape(db: Db): () => Promise<unknown> {
 
 const shapes: Record<string, (db: Db) => () => unknown> = {
   store: storeShape,
-  layout3: layout3Shape,
-  layout3async: layout3AsyncShape,
+  layout3: (db) => layout3Run(db, false),
+  layout3async: (db) => layout3Run(db, true),
   layout3a: layout3aShape,
-  least: leastShape,
-  leastasync: leastAsyncShape,
+  least: (db) => leastRun(db, false),
+  leastasync: (db) => leastRun(db, true),
   engine: engineShape,
 };
 const [mode = 'normal', runsArg = '2000', roundsArg = '4', only] = process.argv.slice(2);
