@@ -1,6 +1,7 @@
 // Durable resume and leases on the memory store (the SQLite crash test lives in
 // test/integration/workflow-sqlite-crash.test.ts).
 import { describe, expect, it } from 'vitest';
+import { step as record } from '../../test/conformance/workflow-store-fixtures.js';
 import { codeOf, useEngines } from '../../test/support/workflow-engine.js';
 import { deferred } from '../core/abort.js';
 import { BackendError, isMajraError } from '../core/errors.js';
@@ -9,7 +10,6 @@ import { validateDefinition, type WorkflowDefinition } from './dag.js';
 import { WorkflowEngine } from './engine.js';
 import { MemoryWorkflowStore } from './memory-store.js';
 import type { StepContext } from './step-context.js';
-import type { StepRecord } from './types.js';
 
 const engine = useEngines();
 
@@ -17,22 +17,6 @@ const chain: WorkflowDefinition = {
   id: 'chain',
   steps: [{ id: 'a' }, { id: 'b', dependsOn: ['a'] }, { id: 'c', dependsOn: ['b'] }],
 };
-
-function record(runId: string, stepId: string, over: Partial<StepRecord>): StepRecord {
-  return {
-    runId,
-    stepId,
-    status: 'running',
-    attempt: 1,
-    output: null,
-    error: null,
-    startedAt: 0,
-    completedAt: null,
-    durationMs: null,
-    fallbackStepId: null,
-    ...over,
-  };
-}
 
 /** Writes what a crashed engine leaves behind: a completed, b mid-attempt 1, lease live for 1 s. */
 async function crashedRun(store: MemoryWorkflowStore, runId = 'r1'): Promise<void> {
